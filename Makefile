@@ -1,0 +1,120 @@
+# sockguard: one hand-written Makefile, wildcard sources per directory.
+#   make            build/libsockguard.so and build/sockguard
+#   make test       every test (tests/run-tests.sh)
+#   make demo       the main job in under a minute
+#   make bench      the benchmarks (BENCH_QUICK=1 for a short run)
+#   make install    PREFIX=/usr/local
+#   make test-sanitize, make fuzz, make soak, make clean
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+VERSION  := 0.1.0
+OPT      ?= -O2 -g
+SAN      ?=
+CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
+	-Wall -Wextra -Werror -Wno-unused-parameter $(OPT) $(SAN) \
+	-DSG_VERSION='"$(VERSION)"' -MMD -MP $(CFLAGS)
+LDFLAGS_ALL := $(SAN) $(LDFLAGS)
+
+SHIM_SRC   := $(wildcard shim/*.c)
+POLICY_SRC := $(wildcard policy/*.c)
+TOOL_SRC   := $(wildcard tools/*.c)
+TOOL_LIB_SRC := $(filter-out tools/main.c,$(TOOL_SRC))
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+INTEG_SRC  := $(wildcard tests/integration/*.c)
+TLIB_SRC   := $(wildcard tests/lib/*.c)
+PROG_SRC   := $(wildcard tests/progs/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+SHIM_OBJ   := $(call obj,$(SHIM_SRC))
+POLICY_OBJ := $(call obj,$(POLICY_SRC))
+TOOL_OBJ   := $(call obj,$(TOOL_SRC))
+TOOL_LIB_OBJ := $(call obj,$(TOOL_LIB_SRC))
+TLIB_OBJ   := $(call obj,$(TLIB_SRC))
+
+LIB  := $(BUILD)/libsockguard.so
+TOOL := $(BUILD)/sockguard
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+PROG_BIN  := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
+
+.PHONY: all test check-deps demo bench install uninstall clean test-sanitize \
+	fuzz soak tests-build
+all: $(LIB) $(TOOL)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+# The shim links libc (and libdl, a stub on glibc >= 2.34) and nothing else.
+$(LIB): $(SHIM_OBJ) $(POLICY_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) -Wl,--no-undefined -Wl,-z,now \
+		-Wl,-z,relro -Wl,--as-needed -ldl
+
+$(TOOL): $(TOOL_OBJ) $(POLICY_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL)
+
+# Test programs: plain C, some built fortified to prove the __*_chk wrappers.
+$(BUILD)/tests/progs/%: tests/progs/%.c $(TLIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -D_FORTIFY_SOURCE=2 -g -Wall -Wextra \
+		-Wno-unused-parameter -Werror $(SAN) -Itests/lib -o $@ $< $(TLIB_OBJ) -lpthread
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(POLICY_OBJ) $(TOOL_LIB_OBJ) $(TLIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $^ $(LDFLAGS_ALL) -lcriterion -lpthread
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(TLIB_OBJ) $(POLICY_OBJ) $(TOOL_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $^ $(LDFLAGS_ALL) -lcriterion -lpthread
+
+tests-build: $(LIB) $(TOOL) $(PROG_BIN) $(UNIT_BIN) $(INTEG_BIN)
+
+check-deps:
+	@tests/check-deps.sh
+
+test: check-deps tests-build
+	@BUILD=$(BUILD) tests/run-tests.sh
+
+test-sanitize:
+	$(MAKE) BUILD=build-san SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+		OPT="-O1 -g" tests-build
+	BUILD=build-san SG_SANITIZE=1 tests/run-tests.sh
+	tests/valgrind.sh
+
+demo: $(LIB) $(TOOL) $(PROG_BIN)
+	@BUILD=$(BUILD) tools/demo/demo.sh
+
+bench: $(LIB) $(TOOL) $(PROG_BIN)
+	@BUILD=$(BUILD) tests/bench/bench.sh
+
+fuzz:
+	@tests/fuzz/fuzz.sh
+
+soak: $(LIB) $(TOOL) $(PROG_BIN)
+	@BUILD=$(BUILD) tests/soak.sh
+
+install: $(LIB) $(TOOL)
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/sockguard
+	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libsockguard.so
+	install -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/sockguard
+	install -m 0644 tools/sockguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/sockguard.8
+	install -m 0644 tools/sockguard.conf.example \
+		$(DESTDIR)$(PREFIX)/share/sockguard/sockguard.conf.example
+	if [ -f tools/rsyslog-sockguard.conf ]; then install -m 0644 \
+		tools/rsyslog-sockguard.conf $(DESTDIR)$(PREFIX)/share/sockguard/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libsockguard.so $(DESTDIR)$(PREFIX)/bin/sockguard \
+		$(DESTDIR)$(PREFIX)/share/man/man8/sockguard.8
+	rm -rf $(DESTDIR)$(PREFIX)/share/sockguard
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

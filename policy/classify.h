@@ -1,0 +1,74 @@
+/*
+ * The classification table shared by the shim and `sockguard report`:
+ * event classes, actions, operations and errno names, as they appear in the
+ * log line of SPEC.md section 4.  Plain C, no knowledge of interposition.
+ */
+#ifndef SG_CLASSIFY_H
+#define SG_CLASSIFY_H
+
+#include <stddef.h>
+
+enum sg_class {
+	SG_CLASS_RESET,
+	SG_CLASS_REFUSED,
+	SG_CLASS_TIMEOUT,
+	SG_CLASS_UNREACHABLE,
+	SG_CLASS_PIPE,
+	SG_CLASS_ABORTED,
+	SG_CLASS_EOF,
+	SG_CLASS_FD_EXHAUSTED,
+	SG_CLASS_SUPPRESSED,
+	SG_CLASS_SUMMARY,
+	SG_CLASS_COUNT,
+	SG_CLASS_NONE = -1
+};
+
+/* What the shim did about an event: the log line's `action` field. */
+enum sg_action {
+	SG_ACTION_RETURNED,
+	SG_ACTION_RETRIED,
+	SG_ACTION_SIGPIPE_SUPPRESSED,
+	SG_ACTION_SHED,
+	SG_ACTION_TIMED_OUT,
+	SG_ACTION_COUNT
+};
+
+/* Which deadline fired, for class=timeout: the log line's `deadline` field. */
+enum sg_deadline {
+	SG_DEADLINE_NONE,
+	SG_DEADLINE_RETRANS,	/* ETIMEDOUT from the kernel: retransmissions, keepalive or user timeout */
+	SG_DEADLINE_SO_RCVTIMEO,
+	SG_DEADLINE_SO_SNDTIMEO,
+	SG_DEADLINE_CONNECT_TIMEOUT,
+	SG_DEADLINE_EAGAIN_WAIT,
+	SG_DEADLINE_COUNT
+};
+
+/* Every class logged by default except eof (it costs a store per send). */
+#define SG_CLASS_DEFAULT_EVENTS \
+	(((1u << SG_CLASS_COUNT) - 1) & ~(1u << SG_CLASS_EOF))
+#define SG_CLASS_ALL_EVENTS ((1u << SG_CLASS_COUNT) - 1)
+
+const char *sg_class_name(int cls);
+const char *sg_action_name(int action);
+const char *sg_deadline_name(int deadline);
+
+/* Looks a name up among the first n bytes of s; -1 when unknown. */
+int sg_class_from_name(const char *s, size_t n);
+int sg_action_from_name(const char *s, size_t n);
+
+/*
+ * Maps an errno met by operation `op` ("accept", "recv", ...) on a socket to
+ * its class, or SG_CLASS_NONE when sockguard does not classify it.  EAGAIN is
+ * classified by the caller (it is a timeout only when a deadline fired).
+ */
+int sg_classify_errno(int err, const char *op);
+
+/* "ECONNRESET" for ECONNRESET; NULL for an errno the table does not name. */
+const char *sg_errno_name(int err);
+int sg_errno_from_name(const char *s, size_t n);
+
+/* Syslog severity (RFC 5424 numbers) used for a class. */
+int sg_class_severity(int cls);
+
+#endif

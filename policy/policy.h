@@ -1,0 +1,178 @@
+/*
+ * The policy: parsing, validation, matching and the effective settings
+ * (SPEC.md section 2).  Plain C with no knowledge of interposition, shared by
+ * the shim and the `sockguard` tool.
+ *
+ * Nothing here allocates after sg_policy_parse() returns, and the lookups
+ * (sg_policy_for_program, sg_policy_for_peer) touch only the parsed policy and
+ * their output, so the shim may call them from any context except a signal
+ * handler in the middle of a parse.
+ */
+#ifndef SG_POLICY_H
+#define SG_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+enum sg_mode { SG_MODE_HARDEN, SG_MODE_OBSERVE, SG_MODE_OFF };
+enum sg_sigpipe { SG_SIGPIPE_IGNORE, SG_SIGPIPE_SOCKET, SG_SIGPIPE_OFF };
+enum sg_eintr { SG_EINTR_RETRY, SG_EINTR_PASS };
+enum sg_eagain {
+	SG_EAGAIN_OFF, SG_EAGAIN_BLOCKING, SG_EAGAIN_AUTO,
+	SG_EAGAIN_UNWATCHED, SG_EAGAIN_ALWAYS
+};
+enum sg_accept { SG_ACCEPT_RETRY, SG_ACCEPT_PASS };
+enum sg_emfile { SG_EMFILE_SHED, SG_EMFILE_PASS };
+enum sg_keepalive { SG_KEEPALIVE_OFF, SG_KEEPALIVE_ON, SG_KEEPALIVE_CUSTOM };
+enum sg_log_kind { SG_LOG_SYSLOG, SG_LOG_STDERR, SG_LOG_UNIX, SG_LOG_OFF };
+
+/* Every key of SPEC.md section 2, in the order `sockguard check` prints them. */
+enum sg_key {
+	SG_KEY_MODE, SG_KEY_SIGPIPE, SG_KEY_EINTR, SG_KEY_EINTR_PASS,
+	SG_KEY_EAGAIN, SG_KEY_EAGAIN_WAIT, SG_KEY_ACCEPT, SG_KEY_ACCEPT_EMFILE,
+	SG_KEY_RETRY_MAX, SG_KEY_KEEPALIVE, SG_KEY_USER_TIMEOUT,
+	SG_KEY_CONNECT_TIMEOUT, SG_KEY_SNDBUF, SG_KEY_RCVBUF, SG_KEY_LOG,
+	SG_KEY_LOG_FACILITY, SG_KEY_LOG_EVENTS, SG_KEY_LOG_BURST,
+	SG_KEY_LOG_INTERVAL,
+	SG_KEY_COUNT
+};
+
+#define SG_LOG_PATH_MAX 108	/* sizeof(sun_path) */
+
+/* The per-socket keys (marked *socket* in SPEC.md): allowed in [peer]. */
+struct sg_sock_settings {
+	uint8_t keepalive;		/* enum sg_keepalive */
+	uint32_t keepalive_idle;	/* seconds, SG_KEEPALIVE_CUSTOM only */
+	uint32_t keepalive_intvl;	/* seconds */
+	uint32_t keepalive_cnt;
+	uint32_t user_timeout_ms;	/* 0: off */
+	uint32_t connect_timeout_ms;	/* 0: off */
+	uint32_t sndbuf;		/* bytes, 0: kernel default */
+	uint32_t rcvbuf;
+	uint8_t log_kind;		/* enum sg_log_kind */
+	char log_path[SG_LOG_PATH_MAX];	/* SG_LOG_UNIX only, NUL-terminated */
+	uint32_t log_events;		/* bit (1u << enum sg_class) */
+};
+
+/* The effective settings of one process (and its default socket settings). */
+struct sg_settings {
+	uint8_t mode;			/* enum sg_mode */
+	uint8_t sigpipe;		/* enum sg_sigpipe */
+	uint8_t eintr;			/* enum sg_eintr */
+	uint8_t eagain;			/* enum sg_eagain */
+	uint8_t accept;			/* enum sg_accept */
+	uint8_t accept_emfile;		/* enum sg_emfile */
+	uint8_t log_facility;		/* syslog facility number, 0..23 */
+	uint64_t eintr_pass;		/* bit (1ull << signo) */
+	uint32_t eagain_wait_ms;
+	uint32_t retry_max;
+	uint32_t log_burst;
+	uint32_t log_interval_s;
+	struct sg_sock_settings sock;
+};
+
+/* Where a key got its value: for `sockguard check`. */
+struct sg_origin {
+	const char *source;	/* file name or "SOCKGUARD_OPTIONS"; NULL: default */
+	unsigned line;		/* 0 for SOCKGUARD_OPTIONS and defaults */
+};
+
+/* Problems found while parsing: each is "file:line: message". */
+#define SG_PROBLEMS_MAX 32
+#define SG_PROBLEM_LEN 256
+struct sg_problems {
+	unsigned count;		/* may exceed SG_PROBLEMS_MAX; the rest are not kept */
+	char text[SG_PROBLEMS_MAX][SG_PROBLEM_LEN];
+};
+
+/* Limits of one parsed policy; larger ones are reported as problems. */
+#define SG_POLICY_TEXT_MAX (256 * 1024)
+#define SG_POLICY_MAX_SECTIONS 256
+#define SG_POLICY_MAX_ASSIGNS 2048
+#define SG_POLICY_MAX_PEER_SECTIONS 64
+
+struct sg_policy;	/* opaque; storage from sg_policy_storage_size() */
+
+/* The built-in defaults of SPEC.md section 2. */
+void sg_settings_default(struct sg_settings *s);
+
+/*
+ * The policy object lives in caller-provided storage so that the shim can use
+ * static memory.  sg_policy_init() makes it empty (every key at its default).
+ */
+size_t sg_policy_storage_size(void);
+void sg_policy_init(struct sg_policy *p);
+
+/*
+ * Parses a policy file's text into p, after what p already holds.  `source`
+ * names the file in problems.  Returns 0, or -1 after appending problems.
+ * Text is copied as needed; it need not outlive the call.
+ */
+int sg_policy_parse(struct sg_policy *p, const char *text, size_t len,
+		    const char *source, struct sg_problems *problems);
+
+/*
+ * Parses SOCKGUARD_OPTIONS ("key=value:key=value", lists with commas) as
+ * global keys applied after the whole file.  Returns 0, or -1 with problems
+ * (source "SOCKGUARD_OPTIONS").
+ */
+int sg_policy_parse_options(struct sg_policy *p, const char *options,
+			    struct sg_problems *problems);
+
+/*
+ * The settings of the program whose short name and executable path are
+ * given: defaults, then matching sections in order, then SOCKGUARD_OPTIONS.
+ * [peer] sections are not applied here.  origin (may be NULL) gets
+ * SG_KEY_COUNT entries.
+ */
+void sg_policy_for_program(const struct sg_policy *p, const char *name,
+			   const char *path, struct sg_settings *out,
+			   struct sg_origin *origin);
+
+/* Whether any [peer] section exists (so sockets need a per-peer lookup). */
+int sg_policy_has_peer_sections(const struct sg_policy *p);
+
+/*
+ * The socket settings for a socket of this program connected to `peer`: the
+ * program's settings, with every section (global, matching [program],
+ * matching [peer]) applied in file order, then SOCKGUARD_OPTIONS.  Returns a
+ * bit mask of the [peer] sections that matched (0: none, out == program's).
+ * Allocation-free.
+ */
+uint64_t sg_policy_for_peer(const struct sg_policy *p, const char *name,
+			    const char *path, const struct sockaddr *peer,
+			    socklen_t peerlen, struct sg_sock_settings *out);
+
+/*
+ * Whether a policy file with this stat may be used.  secure: the process is
+ * in secure-execution mode.  Returns 0, or -1 with a message in why (a file
+ * that group or others can write is refused always; in secure mode the file
+ * must also be owned by root).
+ */
+int sg_policy_file_trusted(const struct stat *st, int secure, char *why,
+			   size_t whylen);
+
+/*
+ * Which sources a process uses.  secure: getauxval(AT_SECURE).  Returns the
+ * policy file path to read (config_env, else "/etc/sockguard.conf"; in secure
+ * mode always the default) and sets *use_options to whether
+ * SOCKGUARD_OPTIONS applies.
+ */
+const char *sg_policy_sources(int secure, const char *config_env,
+			      int *use_options);
+
+/* Name/value helpers for `sockguard check` and the shim's summary. */
+const char *sg_key_name(int key);
+int sg_key_is_socket(int key);
+/* Formats key's value in s into buf ("5000", "HUP,INT", "unix:/x"). */
+void sg_settings_format(const struct sg_settings *s, int key, char *buf,
+			size_t len);
+
+/* Signal names ("HUP" or "SIGHUP") and syslog facility names. */
+int sg_signal_from_name(const char *s, size_t n);
+const char *sg_signal_name(int signo);
+int sg_facility_from_name(const char *s, size_t n);
+
+#endif

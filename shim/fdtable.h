@@ -1,0 +1,110 @@
+/*
+ * Per-descriptor state: one 32-bit word per fd in a flat array sized from
+ * RLIMIT_NOFILE, updated with atomic bit operations and never locked.
+ * Descriptors beyond the table (or before the constructor ran) read as 0,
+ * "unknown", and are classified on the error path when needed.
+ */
+#ifndef SG_FDTABLE_H
+#define SG_FDTABLE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define SG_FD_KNOWN	0x00000001u	/* the bits below were learnt */
+#define SG_FD_SOCKET	0x00000002u
+#define SG_FD_TCP	0x00000004u	/* SOCK_STREAM over AF_INET/AF_INET6 */
+#define SG_FD_NONBLOCK	0x00000008u	/* O_NONBLOCK, as last seen */
+#define SG_FD_WATCHED	0x00000010u	/* handed to poll/select/epoll_ctl */
+#define SG_FD_SHIM	0x00000020u	/* owned by the shim (log, reserve) */
+#define SG_FD_RCVTIMEO	0x00000040u	/* program set SO_RCVTIMEO != 0 */
+#define SG_FD_SNDTIMEO	0x00000080u	/* program set SO_SNDTIMEO != 0 */
+#define SG_FD_LISTEN	0x00000100u	/* listen() was called */
+#define SG_FD_USER_KA	0x00000200u	/* program set SO_KEEPALIVE itself */
+#define SG_FD_USER_UTO	0x00000400u	/* program set TCP_USER_TIMEOUT */
+#define SG_FD_USER_SNDBUF 0x00000800u	/* program set SO_SNDBUF */
+#define SG_FD_USER_RCVBUF 0x00001000u	/* program set SO_RCVBUF */
+#define SG_FD_CONNECTING 0x00002000u	/* non-blocking connect in progress */
+#define SG_FD_UDP	0x00004000u
+#define SG_FD_UNIX	0x00008000u
+/* bits 16..23: an errno held back after a partial write (0: none) */
+#define SG_FD_PENDING_SHIFT 16
+#define SG_FD_PENDING_MASK 0x00ff0000u
+/* bits 24..31: index of the cached per-peer socket settings (0: program's) */
+#define SG_FD_PROFILE_SHIFT 24
+#define SG_FD_PROFILE_MASK 0xff000000u
+
+/* Bits that describe the open file itself; cleared when the number is reused. */
+#define SG_FD_FILE_BITS 0xffffffffu
+
+extern uint32_t *sg_fdt;
+extern unsigned sg_fdt_size;
+
+/* Sets the table up (constructor); safe to call once. */
+void sg_fdtable_init(void);
+
+static inline uint32_t sg_fd_get(int fd)
+{
+	if ((unsigned)fd >= sg_fdt_size)
+		return 0;
+	return __atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED);
+}
+
+static inline void sg_fd_set_bits(int fd, uint32_t bits)
+{
+	if ((unsigned)fd < sg_fdt_size &&
+	    (__atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED) & bits) != bits)
+		__atomic_fetch_or(&sg_fdt[fd], bits, __ATOMIC_RELAXED);
+}
+
+static inline void sg_fd_clear_bits(int fd, uint32_t bits)
+{
+	if ((unsigned)fd < sg_fdt_size &&
+	    (__atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED) & bits) != 0)
+		__atomic_fetch_and(&sg_fdt[fd], ~bits, __ATOMIC_RELAXED);
+}
+
+static inline void sg_fd_store(int fd, uint32_t word)
+{
+	if ((unsigned)fd < sg_fdt_size)
+		__atomic_store_n(&sg_fdt[fd], word, __ATOMIC_RELAXED);
+}
+
+/* The descriptor was closed (or is about to be reused): forget it. */
+void sg_fd_forget(int fd);
+/* Every descriptor in [lo, hi] was closed. */
+void sg_fd_forget_range(unsigned lo, unsigned hi);
+/* newfd is now a duplicate of oldfd (dup, dup2, dup3, F_DUPFD). */
+void sg_fd_copy(int oldfd, int newfd);
+
+/*
+ * The state of fd with the KNOWN bits filled in by asking the kernel
+ * (fstat, SO_TYPE, SO_DOMAIN, F_GETFL) if they were not known yet.  Error
+ * path only: costs syscalls the first time.
+ */
+uint32_t sg_fd_classify(int fd);
+
+/* Pending error held back after a partial write. */
+int sg_fd_take_pending(int fd);
+void sg_fd_set_pending(int fd, int err);
+
+/*
+ * The peer a socket was connected to, remembered from connect()/sendto()/
+ * accept() so that it can be logged after the connection is gone.
+ * Async-signal-safe.  recall returns the length, 0 when none is known.
+ */
+void sg_fd_remember_peer(int fd, const struct sockaddr *sa, socklen_t len);
+socklen_t sg_fd_recall_peer(int fd, struct sockaddr_storage *ss);
+
+/*
+ * "Last operation was a send" for the eof class: a byte per fd, kept only
+ * when some policy logs eof (sg_eof_tracking).
+ */
+extern uint8_t *sg_fd_lastop;
+extern int sg_eof_tracking;
+static inline void sg_fd_note_send(int fd)
+{
+	if (__builtin_expect(sg_eof_tracking, 0) && (unsigned)fd < sg_fdt_size)
+		__atomic_store_n(&sg_fd_lastop[fd], 1, __ATOMIC_RELAXED);
+}
+
+#endif
