@@ -1,0 +1,58 @@
+/*
+ * `sockguard`: dispatches to one subcommand (SPEC.md section 5).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{ "run", sg_cmd_run, "run [-c FILE] [-o KEY=VALUE]... [--] COMMAND [ARG]..." },
+	{ "check", sg_cmd_check, "check [-p PROGRAM] [FILE]" },
+	{ "report", sg_cmd_report,
+	  "report [--json] [--svg FILE] [--top N] [--since TIME] [--until TIME]\n"
+	  "                   [--class LIST] [--host GLOB] [--program GLOB] [FILE]..." },
+	{ "enable", sg_cmd_enable,
+	  "enable [--root DIR] [-c FILE] [-o KEY=VALUE]... UNIT | --system [--force]" },
+	{ "disable", sg_cmd_disable, "disable [--root DIR] UNIT | --system" },
+	{ "status", sg_cmd_status, "status [PID]..." },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: sockguard COMMAND [ARG]...\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  sockguard %s\n", commands[i].usage);
+	fprintf(out, "  sockguard version\n\nSee sockguard(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("sockguard %s\n", SG_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "sockguard: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}
