@@ -108,15 +108,22 @@ void sg_policy_init(struct sg_policy *p);
 /*
  * Parses a policy file's text into p, after what p already holds.  `source`
  * names the file in problems.  Returns 0, or -1 after appending problems.
- * Text is copied as needed; it need not outlive the call.
+ * Parsed values are stored, never the text; it need not outlive the call.
+ *
+ * Any problem (in this call or an earlier one on p) leaves p as the empty
+ * policy, for good: every lookup then answers the built-in defaults, and
+ * later parses still report their own problems but add nothing.  So the
+ * caller needs no rollback: a bad policy is never applied in part.
  */
 int sg_policy_parse(struct sg_policy *p, const char *text, size_t len,
 		    const char *source, struct sg_problems *problems);
 
 /*
  * Parses SOCKGUARD_OPTIONS ("key=value:key=value", lists with commas) as
- * global keys applied after the whole file.  Returns 0, or -1 with problems
- * (source "SOCKGUARD_OPTIONS").
+ * global keys applied after every file section, whatever the call order.  A
+ * colon starts a new pair only where "key=" follows, so "log=unix:/x" works.
+ * Returns 0, or -1 with problems (source "SOCKGUARD_OPTIONS", no line), with
+ * the same all-or-nothing rule as sg_policy_parse.  options may be NULL.
  */
 int sg_policy_parse_options(struct sg_policy *p, const char *options,
 			    struct sg_problems *problems);
@@ -162,6 +169,35 @@ int sg_policy_file_trusted(const struct stat *st, int secure, char *why,
  */
 const char *sg_policy_sources(int secure, const char *config_env,
 			      int *use_options);
+
+/*
+ * The sections of a parsed policy, in file order, for `sockguard check`.
+ * SOCKGUARD_OPTIONS is not among them; it is always applied last.
+ */
+enum sg_section_kind {
+	SG_SECTION_GLOBAL,	/* keys before the first [section] header */
+	SG_SECTION_PROGRAM,
+	SG_SECTION_PEER,
+	SG_SECTION_OPTIONS
+};
+
+struct sg_section_info {
+	int kind;		/* enum sg_section_kind */
+	const char *arg;	/* the glob or address as written; "" if global */
+	const char *source;	/* file name */
+	unsigned line;		/* of the header (global: of its first key) */
+	uint32_t keys;		/* bit (1u << enum sg_key) per key it sets */
+};
+
+unsigned sg_policy_section_count(const struct sg_policy *p);
+int sg_policy_section_info(const struct sg_policy *p, unsigned i,
+			   struct sg_section_info *out);
+/* Whether section i applies to this program (a [peer] section never does). */
+int sg_policy_section_matches(const struct sg_policy *p, unsigned i,
+			      const char *name, const char *path);
+
+/* The policy file read when SOCKGUARD_CONFIG is not set. */
+#define SG_POLICY_DEFAULT_PATH "/etc/sockguard.conf"
 
 /* Name/value helpers for `sockguard check` and the shim's summary. */
 const char *sg_key_name(int key);

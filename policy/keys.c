@@ -1,0 +1,650 @@
+/*
+ * The keys of SPEC.md section 2: their names, the values each accepts, the
+ * built-in defaults, and how a value is shown by `sockguard check`.  Every
+ * value is consumed completely and range-checked; the ranges are listed in
+ * key_table below and in README.md.
+ */
+#include "policy_int.h"
+#include "classify.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+
+enum value_type {
+	V_ENUM, V_NUM, V_BUF, V_SIGNALS, V_KEEPALIVE, V_LOG, V_FACILITY,
+	V_EVENTS
+};
+
+struct key_def {
+	const char *name;
+	uint8_t type;		/* enum value_type */
+	uint8_t socket;		/* may be set in [peer] */
+	uint16_t off;		/* first field in struct sg_settings */
+	uint16_t size;		/* bytes of fields that hold the value */
+	uint32_t min, max;	/* V_NUM and V_BUF */
+	const char *const *names;	/* V_ENUM: value i is names[i] */
+	const char *unit;
+};
+
+static const char *const mode_names[] = { "harden", "observe", "off", NULL };
+static const char *const sigpipe_names[] = { "ignore", "socket", "off", NULL };
+static const char *const retry_pass_names[] = { "retry", "pass", NULL };
+static const char *const eagain_names[] = {
+	"off", "blocking", "auto", "unwatched", "always", NULL
+};
+static const char *const emfile_names[] = { "shed", "pass", NULL };
+
+#define AT(f) offsetof(struct sg_settings, f)
+#define FIELD(f) AT(f), sizeof(((struct sg_settings *)0)->f)
+/* Keys made of several adjacent fields are copied as one byte range. */
+#define SPAN(first, next) AT(first), AT(next) - AT(first)
+
+#define MS_DAY 86400000u
+
+/* Indexed by enum sg_key; the order is the order `check` prints. */
+static const struct key_def key_table[SG_KEY_COUNT] = {
+	[SG_KEY_MODE] = { "mode", V_ENUM, 0, FIELD(mode), 0, 0, mode_names, NULL },
+	[SG_KEY_SIGPIPE] = { "sigpipe", V_ENUM, 0, FIELD(sigpipe), 0, 0,
+			     sigpipe_names, NULL },
+	[SG_KEY_EINTR] = { "eintr", V_ENUM, 0, FIELD(eintr), 0, 0,
+			   retry_pass_names, NULL },
+	[SG_KEY_EINTR_PASS] = { "eintr_pass", V_SIGNALS, 0, FIELD(eintr_pass),
+				0, 0, NULL, NULL },
+	[SG_KEY_EAGAIN] = { "eagain", V_ENUM, 0, FIELD(eagain), 0, 0,
+			    eagain_names, NULL },
+	[SG_KEY_EAGAIN_WAIT] = { "eagain_wait", V_NUM, 0, FIELD(eagain_wait_ms),
+				 1, 3600000, NULL, "milliseconds" },
+	[SG_KEY_ACCEPT] = { "accept", V_ENUM, 0, FIELD(accept), 0, 0,
+			    retry_pass_names, NULL },
+	[SG_KEY_ACCEPT_EMFILE] = { "accept_emfile", V_ENUM, 0,
+				   FIELD(accept_emfile), 0, 0, emfile_names,
+				   NULL },
+	[SG_KEY_RETRY_MAX] = { "retry_max", V_NUM, 0, FIELD(retry_max), 0,
+			       1000000, NULL, "retries" },
+	[SG_KEY_KEEPALIVE] = { "keepalive", V_KEEPALIVE, 1,
+			       SPAN(sock.keepalive, sock.user_timeout_ms), 0, 0,
+			       NULL, NULL },
+	[SG_KEY_USER_TIMEOUT] = { "user_timeout", V_NUM, 1,
+				  FIELD(sock.user_timeout_ms), 0, MS_DAY, NULL,
+				  "milliseconds" },
+	[SG_KEY_CONNECT_TIMEOUT] = { "connect_timeout", V_NUM, 1,
+				     FIELD(sock.connect_timeout_ms), 0, MS_DAY,
+				     NULL, "milliseconds" },
+	[SG_KEY_SNDBUF] = { "sndbuf", V_BUF, 1, FIELD(sock.sndbuf), 1024,
+			    1u << 30, NULL, "bytes" },
+	[SG_KEY_RCVBUF] = { "rcvbuf", V_BUF, 1, FIELD(sock.rcvbuf), 1024,
+			    1u << 30, NULL, "bytes" },
+	[SG_KEY_LOG] = { "log", V_LOG, 1, SPAN(sock.log_kind, sock.log_events),
+			 0, 0, NULL, NULL },
+	[SG_KEY_LOG_FACILITY] = { "log_facility", V_FACILITY, 0,
+				  FIELD(log_facility), 0, 0, NULL, NULL },
+	[SG_KEY_LOG_EVENTS] = { "log_events", V_EVENTS, 1,
+				FIELD(sock.log_events), 0, 0, NULL, NULL },
+	[SG_KEY_LOG_BURST] = { "log_burst", V_NUM, 0, FIELD(log_burst), 1,
+			       1000000, NULL, "lines" },
+	[SG_KEY_LOG_INTERVAL] = { "log_interval", V_NUM, 0,
+				  FIELD(log_interval_s), 1, 86400, NULL,
+				  "seconds" },
+};
+
+/* Kernel limits of TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (tcp(7)). */
+#define KEEPIDLE_MAX 32767u
+#define KEEPINTVL_MAX 32767u
+#define KEEPCNT_MAX 127u
+
+struct name_num {
+	const char *name;
+	int num;
+};
+
+/* Signals whose delivery can interrupt a call (signal(7), Linux numbers). */
+static const struct name_num signal_table[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },
+	{ "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
+	{ "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
+	{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+	{ "WINCH", SIGWINCH }, { "IO", SIGIO }, { "PWR", SIGPWR },
+	{ "SYS", SIGSYS },
+};
+
+/* syslog(3) facility names and their numbers (RFC 5424 section 6.2.1). */
+static const struct name_num facility_table[] = {
+	{ "kern", 0 }, { "user", 1 }, { "mail", 2 }, { "daemon", 3 },
+	{ "auth", 4 }, { "syslog", 5 }, { "lpr", 6 }, { "news", 7 },
+	{ "uucp", 8 }, { "cron", 9 }, { "authpriv", 10 }, { "ftp", 11 },
+	{ "local0", 16 }, { "local1", 17 }, { "local2", 18 }, { "local3", 19 },
+	{ "local4", 20 }, { "local5", 21 }, { "local6", 22 }, { "local7", 23 },
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static int span_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && memcmp(s, word, n) == 0;
+}
+
+static int upper(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
+static int span_is_nocase(const char *s, size_t n, const char *word)
+{
+	if (strlen(word) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (upper((unsigned char)s[i]) != word[i])
+			return 0;
+	}
+	return 1;
+}
+
+void sg_settings_default(struct sg_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->mode = SG_MODE_HARDEN;
+	s->sigpipe = SG_SIGPIPE_IGNORE;
+	s->eintr = SG_EINTR_RETRY;
+	s->eintr_pass = 1ull << SIGHUP | 1ull << SIGINT | 1ull << SIGQUIT |
+			1ull << SIGTERM | 1ull << SIGALRM | 1ull << SIGUSR1 |
+			1ull << SIGUSR2;
+	s->eagain = SG_EAGAIN_AUTO;
+	s->eagain_wait_ms = 5000;
+	s->accept = SG_ACCEPT_RETRY;
+	s->accept_emfile = SG_EMFILE_SHED;
+	s->retry_max = 100;
+	s->log_facility = 3;	/* daemon */
+	s->log_burst = 20;
+	s->log_interval_s = 10;
+	s->sock.keepalive = SG_KEEPALIVE_OFF;
+	s->sock.log_kind = SG_LOG_SYSLOG;
+	s->sock.log_events = SG_CLASS_DEFAULT_EVENTS;
+}
+
+const char *sg_key_name(int key)
+{
+	return key >= 0 && key < SG_KEY_COUNT ? key_table[key].name : NULL;
+}
+
+int sg_key_is_socket(int key)
+{
+	return key >= 0 && key < SG_KEY_COUNT && key_table[key].socket;
+}
+
+int sg_key_from_name(const char *s, size_t n)
+{
+	for (int k = 0; k < SG_KEY_COUNT; k++) {
+		if (span_is(s, n, key_table[k].name))
+			return k;
+	}
+	return -1;
+}
+
+int sg_signal_from_name(const char *s, size_t n)
+{
+	if (n > 3 && span_is_nocase(s, 3, "SIG")) {
+		s += 3;
+		n -= 3;
+	}
+	for (size_t i = 0; i < COUNT(signal_table); i++) {
+		if (span_is_nocase(s, n, signal_table[i].name))
+			return signal_table[i].num;
+	}
+	return -1;
+}
+
+const char *sg_signal_name(int signo)
+{
+	for (size_t i = 0; i < COUNT(signal_table); i++) {
+		if (signal_table[i].num == signo)
+			return signal_table[i].name;
+	}
+	return NULL;
+}
+
+int sg_facility_from_name(const char *s, size_t n)
+{
+	for (size_t i = 0; i < COUNT(facility_table); i++) {
+		if (span_is(s, n, facility_table[i].name))
+			return facility_table[i].num;
+	}
+	return -1;
+}
+
+static const char *facility_name(int num)
+{
+	for (size_t i = 0; i < COUNT(facility_table); i++) {
+		if (facility_table[i].num == num)
+			return facility_table[i].name;
+	}
+	return "?";
+}
+
+void sg_key_copy(int key, struct sg_settings *dst, const struct sg_settings *src)
+{
+	const struct key_def *d = &key_table[key];
+
+	memcpy((char *)dst + d->off, (const char *)src + d->off, d->size);
+}
+
+void sg_key_copy_sock(int key, struct sg_sock_settings *dst,
+		      const struct sg_settings *src)
+{
+	const struct key_def *d = &key_table[key];
+	size_t off = d->off - offsetof(struct sg_settings, sock);
+
+	memcpy((char *)dst + off, (const char *)src + d->off, d->size);
+}
+
+/*
+ * Values
+ */
+
+/* Parses all of s as a decimal number; -1 on anything else or overflow. */
+static int parse_uint(const char *s, size_t n, uint64_t limit, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > limit)
+			v = limit + 1;	/* saturate: still out of range */
+	}
+	*out = v;
+	return 0;
+}
+
+static void why_range(struct sg_buf *why, const char *v, size_t n,
+		      uint32_t min, uint32_t max, const char *unit)
+{
+	sg_buf_add_quoted(why, v, n);
+	sg_buf_add(why, " is out of range ");
+	sg_buf_add_uint(why, min);
+	sg_buf_add(why, "..");
+	sg_buf_add_uint(why, max);
+	if (unit) {
+		sg_buf_add(why, " ");
+		sg_buf_add(why, unit);
+	}
+}
+
+/* A number in min..max; sets *out, or -1 with the reason in why. */
+static int parse_range(const char *v, size_t n, uint32_t min, uint32_t max,
+		       const char *unit, uint32_t *out, struct sg_buf *why)
+{
+	uint64_t x;
+
+	if (parse_uint(v, n, 0xffffffffu, &x) < 0) {
+		sg_buf_add_quoted(why, v, n);
+		sg_buf_add(why, " is not a whole number");
+		if (unit) {
+			sg_buf_add(why, " of ");
+			sg_buf_add(why, unit);
+		}
+		return -1;
+	}
+	if (x < min || x > max) {
+		why_range(why, v, n, min, max, unit);
+		return -1;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int parse_enum(const struct key_def *d, const char *v, size_t n,
+		      uint8_t *out, struct sg_buf *why)
+{
+	for (int i = 0; d->names[i]; i++) {
+		if (span_is(v, n, d->names[i])) {
+			*out = (uint8_t)i;
+			return 0;
+		}
+	}
+	sg_buf_add_quoted(why, v, n);
+	sg_buf_add(why, " is not one of ");
+	for (int i = 0; d->names[i]; i++) {
+		sg_buf_add(why, i ? ", " : "");
+		sg_buf_add(why, d->names[i]);
+	}
+	return -1;
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Steps through a comma-separated list: sets the next item (blanks around it
+ * trimmed) and returns 1, or returns 0 at the end.  *pos starts at 0.
+ */
+static int next_item(const char *v, size_t n, size_t *pos, const char **item,
+		     size_t *len)
+{
+	size_t i = *pos, end;
+
+	if (i > n)
+		return 0;
+	for (end = i; end < n && v[end] != ','; end++)
+		;
+	*pos = end + 1;
+	while (i < end && is_blank(v[i]))
+		i++;
+	while (end > i && is_blank(v[end - 1]))
+		end--;
+	*item = v + i;
+	*len = end - i;
+	return 1;
+}
+
+static int empty_item(struct sg_buf *why, const char *v, size_t n)
+{
+	sg_buf_add_quoted(why, v, n);
+	sg_buf_add(why, " has an empty list item");
+	return -1;
+}
+
+static int parse_signals(const char *v, size_t n, uint64_t *out,
+			 struct sg_buf *why)
+{
+	const char *item;
+	size_t len, pos = 0;
+	uint64_t set = 0;
+
+	if (span_is(v, n, "none")) {
+		*out = 0;
+		return 0;
+	}
+	while (next_item(v, n, &pos, &item, &len)) {
+		if (len == 0)
+			return empty_item(why, v, n);
+		int signo = sg_signal_from_name(item, len);
+		if (signo < 0) {
+			sg_buf_add(why, "unknown signal ");
+			sg_buf_add_quoted(why, item, len);
+			sg_buf_add(why, " (use names such as HUP or SIGTERM)");
+			return -1;
+		}
+		set |= 1ull << signo;
+	}
+	*out = set;
+	return 0;
+}
+
+static int parse_events(const char *v, size_t n, uint32_t *out,
+			struct sg_buf *why)
+{
+	const char *item;
+	size_t len, pos = 0;
+	uint32_t set = 0;
+
+	while (next_item(v, n, &pos, &item, &len)) {
+		if (len == 0)
+			return empty_item(why, v, n);
+		if (span_is(item, len, "all")) {
+			set |= SG_CLASS_ALL_EVENTS;
+			continue;
+		}
+		if (span_is(item, len, "none"))
+			continue;
+		int cls = sg_class_from_name(item, len);
+		if (cls < 0) {
+			sg_buf_add(why, "unknown event class ");
+			sg_buf_add_quoted(why, item, len);
+			return -1;
+		}
+		set |= 1u << cls;
+	}
+	*out = set;
+	return 0;
+}
+
+/* keepalive: off, on, or IDLE,INTVL,CNT within the kernel's limits. */
+static int parse_keepalive(const char *v, size_t n, struct sg_sock_settings *s,
+			   struct sg_buf *why)
+{
+	static const uint32_t max[3] = { KEEPIDLE_MAX, KEEPINTVL_MAX, KEEPCNT_MAX };
+	static const char *const part[3] = {
+		"seconds (IDLE)", "seconds (INTVL)", "probes (CNT)"
+	};
+	uint32_t val[3];
+	const char *item;
+	size_t len, pos = 0;
+	int count = 0;
+
+	if (span_is(v, n, "off") || span_is(v, n, "on")) {
+		s->keepalive = span_is(v, n, "on") ? SG_KEEPALIVE_ON :
+						     SG_KEEPALIVE_OFF;
+		s->keepalive_idle = s->keepalive_intvl = s->keepalive_cnt = 0;
+		return 0;
+	}
+	while (count < 3 && next_item(v, n, &pos, &item, &len)) {
+		if (parse_range(item, len, 1, max[count], part[count],
+				&val[count], why) < 0)
+			return -1;
+		count++;
+	}
+	if (count != 3 || pos <= n) {
+		sg_buf_add_quoted(why, v, n);
+		sg_buf_add(why, " is not off, on or IDLE,INTVL,CNT");
+		return -1;
+	}
+	s->keepalive = SG_KEEPALIVE_CUSTOM;
+	s->keepalive_idle = val[0];
+	s->keepalive_intvl = val[1];
+	s->keepalive_cnt = val[2];
+	return 0;
+}
+
+/* log: syslog, stderr, off, or unix:PATH with an absolute path that fits. */
+static int parse_log(const char *v, size_t n, struct sg_sock_settings *s,
+		     struct sg_buf *why)
+{
+	static const char *const kinds[] = { "syslog", "stderr", NULL, "off" };
+
+	memset(s->log_path, 0, sizeof(s->log_path));
+	for (int k = 0; k < 4; k++) {
+		if (kinds[k] && span_is(v, n, kinds[k])) {
+			s->log_kind = (uint8_t)k;
+			return 0;
+		}
+	}
+	if (n < 5 || memcmp(v, "unix:", 5) != 0) {
+		sg_buf_add_quoted(why, v, n);
+		sg_buf_add(why, " is not one of syslog, stderr, off, unix:PATH");
+		return -1;
+	}
+	v += 5;
+	n -= 5;
+	if (n == 0 || v[0] != '/' || memchr(v, '\0', n)) {
+		sg_buf_add(why, "unix: needs an absolute path, not ");
+		sg_buf_add_quoted(why, v, n);
+		return -1;
+	}
+	if (n >= SG_LOG_PATH_MAX) {
+		sg_buf_add(why, "unix: path is longer than ");
+		sg_buf_add_uint(why, SG_LOG_PATH_MAX - 1);
+		sg_buf_add(why, " bytes");
+		return -1;
+	}
+	memcpy(s->log_path, v, n);
+	s->log_kind = SG_LOG_UNIX;
+	return 0;
+}
+
+static int parse_facility(const char *v, size_t n, uint8_t *out,
+			  struct sg_buf *why)
+{
+	int f = sg_facility_from_name(v, n);
+
+	if (f < 0) {
+		sg_buf_add(why, "unknown syslog facility ");
+		sg_buf_add_quoted(why, v, n);
+		sg_buf_add(why, " (kern, user, mail, daemon, auth, syslog, lpr, "
+				"news, uucp, cron, authpriv, ftp, local0..local7)");
+		return -1;
+	}
+	*out = (uint8_t)f;
+	return 0;
+}
+
+/* Buffer sizes: 0 leaves the kernel default, otherwise min..max bytes. */
+static int parse_bufsize(const struct key_def *d, const char *v, size_t n,
+			 uint32_t *out, struct sg_buf *why)
+{
+	uint64_t x;
+
+	if (parse_uint(v, n, 0xffffffffu, &x) == 0 && x == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (parse_range(v, n, d->min, d->max, d->unit, out, why) == 0)
+		return 0;
+	sg_buf_add(why, " (or 0 for the kernel default)");
+	return -1;
+}
+
+int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
+		       struct sg_buf *why)
+{
+	const struct key_def *d = &key_table[key];
+	void *field = (char *)s + d->off;
+
+	switch (d->type) {
+	case V_ENUM:
+		return parse_enum(d, v, n, field, why);
+	case V_NUM:
+		return parse_range(v, n, d->min, d->max, d->unit, field, why);
+	case V_BUF:
+		return parse_bufsize(d, v, n, field, why);
+	case V_SIGNALS:
+		return parse_signals(v, n, field, why);
+	case V_KEEPALIVE:
+		return parse_keepalive(v, n, &s->sock, why);
+	case V_LOG:
+		return parse_log(v, n, &s->sock, why);
+	case V_FACILITY:
+		return parse_facility(v, n, field, why);
+	default:
+		return parse_events(v, n, field, why);
+	}
+}
+
+/*
+ * Formatting, for `sockguard check` and the shim's summary
+ */
+
+static void format_enum(const struct key_def *d, uint8_t v, struct sg_buf *b)
+{
+	for (int i = 0; d->names[i]; i++) {
+		if (i == v) {
+			sg_buf_add(b, d->names[i]);
+			return;
+		}
+	}
+	sg_buf_add(b, "?");
+}
+
+static void format_signals(uint64_t set, struct sg_buf *b)
+{
+	int first = 1;
+
+	for (int signo = 1; signo < 64; signo++) {
+		const char *name = sg_signal_name(signo);
+		if (!(set & (1ull << signo)) || !name)
+			continue;
+		sg_buf_add(b, first ? "" : ",");
+		sg_buf_add(b, name);
+		first = 0;
+	}
+	if (first)
+		sg_buf_add(b, "none");
+}
+
+static void format_events(uint32_t set, struct sg_buf *b)
+{
+	int first = 1;
+
+	if (set == SG_CLASS_ALL_EVENTS) {
+		sg_buf_add(b, "all");
+		return;
+	}
+	for (int cls = 0; cls < SG_CLASS_COUNT; cls++) {
+		if (!(set & (1u << cls)))
+			continue;
+		sg_buf_add(b, first ? "" : ",");
+		sg_buf_add(b, sg_class_name(cls));
+		first = 0;
+	}
+	if (first)
+		sg_buf_add(b, "none");
+}
+
+static void format_keepalive(const struct sg_sock_settings *s, struct sg_buf *b)
+{
+	if (s->keepalive != SG_KEEPALIVE_CUSTOM) {
+		sg_buf_add(b, s->keepalive == SG_KEEPALIVE_ON ? "on" : "off");
+		return;
+	}
+	sg_buf_add_uint(b, s->keepalive_idle);
+	sg_buf_add(b, ",");
+	sg_buf_add_uint(b, s->keepalive_intvl);
+	sg_buf_add(b, ",");
+	sg_buf_add_uint(b, s->keepalive_cnt);
+}
+
+static void format_log(const struct sg_sock_settings *s, struct sg_buf *b)
+{
+	static const char *const kinds[] = { "syslog", "stderr", "unix:", "off" };
+
+	sg_buf_add(b, s->log_kind < 4 ? kinds[s->log_kind] : "?");
+	if (s->log_kind == SG_LOG_UNIX)
+		sg_buf_addn(b, s->log_path, strnlen(s->log_path, SG_LOG_PATH_MAX));
+}
+
+void sg_settings_format(const struct sg_settings *s, int key, char *buf,
+			size_t len)
+{
+	struct sg_buf b;
+
+	sg_buf_init(&b, buf, len);
+	if (key < 0 || key >= SG_KEY_COUNT)
+		return;
+	const struct key_def *d = &key_table[key];
+	const char *field = (const char *)s + d->off;
+	uint32_t num;
+
+	switch (d->type) {
+	case V_ENUM:
+		format_enum(d, *(const uint8_t *)field, &b);
+		break;
+	case V_NUM: case V_BUF:
+		memcpy(&num, field, sizeof(num));
+		sg_buf_add_uint(&b, num);
+		break;
+	case V_SIGNALS:
+		format_signals(s->eintr_pass, &b);
+		break;
+	case V_KEEPALIVE:
+		format_keepalive(&s->sock, &b);
+		break;
+	case V_LOG:
+		format_log(&s->sock, &b);
+		break;
+	case V_FACILITY:
+		sg_buf_add(&b, facility_name(s->log_facility));
+		break;
+	default:
+		format_events(s->sock.log_events, &b);
+	}
+}

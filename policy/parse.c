@@ -1,0 +1,352 @@
+/*
+ * Reading a policy: the file format of SPEC.md section 2 and the
+ * SOCKGUARD_OPTIONS string.  The parser works on the caller's text in place
+ * and stores parsed values, never text, in the fixed arrays of struct
+ * sg_policy, so it runs without stdio or malloc in the shim's constructor.
+ *
+ * Every problem is reported (up to SG_PROBLEMS_MAX kept), and any problem
+ * leaves the policy empty: a host program runs with the whole policy or with
+ * the built-in defaults, never with half a policy.
+ */
+#include "policy_int.h"
+
+#include <string.h>
+
+#define OPTIONS_SOURCE "SOCKGUARD_OPTIONS"
+
+struct parser {
+	struct sg_policy *p;
+	struct sg_problems *problems;
+	const char *source;	/* as given, for problems */
+	unsigned line;		/* 0: SOCKGUARD_OPTIONS */
+	uint8_t source_index;
+	int bad;
+	struct sg_section *cur;	/* NULL: in the global part, not yet stored */
+	struct sg_section scratch;	/* holds sections beyond the limits */
+};
+
+size_t sg_policy_storage_size(void)
+{
+	return sizeof(struct sg_policy);
+}
+
+/*
+ * Only the counters and the options section are cleared: sections are
+ * cleared when used, so the shim's static policy touches few pages.
+ */
+void sg_policy_init(struct sg_policy *p)
+{
+	p->failed = 0;
+	p->nsections = 0;
+	p->npeers = 0;
+	p->nsources = 0;
+	memset(&p->options, 0, sizeof(p->options));
+	p->options.kind = SG_SECTION_OPTIONS;
+}
+
+/* Appends "source:line: key: why" to the problems. */
+static void report(struct parser *ps, const char *key, size_t keylen,
+		   const char *why)
+{
+	struct sg_buf b;
+
+	ps->bad = 1;
+	if (!ps->problems)
+		return;
+	unsigned i = ps->problems->count++;
+	if (i >= SG_PROBLEMS_MAX)
+		return;
+	sg_buf_init(&b, ps->problems->text[i], SG_PROBLEM_LEN);
+	sg_buf_add(&b, ps->source);
+	if (ps->line) {
+		sg_buf_add(&b, ":");
+		sg_buf_add_uint(&b, ps->line);
+	}
+	sg_buf_add(&b, ": ");
+	if (key) {
+		sg_buf_addn(&b, key, keylen);
+		sg_buf_add(&b, ": ");
+	}
+	sg_buf_add(&b, why);
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static void trim(const char **s, size_t *n)
+{
+	while (*n && is_blank(**s)) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n && is_blank((*s)[*n - 1]))
+		(*n)--;
+}
+
+/* A '#' at the start or after a blank starts a comment; "unix:/a#b" keeps it. */
+static size_t strip_comment(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '#' && (i == 0 || is_blank(s[i - 1])))
+			return i;
+	}
+	return n;
+}
+
+/* Takes a fresh section, or the scratch one when the limits are reached. */
+static struct sg_section *new_section(struct parser *ps, int kind)
+{
+	struct sg_policy *p = ps->p;
+	struct sg_section *sec = &ps->scratch;
+
+	if (kind == SG_SECTION_PEER && p->npeers >= SG_POLICY_MAX_PEER_SECTIONS)
+		report(ps, NULL, 0, "too many [peer] sections (limit 64)");
+	else if (p->nsections >= SG_POLICY_MAX_SECTIONS)
+		report(ps, NULL, 0, "too many sections (limit 256)");
+	else
+		sec = &p->sections[p->nsections++];
+	memset(sec, 0, sizeof(*sec));
+	sec->kind = (uint8_t)kind;
+	sec->source = ps->source_index;
+	sec->line = ps->line;
+	if (kind == SG_SECTION_PEER && sec != &ps->scratch)
+		sec->peer_bit = (uint8_t)p->npeers++;
+	return sec;
+}
+
+/* Fills sec->arg from a [program GLOB] or [peer ADDRESS] argument. */
+static void section_arg(struct parser *ps, struct sg_section *sec,
+			const char *arg, size_t n)
+{
+	char whybuf[SG_PROBLEM_LEN];
+	struct sg_buf why;
+
+	sg_buf_init(&why, whybuf, sizeof(whybuf));
+	if (n >= SG_SECTION_ARG_MAX) {
+		report(ps, NULL, 0, "section argument longer than 255 bytes");
+		return;
+	}
+	memcpy(sec->arg, arg, n);
+	sec->arg[n] = '\0';
+	if (sec->kind == SG_SECTION_PROGRAM) {
+		sec->path_glob = memchr(arg, '/', n) != NULL;
+		if (sg_glob_valid(arg, n, &why) < 0)
+			report(ps, NULL, 0, whybuf);
+	} else if (sg_cidr_parse(arg, n, &sec->peer, &why) < 0) {
+		report(ps, NULL, 0, whybuf);
+	}
+}
+
+static void parse_header(struct parser *ps, const char *s, size_t n)
+{
+	static const char usage[] = "bad section header; expected "
+		"[program GLOB] or [peer ADDRESS[/PREFIX][:PORT]]";
+
+	if (n < 2 || s[n - 1] != ']') {
+		report(ps, NULL, 0, usage);
+		ps->cur = new_section(ps, SG_SECTION_PROGRAM);
+		return;
+	}
+	s++;
+	n -= 2;
+	trim(&s, &n);
+	size_t word = 0;
+	while (word < n && !is_blank(s[word]))
+		word++;
+	const char *arg = s + word;
+	size_t argn = n - word;
+	trim(&arg, &argn);
+	int kind = (word == 7 && memcmp(s, "program", 7) == 0) ?
+		   SG_SECTION_PROGRAM :
+		   (word == 4 && memcmp(s, "peer", 4) == 0) ? SG_SECTION_PEER : -1;
+	ps->cur = new_section(ps, kind < 0 ? SG_SECTION_PROGRAM : kind);
+	if (kind < 0 || argn == 0)
+		report(ps, NULL, 0, usage);
+	else
+		section_arg(ps, ps->cur, arg, argn);
+}
+
+/* Checks and stores one key = value in the current section. */
+static void assign(struct parser *ps, const char *key, size_t keyn,
+		   const char *val, size_t valn)
+{
+	char whybuf[SG_PROBLEM_LEN];
+	struct sg_buf why;
+	int k = sg_key_from_name(key, keyn);
+
+	sg_buf_init(&why, whybuf, sizeof(whybuf));
+	if (k < 0) {
+		sg_buf_add(&why, "unknown key ");
+		sg_buf_add_quoted(&why, key, keyn);
+		report(ps, NULL, 0, whybuf);
+		return;
+	}
+	if (!ps->cur)
+		ps->cur = new_section(ps, SG_SECTION_GLOBAL);
+	struct sg_section *sec = ps->cur;
+	if (sec->kind == SG_SECTION_PEER && !sg_key_is_socket(k)) {
+		report(ps, key, keyn, "not a per-socket key, so it cannot be "
+		       "set in a [peer] section (only keepalive, user_timeout, "
+		       "connect_timeout, sndbuf, rcvbuf, log, log_events)");
+		return;
+	}
+	if (valn == 0) {
+		report(ps, key, keyn, "missing value");
+		return;
+	}
+	if (sg_key_parse_value(k, val, valn, &sec->vals, &why) < 0) {
+		report(ps, key, keyn, whybuf);
+		return;
+	}
+	sec->set |= 1u << k;
+	sec->key_line[k] = ps->line;
+}
+
+/* Splits "key = value" (or key=value); -1 if s is not of that form. */
+static int split_pair(const char *s, size_t n, const char **key, size_t *keyn,
+		      const char **val, size_t *valn)
+{
+	const char *eq = memchr(s, '=', n);
+
+	if (!eq)
+		return -1;
+	*key = s;
+	*keyn = (size_t)(eq - s);
+	*val = eq + 1;
+	*valn = n - *keyn - 1;
+	trim(key, keyn);
+	trim(val, valn);
+	return *keyn ? 0 : -1;
+}
+
+static int has_control_byte(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+static void parse_line(struct parser *ps, const char *s, size_t n)
+{
+	const char *key, *val;
+	size_t keyn, valn;
+
+	if (has_control_byte(s, n)) {
+		report(ps, NULL, 0, "control character in line");
+		return;
+	}
+	n = strip_comment(s, n);
+	trim(&s, &n);
+	if (n == 0)
+		return;
+	if (s[0] == '[')
+		parse_header(ps, s, n);
+	else if (split_pair(s, n, &key, &keyn, &val, &valn) < 0)
+		report(ps, NULL, 0, "expected 'key = value' or a [section] header");
+	else
+		assign(ps, key, keyn, val, valn);
+}
+
+/* Records the file name for origins; the index goes into each section. */
+static void add_source(struct parser *ps)
+{
+	struct sg_policy *p = ps->p;
+	size_t n = strnlen(ps->source, SG_SOURCE_NAME_MAX - 1);
+
+	if (p->nsources >= SG_POLICY_MAX_SOURCES) {
+		report(ps, NULL, 0, "too many policy files (limit 4)");
+		return;
+	}
+	memcpy(p->sources[p->nsources], ps->source, n);
+	p->sources[p->nsources][n] = '\0';
+	ps->source_index = (uint8_t)p->nsources++;
+}
+
+/* Ends a parse: any problem, now or before, leaves the empty policy. */
+static int finish(struct parser *ps)
+{
+	if (!ps->bad && !ps->p->failed)
+		return 0;
+	sg_policy_init(ps->p);
+	ps->p->failed = 1;
+	return ps->bad ? -1 : 0;
+}
+
+int sg_policy_parse(struct sg_policy *p, const char *text, size_t len,
+		    const char *source, struct sg_problems *problems)
+{
+	struct parser ps = { .p = p, .problems = problems,
+			     .source = source ? source : "policy" };
+
+	add_source(&ps);
+	if (len > SG_POLICY_TEXT_MAX) {
+		report(&ps, NULL, 0, "file is larger than 262144 bytes");
+		return finish(&ps);
+	}
+	for (size_t pos = 0; pos < len;) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		ps.line++;
+		parse_line(&ps, text + pos, end - pos);
+		pos = end + 1;
+	}
+	return finish(&ps);
+}
+
+/*
+ * In "key=value:key=value" a colon starts a new pair only when what follows
+ * looks like "key=", so that "log=unix:/run/x.sock" keeps its colon.
+ */
+static int starts_pair(const char *s)
+{
+	size_t i = 0;
+
+	while ((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_')
+		i++;
+	return i > 0 && s[i] == '=';
+}
+
+static size_t pair_end(const char *s)
+{
+	size_t i = 0;
+
+	while (s[i] && !(s[i] == ':' && starts_pair(s + i + 1)))
+		i++;
+	return i;
+}
+
+int sg_policy_parse_options(struct sg_policy *p, const char *options,
+			    struct sg_problems *problems)
+{
+	struct parser ps = { .p = p, .problems = problems,
+			     .source = OPTIONS_SOURCE, .cur = &p->options };
+	const char *key, *val;
+	size_t keyn, valn;
+	char whybuf[SG_PROBLEM_LEN];
+	struct sg_buf why;
+
+	for (const char *s = options; s && *s;) {
+		size_t n = pair_end(s);
+		const char *pair = s;
+		size_t pairn = n;
+		s += n + (s[n] == ':');
+		trim(&pair, &pairn);
+		if (pairn == 0)
+			continue;
+		if (!has_control_byte(pair, pairn) &&
+		    split_pair(pair, pairn, &key, &keyn, &val, &valn) == 0) {
+			assign(&ps, key, keyn, val, valn);
+			continue;
+		}
+		sg_buf_init(&why, whybuf, sizeof(whybuf));
+		sg_buf_add(&why, "expected key=value, not ");
+		sg_buf_add_quoted(&why, pair, pairn);
+		report(&ps, NULL, 0, whybuf);
+	}
+	return finish(&ps);
+}

@@ -1,0 +1,90 @@
+/*
+ * The inside of the policy module: the parsed policy and the helpers that
+ * parse.c, keys.c, match.c and the small value parsers share.  Nothing here
+ * is meant for the shim or the tool; they use policy.h.
+ */
+#ifndef SG_POLICY_INT_H
+#define SG_POLICY_INT_H
+
+#include "policy.h"
+
+/* The longest glob or peer text kept for a section header. */
+#define SG_SECTION_ARG_MAX 256
+/* How many sources (files) one policy may name, and their stored length. */
+#define SG_POLICY_MAX_SOURCES 4
+#define SG_SOURCE_NAME_MAX 256
+
+/* A bounded string builder that never allocates and always NUL-terminates. */
+struct sg_buf {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+
+void sg_buf_init(struct sg_buf *b, char *s, size_t cap);
+void sg_buf_add(struct sg_buf *b, const char *s);
+void sg_buf_addn(struct sg_buf *b, const char *s, size_t n);
+void sg_buf_add_uint(struct sg_buf *b, unsigned long long v);
+/* Appends 'text' quoted, shortened and with control bytes shown as '?'. */
+void sg_buf_add_quoted(struct sg_buf *b, const char *s, size_t n);
+
+/* A [peer] address: family, network bytes, prefix length and port (0: any). */
+struct sg_cidr {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t prefix;
+	uint16_t port;		/* host byte order; 0 matches every port */
+	uint8_t addr[16];	/* 4 bytes used for AF_INET, masked to prefix */
+};
+
+int sg_cidr_parse(const char *s, size_t n, struct sg_cidr *out,
+		  struct sg_buf *why);
+int sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa,
+		  socklen_t len);
+
+/* Globs as in fnmatch(3); path mode is FNM_PATHNAME ('/' only literal). */
+int sg_glob_valid(const char *pat, size_t n, struct sg_buf *why);
+int sg_glob_match(const char *pat, const char *str, int path_mode);
+
+/*
+ * One section: the keys it sets (bit per enum sg_key), their values in a
+ * settings struct, and the line that set each one.
+ */
+struct sg_section {
+	uint8_t kind;		/* enum sg_section_kind */
+	uint8_t path_glob;	/* [program] glob contains '/' */
+	uint8_t source;		/* index into sg_policy.sources */
+	uint8_t peer_bit;	/* [peer]: its bit in sg_policy_for_peer's result */
+	unsigned line;
+	uint32_t set;
+	uint32_t key_line[SG_KEY_COUNT];
+	struct sg_settings vals;
+	struct sg_cidr peer;
+	char arg[SG_SECTION_ARG_MAX];	/* glob or peer text, NUL-terminated */
+};
+
+struct sg_policy {
+	int failed;		/* a problem was found: stays the empty policy */
+	unsigned nsections;
+	unsigned npeers;
+	unsigned nsources;
+	char sources[SG_POLICY_MAX_SOURCES][SG_SOURCE_NAME_MAX];
+	struct sg_section options;	/* SOCKGUARD_OPTIONS, applied last */
+	struct sg_section sections[SG_POLICY_MAX_SECTIONS];
+};
+
+/* Parses one value of key into s; -1 with the reason in why. */
+int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
+		       struct sg_buf *why);
+int sg_key_from_name(const char *s, size_t n);
+/* Copies key's value (all its fields) from src to dst. */
+void sg_key_copy(int key, struct sg_settings *dst, const struct sg_settings *src);
+void sg_key_copy_sock(int key, struct sg_sock_settings *dst,
+		      const struct sg_settings *src);
+
+/* The source name shown for keys set by sec ("file" or SOCKGUARD_OPTIONS). */
+const char *sg_section_source(const struct sg_policy *p,
+			      const struct sg_section *sec);
+int sg_section_matches_program(const struct sg_section *sec, const char *name,
+			       const char *path);
+
+#endif

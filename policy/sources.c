@@ -1,0 +1,55 @@
+/*
+ * Which policy a process may use (SPEC.md section 2).  These are pure
+ * decisions on values the caller gathers (getauxval(AT_SECURE), getenv,
+ * stat), so that tests can inject them and the shim stays free of surprises.
+ */
+#include "policy_int.h"
+
+#include <string.h>
+
+static int refuse(char *why, size_t whylen, const char *text)
+{
+	struct sg_buf b;
+
+	if (why && whylen) {
+		sg_buf_init(&b, why, whylen);
+		sg_buf_add(&b, text);
+	}
+	return -1;
+}
+
+/*
+ * A policy decides how every socket of a process behaves, so a file that
+ * someone else can rewrite is a way into that process: refused always.  A
+ * setuid or setcap process (ld.so(8): secure-execution mode) also requires
+ * root to own the file, as ld.so does for /etc/ld.so.preload.
+ */
+int sg_policy_file_trusted(const struct stat *st, int secure, char *why,
+			   size_t whylen)
+{
+	if (!S_ISREG(st->st_mode))
+		return refuse(why, whylen, "not a regular file");
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return refuse(why, whylen, "writable by group or others "
+			      "(chmod go-w); refused, using built-in defaults");
+	if (secure && st->st_uid != 0)
+		return refuse(why, whylen, "not owned by root, which a setuid "
+			      "or setcap program requires; refused, using "
+			      "built-in defaults");
+	return 0;
+}
+
+/*
+ * In secure-execution mode the environment belongs to the unprivileged
+ * caller, so neither SOCKGUARD_CONFIG nor SOCKGUARD_OPTIONS is honoured.  An
+ * empty SOCKGUARD_CONFIG counts as unset.
+ */
+const char *sg_policy_sources(int secure, const char *config_env,
+			      int *use_options)
+{
+	if (use_options)
+		*use_options = !secure;
+	if (secure || !config_env || !*config_env)
+		return SG_POLICY_DEFAULT_PATH;
+	return config_env;
+}
