@@ -1,17 +1,337 @@
-/* Placeholder until `sockguard run` lands; replaced by its owner. */
+/*
+ * `sockguard run [-c FILE] [-o KEY=VALUE]... [--] COMMAND [ARG]...`: runs
+ * COMMAND with the shim preloaded (SPEC.md section 5).  Exit statuses follow
+ * the shell and env(1): COMMAND's own status once it runs, 127 when it is not
+ * found, 126 when it is found but cannot be executed, 2 for bad arguments,
+ * 125 when sockguard itself cannot go on (its library is missing).
+ */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
+#include "elf.h"
+#include "preload.h"
 #include "tools.h"
 
-int sg_cmd_run(int argc, char **argv)
+#define CMD "sockguard run"
+#define LIB_NAME "libsockguard.so"
+
+struct run_args {
+	const char *config;	/* -c FILE */
+	struct sg_opts opts;	/* -o KEY=VALUE... */
+	char **command;		/* COMMAND [ARG]..., NULL-terminated */
+};
+
+static int usage(void)
 {
-	fprintf(stderr, "sockguard run: not implemented yet\n");
+	fprintf(stderr, "usage: sockguard run [-c FILE] [-o KEY=VALUE]... "
+		"[--] COMMAND [ARG]...\n");
 	return 2;
+}
+
+/* Copies dir/name into buf if that file exists, resolving "..". */
+static int lib_candidate(char *buf, size_t len, const char *dir,
+			 const char *name)
+{
+	char joined[PATH_MAX], real[PATH_MAX];
+
+	if (snprintf(joined, sizeof(joined), "%s/%s", dir, name) >=
+	    (int)sizeof(joined))
+		return -1;
+	if (!realpath(joined, real) || strlen(real) >= len)
+		return -1;
+	strcpy(buf, real);
+	return 0;
 }
 
 int sg_tool_find_lib(char *buf, size_t len)
 {
-	(void)buf;
-	(void)len;
-	return -1;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	if (lib_candidate(buf, len, exe[0] ? exe : "/", LIB_NAME) == 0)
+		return 0;
+	return lib_candidate(buf, len, exe, "../lib/" LIB_NAME);
+}
+
+/* Takes "-cFILE" or "-c FILE"; returns the value or NULL when missing. */
+static const char *option_value(int argc, char **argv, int *i)
+{
+	if (argv[*i][2] != '\0')
+		return argv[*i] + 2;
+	if (*i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *arg = argv[i], *val;
+		if (strcmp(arg, "--") == 0) {
+			i++;
+			break;
+		}
+		if (arg[1] != 'c' && arg[1] != 'o') {
+			fprintf(stderr, CMD ": unknown option '%s'\n", arg);
+			return -1;
+		}
+		if (!(val = option_value(argc, argv, &i))) {
+			fprintf(stderr, CMD ": %s needs a value\n", arg);
+			return -1;
+		}
+		if (arg[1] == 'c')
+			a->config = val;
+		else if (sg_opts_add(&a->opts, CMD, val) < 0)
+			return -1;
+	}
+	if (i >= argc) {
+		fprintf(stderr, CMD ": no command given\n");
+		return -1;
+	}
+	a->command = argv + i;
+	return 0;
+}
+
+/* Whether the colon- or space-separated list holds entry. */
+static int list_has(const char *list, const char *entry)
+{
+	size_t n = strlen(entry);
+
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ": ");
+		if (len == n && strncmp(p, entry, n) == 0)
+			return 1;
+		p += len;
+		p += *p != '\0';
+	}
+	return 0;
+}
+
+/*
+ * The new LD_PRELOAD: the library first, then the entries already there.
+ * If the library is already among them it is left where it is, so that
+ * nesting `sockguard run` does not load it twice.
+ */
+static int set_preload(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+
+	if (old && list_has(old, lib))
+		return 0;
+	if (!old || old[strspn(old, ": ")] == '\0')
+		return setenv("LD_PRELOAD", lib, 1);
+	char *val = malloc(strlen(lib) + strlen(old) + 2);
+	if (!val)
+		return -1;
+	sprintf(val, "%s:%s", lib, old);
+	int rc = setenv("LD_PRELOAD", val, 1);
+	free(val);
+	return rc;
+}
+
+/* SOCKGUARD_OPTIONS: what the environment had, then -o (later wins). */
+static int set_options(const struct sg_opts *o)
+{
+	const char *old = getenv("SOCKGUARD_OPTIONS");
+
+	if (!o->text)
+		return 0;
+	if (!old || !*old)
+		return setenv("SOCKGUARD_OPTIONS", o->text, 1);
+	char *val = malloc(strlen(old) + o->len + 2);
+	if (!val)
+		return -1;
+	sprintf(val, "%s:%s", old, o->text);
+	int rc = setenv("SOCKGUARD_OPTIONS", val, 1);
+	free(val);
+	return rc;
+}
+
+/* Tries dir/name as execvp(3) would; 0 when it may be executed. */
+static int try_path(const char *dir, size_t dlen, const char *name, char *out,
+		    size_t len)
+{
+	struct stat st;
+
+	if (dlen == 0)
+		dir = ".", dlen = 1;
+	if (snprintf(out, len, "%.*s/%s", (int)dlen, dir, name) >= (int)len)
+		return -ENAMETOOLONG;
+	if (stat(out, &st) < 0 || S_ISDIR(st.st_mode))
+		return -ENOENT;
+	return access(out, X_OK) == 0 ? 0 : -EACCES;
+}
+
+/*
+ * Finds COMMAND as execvp(3) does: a name with a slash is used as it is
+ * (execve(2) then says whether it exists), any other is looked up on PATH.  Returns 0 with the path in out, -ENOENT,
+ * or -EACCES when only files that cannot be executed were found (out then
+ * names the first).
+ */
+static int resolve_command(const char *name, char *out, size_t len)
+{
+	char defpath[256];
+	const char *path = getenv("PATH");
+	int rc = -ENOENT;
+
+	if (strchr(name, '/'))
+		return snprintf(out, len, "%s", name) < (int)len ? 0 : -ENAMETOOLONG;
+	if (!path) {
+		confstr(_CS_PATH, defpath, sizeof(defpath));
+		path = defpath;
+	}
+	char first[PATH_MAX] = "";
+	for (const char *p = path;; p++) {
+		size_t dlen = strcspn(p, ":");
+		int r = try_path(p, dlen, name, out, len);
+		if (r == 0)
+			return 0;
+		if (r == -EACCES && rc == -ENOENT) {
+			rc = -EACCES;
+			snprintf(first, sizeof(first), "%s", out);
+		}
+		p += dlen;
+		if (*p == '\0')
+			break;
+	}
+	snprintf(out, len, "%s", rc == -EACCES ? first : name);
+	return rc;
+}
+
+/*
+ * Whether the loader will drop LD_PRELOAD for this file: execve(2) turns on
+ * secure execution (AT_SECURE, see ld.so(8)) when the set-user-ID or
+ * set-group-ID bit changes the effective ids, or when file capabilities are
+ * gained by a user other than root.
+ */
+static const char *secure_reason(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return NULL;
+	if ((st.st_mode & S_ISUID) && st.st_uid != getuid())
+		return "is set-user-ID: the loader ignores LD_PRELOAD paths "
+		       "with a slash for it, so the shim is not loaded";
+	if ((st.st_mode & S_ISGID) && st.st_gid != getgid())
+		return "is set-group-ID: the loader ignores LD_PRELOAD paths "
+		       "with a slash for it, so the shim is not loaded";
+	if (getuid() != 0 && getxattr(path, "security.capability", NULL, 0) > 0)
+		return "has file capabilities: the loader ignores LD_PRELOAD "
+		       "paths with a slash for it, so the shim is not loaded";
+	return NULL;
+}
+
+/*
+ * Prints one line on stderr when the shim cannot reach the program.  A
+ * script is not judged: its interpreter is what runs.
+ */
+static void warn_unreachable(const char *path)
+{
+	struct sg_elf_info info;
+	const char *why = NULL;
+
+	if (sg_elf_inspect(path, &info) < 0 || info.is_script)
+		return;
+	if (info.foreign)
+		why = "is built for another machine or word size: the shim "
+		      "cannot be loaded into it";
+	else if (info.is_go)
+		why = "is a Go program: it makes its socket calls as raw "
+		      "system calls, which the shim does not see";
+	else if (info.is_elf && !info.has_interp)
+		why = "is statically linked: no dynamic loader runs for it, "
+		      "so the shim is not loaded";
+	else
+		why = secure_reason(path);
+	if (why)
+		fprintf(stderr, CMD ": warning: %s %s\n", path, why);
+}
+
+/* execv(), and for a file without a #! line the shell, as execvp(3) does. */
+static int exec_command(const char *path, char **command)
+{
+	execv(path, command);
+	if (errno == ENOEXEC) {
+		int n = 0;
+		while (command[n])
+			n++;
+		char **argv = calloc((size_t)n + 2, sizeof(*argv));
+		if (argv) {
+			argv[0] = "sh";
+			argv[1] = (char *)path;
+			memcpy(argv + 2, command + 1, (size_t)n * sizeof(*argv));
+			execv("/bin/sh", argv);
+			errno = ENOEXEC;
+		}
+	}
+	int err = errno;
+	fprintf(stderr, CMD ": %s: %s\n", path, strerror(err));
+	return err == ENOENT || err == ENOTDIR ? 127 : 126;
+}
+
+/* Puts the library, -c and -o into the environment the command inherits. */
+static int prepare_env(const struct run_args *a)
+{
+	char lib[PATH_MAX], config[PATH_MAX];
+
+	if (a->config && sg_config_path(a->config, CMD, config, sizeof(config)) < 0)
+		return 2;
+	if (sg_opts_validate(&a->opts, CMD) < 0)
+		return 2;
+	if (sg_tool_find_lib(lib, sizeof(lib)) < 0) {
+		fprintf(stderr, CMD ": cannot find " LIB_NAME " beside this "
+			"executable nor in ../lib\n");
+		return 125;
+	}
+	if (set_preload(lib) < 0 || set_options(&a->opts) < 0 ||
+	    (a->config && setenv("SOCKGUARD_CONFIG", config, 1) < 0)) {
+		fprintf(stderr, CMD ": %s\n", strerror(errno));
+		return 125;
+	}
+	return 0;
+}
+
+int sg_cmd_run(int argc, char **argv)
+{
+	struct run_args a = { 0 };
+	char path[PATH_MAX];
+	int rc;
+
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		printf("usage: sockguard run [-c FILE] [-o KEY=VALUE]... "
+		       "[--] COMMAND [ARG]...\n");
+		return 0;
+	}
+	if (parse_args(argc, argv, &a) < 0) {
+		sg_opts_free(&a.opts);
+		return usage();
+	}
+	rc = prepare_env(&a);
+	sg_opts_free(&a.opts);
+	if (rc != 0)
+		return rc;
+	rc = resolve_command(a.command[0], path, sizeof(path));
+	if (rc == -ENOENT) {
+		fprintf(stderr, CMD ": %s: command not found\n", a.command[0]);
+		return 127;
+	}
+	if (rc < 0) {
+		fprintf(stderr, CMD ": %s: %s\n", path, strerror(-rc));
+		return 126;
+	}
+	warn_unreachable(path);
+	return exec_command(path, a.command);
 }
