@@ -133,9 +133,9 @@ static void section_arg(struct parser *ps, struct sg_section *sec,
 	if (sec->kind == SG_SECTION_PROGRAM) {
 		sec->path_glob = memchr(arg, '/', n) != NULL;
 		if (sg_glob_valid(arg, n, &why) < 0)
-			report(ps, NULL, 0, whybuf);
+			report(ps, "[program]", 9, whybuf);
 	} else if (sg_cidr_parse(arg, n, &sec->peer, &why) < 0) {
-		report(ps, NULL, 0, whybuf);
+		report(ps, "[peer]", 6, whybuf);
 	}
 }
 
