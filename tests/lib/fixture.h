@@ -1,0 +1,153 @@
+/*
+ * The fault fixture library shared by the Criterion tests and the test
+ * programs: a private network namespace, iptables faults on a port,
+ * misbehaving peers, a child runner with a timeout, and a receiver for the
+ * shim's `log=unix:PATH` datagrams.
+ *
+ * Functions return 0 (or a descriptor, pid, port) on success and -1 on
+ * failure; the reason for the last failure is kept for fx_skip_reason().
+ */
+#ifndef FX_FIXTURE_H
+#define FX_FIXTURE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The build directory (absolute), derived from where this binary lives. */
+const char *fx_build_dir(void);
+/* $BUILD/libsockguard.so, absolute. */
+const char *fx_shim_path(void);
+/* $BUILD/tests/progs/NAME, absolute, written into buf. */
+const char *fx_prog_path(const char *name, char *buf, size_t len);
+
+/* Monotonic milliseconds, for timing a call. */
+long fx_now_ms(void);
+
+/* Why the last fixture call failed, for a skip or failure message. */
+const char *fx_skip_reason(void);
+
+/*
+ * Moves the calling process into a new network namespace with loopback up.
+ * Criterion forks each test, so the namespace ends with the test.
+ */
+int fx_enter_netns(void);
+/* 0 when running as root (the real-program tests need it for iptables). */
+int fx_need_root(void);
+
+/*
+ * The skip messages begin with these words so that tests/run-tests.sh can
+ * tell, under CI=true, a skip that CI must not accept.
+ */
+#define FX_REQUIRE_NETNS() \
+	do { \
+		if (fx_enter_netns() != 0) \
+			cr_skip_test("needs a network namespace: %s", \
+				     fx_skip_reason()); \
+	} while (0)
+#define FX_REQUIRE_PROGRAM(name) \
+	do { \
+		if (!fx_have_program(name)) \
+			cr_skip_test("needs program %s: not found in PATH", \
+				     name); \
+	} while (0)
+
+/* 1 when NAME is an executable found in PATH (or an absolute path). */
+int fx_have_program(const char *name);
+
+/* Runs a shell command (system(3)); returns its exit code, -1 if it died. */
+int fx_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The kernel faults the iptables fixtures produce on one TCP port. */
+enum fx_fault {
+	FX_DROP,		/* black hole: SYNs vanish, connect times out */
+	FX_RST,			/* REJECT --reject-with tcp-reset: ECONNREFUSED */
+	FX_HOST_UNREACH,	/* ICMP host unreachable: EHOSTUNREACH */
+	FX_NET_UNREACH,		/* ICMP net unreachable: ENETUNREACH */
+};
+
+/* Adds or removes the iptables rule for a fault on a port. */
+int fx_fault_add(enum fx_fault fault, int port);
+int fx_fault_del(enum fx_fault fault, int port);
+/* Removes the rule after ms milliseconds, from a child; returns its pid. */
+pid_t fx_fault_del_after(enum fx_fault fault, int port, int ms);
+/* Sets net.ipv4.tcp_syn_retries in the current namespace. */
+int fx_set_syn_retries(int n);
+
+/* A listening TCP socket on 127.0.0.1 with an ephemeral port. */
+int fx_listen_tcp(int *port);
+/* A port on 127.0.0.1 that nothing listens on (bound, then released). */
+int fx_closed_port(void);
+/* A blocking TCP connection to 127.0.0.1:port, or -1. */
+int fx_connect_tcp(int port);
+
+/*
+ * Peers, each a child process serving connections on a fresh ephemeral
+ * port until fx_stop() kills it: echo; reset (accepts, then closes with
+ * SO_LINGER 0 so the kernel sends RST); half-close (shutdown SHUT_WR, then
+ * reads until EOF); late accept (sleeps ms before its first accept, then
+ * echoes).
+ */
+pid_t fx_peer_echo(int *port);
+pid_t fx_peer_reset(int *port);
+pid_t fx_peer_halfclose(int *port);
+pid_t fx_peer_late_accept(int *port, int ms);
+
+/* Kills a child's process group and reaps it. */
+void fx_stop(pid_t pid);
+
+/* What fx_run() saw. Output beyond the buffers is dropped. */
+struct fx_result {
+	int status;		/* wait status */
+	int timed_out;		/* killed after timeout_ms */
+	long elapsed_ms;
+	char out[65536];	/* stdout, NUL-terminated */
+	char err[16384];	/* stderr, NUL-terminated */
+};
+
+/*
+ * Runs argv[0] (searched in PATH) with env_extra applied to our environment
+ * ("KEY=VALUE" sets, a bare "KEY" unsets; NULL-terminated, may be NULL),
+ * stdin from /dev/null, and kills its process group after timeout_ms.
+ * Returns 0 when it ran to completion, -1 otherwise.
+ */
+int fx_run(char *const argv[], char *const env_extra[], int timeout_ms,
+	   struct fx_result *r);
+/* The exit code of a finished run, 128+N for a signal, -1 if timed out. */
+int fx_exit_code(const struct fx_result *r);
+
+/*
+ * Starts argv in the background, in its own process group, with stdout and
+ * stderr appended to logpath (or /dev/null when NULL).
+ */
+pid_t fx_spawn(char *const argv[], char *const env_extra[],
+	       const char *logpath);
+/* Waits until something accepts on 127.0.0.1:port, up to timeout_ms. */
+int fx_wait_port(int port, int timeout_ms);
+
+/* LD_PRELOAD=<shim> as a static "KEY=VALUE" string for env_extra. */
+const char *fx_preload_env(void);
+
+/* A fresh private directory under $TMPDIR (or /tmp); path in buf. */
+int fx_tempdir(char *buf, size_t len);
+/* Removes a directory tree made by fx_tempdir(). */
+void fx_rmtree(const char *path);
+
+/*
+ * The log receiver: a unix datagram socket bound at path, for the shim's
+ * `log=unix:PATH`.  read returns one datagram (NUL-terminated, trailing
+ * newline removed), 0 after timeout_ms without one, -1 on error.
+ * collect appends every datagram, one per line, until none has come for
+ * quiet_ms; it returns the number of lines.
+ */
+int fx_log_receiver_open(const char *path);
+ssize_t fx_log_receiver_read(int fd, char *buf, size_t len, int timeout_ms);
+int fx_log_collect(int fd, char *buf, size_t len, int quiet_ms);
+
+/* The first line of lines holding the token class=cls, or NULL. */
+const char *fx_log_find_class(const char *lines, const char *cls);
+/* How many lines hold the token key=value ("class=reset"). */
+int fx_log_count(const char *lines, const char *token);
+/* Copies the value of key in one line into val; -1 if absent. */
+int fx_log_field(const char *line, const char *key, char *val, size_t len);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * Running programs under test: fork, apply the extra environment, exec, and
+ * read stdout and stderr through pipes until the child ends or its time is
+ * up.  The child leads its own process group so that a timeout also kills
+ * whatever it started (the pyenv python3 shim, a shell pipeline).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "fx_int.h"
+
+static void fx_apply_env(char *const env_extra[])
+{
+	for (int i = 0; env_extra && env_extra[i]; i++) {
+		if (strchr(env_extra[i], '='))
+			putenv(env_extra[i]);
+		else
+			unsetenv(env_extra[i]);
+	}
+}
+
+/* In the child: never returns. */
+static void fx_exec_child(char *const argv[], char *const env_extra[],
+			  int out, int err)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_DFL);
+	dup2(null, 0);
+	dup2(out >= 0 ? out : null, 1);
+	dup2(err >= 0 ? err : null, 2);
+	fx_apply_env(env_extra);
+	execvp(argv[0], argv);
+	dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Appends what is readable on fd to buf; returns 0 at end of file. */
+static int fx_drain(int fd, char *buf, size_t cap, size_t *used)
+{
+	char scratch[4096];
+	size_t room = cap - 1 - *used;
+	ssize_t n = read(fd, room ? buf + *used : scratch,
+			 room ? room : sizeof scratch);
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (room)
+		*used += n;
+	buf[*used] = '\0';
+	return n > 0;
+}
+
+static void fx_collect(pid_t pid, int out, int err, int timeout_ms,
+		       struct fx_result *r)
+{
+	long start = fx_now_ms(), deadline = start + timeout_ms;
+	struct pollfd pfd[2] = { { out, POLLIN, 0 }, { err, POLLIN, 0 } };
+	size_t used[2] = { 0, 0 };
+	char *buf[2] = { r->out, r->err };
+	size_t cap[2] = { sizeof r->out, sizeof r->err };
+
+	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+		long left = deadline - fx_now_ms();
+		if (left <= 0) {
+			r->timed_out = 1;
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(pfd, 2, (int)left) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++)
+			if (pfd[i].fd >= 0 && pfd[i].revents &&
+			    !fx_drain(pfd[i].fd, buf[i], cap[i], &used[i]))
+				pfd[i].fd = -1;
+	}
+	waitpid(pid, &r->status, 0);
+	r->elapsed_ms = fx_now_ms() - start;
+}
+
+int fx_run(char *const argv[], char *const env_extra[], int timeout_ms,
+	   struct fx_result *r)
+{
+	int out[2], err[2];
+	pid_t pid;
+
+	memset(r, 0, sizeof *r);
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+		return fx__fail("pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return fx__fail("fork: %s", strerror(errno));
+	if (pid == 0)
+		fx_exec_child(argv, env_extra, out[1], err[1]);
+	close(out[1]);
+	close(err[1]);
+	fx_collect(pid, out[0], err[0], timeout_ms, r);
+	close(out[0]);
+	close(err[0]);
+	if (r->timed_out)
+		return fx__fail("%s timed out after %d ms", argv[0], timeout_ms);
+	return 0;
+}
+
+int fx_exit_code(const struct fx_result *r)
+{
+	if (r->timed_out)
+		return -1;
+	if (WIFSIGNALED(r->status))
+		return 128 + WTERMSIG(r->status);
+	return WEXITSTATUS(r->status);
+}
+
+pid_t fx_spawn(char *const argv[], char *const env_extra[],
+	       const char *logpath)
+{
+	int log = open(logpath ? logpath : "/dev/null",
+		       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	pid_t pid;
+
+	if (log < 0)
+		return fx__fail("open %s: %s", logpath, strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(log);
+		return fx__fail("fork: %s", strerror(errno));
+	}
+	if (pid == 0)
+		fx_exec_child(argv, env_extra, log, log);
+	setpgid(pid, pid);
+	close(log);
+	return pid;
+}
