@@ -1,0 +1,256 @@
+/*
+ * `sockguard report`: the pieces shared by the line parser, the tallies and
+ * the three writers (text, JSON, SVG).  The parser never allocates and never
+ * keeps a pointer past the call; the tallies copy what they keep, and cap
+ * the number of distinct keys so memory stays bounded on any input.
+ */
+#ifndef SG_REPORT_H
+#define SG_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "../policy/classify.h"
+
+/* The classes that are events; suppressed and summary are bookkeeping. */
+#define SG_REPORT_NCLASS SG_CLASS_SUPPRESSED
+
+/* Distinct keys kept per table; the rest are counted as "other". */
+#define SG_REPORT_MAX_KEYS 4096
+
+/* Longest key kept (host, program, peer); longer ones are cut there. */
+#define SG_REPORT_MAX_KEY 128
+
+/* Programs and hosts remembered for each peer. */
+#define SG_REPORT_PEER_SEEN 4
+
+#define SG_REPORT_NO_TIME INT64_MIN
+
+/* What sg_report_parse_line() found. */
+enum sg_report_line {
+	SG_REPORT_MALFORMED = -1,	/* a sockguard line we cannot read */
+	SG_REPORT_SKIP = 0,		/* not a sockguard event */
+	SG_REPORT_EVENT = 1,		/* out is filled */
+};
+
+enum sg_report_kind {
+	SG_REPORT_KIND_EVENT,		/* one fault (class reset ... fd_exhausted) */
+	SG_REPORT_KIND_SUPPRESSED,	/* count events of class cls held back */
+	SG_REPORT_KIND_SUMMARY,		/* a process's totals at exit */
+};
+
+/* A byte range inside the parsed line (not NUL-terminated). */
+struct sg_report_str {
+	const char *p;
+	size_t n;
+};
+
+struct sg_report_event {
+	int kind;			/* enum sg_report_kind */
+	int64_t time;			/* seconds since the epoch, or SG_REPORT_NO_TIME */
+	struct sg_report_str host;	/* empty when the line names no host */
+	struct sg_report_str prog;
+	struct sg_report_str peer;
+	struct sg_report_str op;
+	long pid;			/* -1 when unknown */
+	int cls;			/* for suppressed: the class held back */
+	int action;			/* -1 when absent */
+	int deadline;			/* SG_DEADLINE_NONE when absent */
+	uint64_t count;			/* events this line stands for */
+	uint64_t dropped;		/* lines the shim could not send earlier */
+	uint64_t classes[SG_REPORT_NCLASS];	/* summary totals */
+	uint64_t actions[SG_ACTION_COUNT];	/* summary totals */
+	const char *reason;		/* why a line is malformed */
+};
+
+/*
+ * Reads one log line (without its newline) in any of the supported formats.
+ * Returns SG_REPORT_EVENT with *out filled (its strings point into line),
+ * SG_REPORT_SKIP for a line that is not a sockguard event, or
+ * SG_REPORT_MALFORMED with out->reason set.  Safe on any bytes.
+ */
+int sg_report_parse_line(const char *line, size_t len,
+			 struct sg_report_event *out);
+
+/*
+ * Reads the key=value body that starts with "class=", for the line parser.
+ * Unknown keys are ignored, so a newer shim's lines still count.
+ */
+int sg_report_parse_body(const char *body, size_t len,
+			 struct sg_report_event *out);
+
+/*
+ * The clock that year-less timestamps are placed against; defaults to
+ * time(NULL) at first use.  Tests set it to make the year deterministic.
+ */
+void sg_report_set_now(int64_t now);
+int64_t sg_report_now(void);
+
+/* Timestamps: the parsers return the bytes consumed, 0 when none match. */
+size_t sg_report_parse_bsd_time(const char *s, size_t n, int64_t *t);
+size_t sg_report_parse_iso_time(const char *s, size_t n, int64_t *t);
+int64_t sg_report_local_epoch(int year, int mon, int mday, int hour,
+			      int min, int sec);
+
+/*
+ * A --since/--until argument: ISO date and time ("2026-11-25T19:00:00",
+ * "2026-11-25 19:00", "2026-11-25"), an optional zone ("Z", "+01:00"), or
+ * a time relative to now ("-2h", "-30m", "-1d", "-90s", "-1w").  Returns 0,
+ * or -1 when the text is not a time.
+ */
+int sg_report_parse_when(const char *s, int64_t now, int64_t *t);
+
+/*
+ * One table entry: a key (the raw bytes copied, NUL-terminated for
+ * convenience but possibly holding NULs) and counts per class.
+ */
+struct sg_report_entry {
+	char *key;
+	uint32_t len;
+	uint32_t hash;
+	uint64_t total;
+	uint64_t classes[SG_REPORT_NCLASS];
+	uint64_t actions[SG_ACTION_COUNT];
+};
+
+/* A capped hash table of entries keyed by byte strings. */
+struct sg_report_table {
+	struct sg_report_entry *entries;
+	uint32_t count;
+	uint32_t *slots;		/* entry index + 1, 0 when empty */
+	uint64_t dropped_keys;		/* lookups refused because of the cap */
+	struct sg_report_entry other;	/* counts for keys past the cap */
+};
+
+/* Who met a peer: a few programs and hosts, by table index. */
+struct sg_report_seen {
+	int32_t idx[SG_REPORT_PEER_SEEN];
+	uint64_t n[SG_REPORT_PEER_SEEN];
+	uint64_t other;
+};
+
+struct sg_report_peer {
+	struct sg_report_seen progs;
+	struct sg_report_seen hosts;
+};
+
+/* Time line granularities, finest first. */
+enum sg_report_grain { SG_GRAIN_MINUTE, SG_GRAIN_HOUR, SG_GRAIN_DAY,
+		       SG_GRAIN_COUNT };
+
+struct sg_report_filter {
+	int64_t since, until;		/* SG_REPORT_NO_TIME when unset */
+	unsigned classes;		/* bit per class; all when none given */
+	const char *host_glob;
+	const char *prog_glob;
+};
+
+struct sg_report_counts {
+	uint64_t lines;
+	uint64_t event_lines;		/* one event each (or repeated) */
+	uint64_t suppressed_lines;
+	uint64_t suppressed_events;	/* events those lines stand for */
+	uint64_t summary_lines;
+	uint64_t skipped;
+	uint64_t malformed;
+	uint64_t filtered;		/* sockguard lines left out by a filter */
+	uint64_t dropped;		/* dropped=N: lines the shim lost */
+	uint64_t long_lines;		/* cut at the line-length limit */
+	uint64_t untimed;		/* events without a usable timestamp */
+};
+
+/* Everything the report knows; the writers only read it. */
+struct sg_report {
+	struct sg_report_filter filter;
+	struct sg_report_counts counts;
+	uint64_t classes[SG_REPORT_NCLASS];
+	uint64_t actions[SG_ACTION_COUNT];
+	uint64_t class_actions[SG_REPORT_NCLASS][SG_ACTION_COUNT];
+	uint64_t deadlines[SG_DEADLINE_COUNT];
+	uint64_t events;
+	struct sg_report_table peers[SG_REPORT_NCLASS];
+	struct sg_report_peer *peer_seen[SG_REPORT_NCLASS];
+	struct sg_report_table progs;
+	struct sg_report_table hosts;
+	struct sg_report_table processes;
+	struct sg_report_table grains[SG_GRAIN_COUNT];
+	int64_t first, last;		/* SG_REPORT_NO_TIME when no timed event */
+	int top;
+	unsigned quoted;		/* malformed lines quoted so far */
+	unsigned max_quoted;
+	FILE *diag;			/* where malformed lines are quoted */
+	int io_errors;
+};
+
+/* Sets up an empty report; returns 0, or -1 when memory runs out. */
+int sg_report_init(struct sg_report *r);
+void sg_report_free(struct sg_report *r);
+
+/* Counts one parsed line that passed the filters. */
+void sg_report_add(struct sg_report *r, const struct sg_report_event *ev);
+
+/* Parses, filters and counts one line; name and lineno are for messages. */
+void sg_report_feed_line(struct sg_report *r, const char *line, size_t len,
+			 const char *name, uint64_t lineno);
+
+/* Reads every line of a descriptor, a path ("-" is stdin, "*.gz" gunzips). */
+int sg_report_feed_fd(struct sg_report *r, int fd, const char *name);
+int sg_report_feed_path(struct sg_report *r, const char *path);
+
+/* Does the event pass --since/--until/--class/--host/--program? */
+int sg_report_filter_pass(const struct sg_report_filter *f,
+			  const struct sg_report_event *ev);
+
+/* Table primitives. */
+int sg_report_table_init(struct sg_report_table *t);
+void sg_report_table_free(struct sg_report_table *t);
+struct sg_report_entry *sg_report_table_get(struct sg_report_table *t,
+					    const char *key, size_t len,
+					    int32_t *idx);
+struct sg_report_entry *sg_report_table_find(const struct sg_report_table *t,
+					     const char *key, size_t len);
+
+/*
+ * Entry indexes sorted by descending total (ties by key); the caller frees.
+ * By key ascending when by_key is set (time buckets).
+ */
+uint32_t *sg_report_table_sorted(const struct sg_report_table *t, int by_key);
+
+/*
+ * The time line granularity the writers use: minutes for spans under
+ * three hours, hours up to a week, days beyond; coarser when a finer table
+ * overflowed its cap.  Also the seconds per bucket.
+ */
+int sg_report_pick_grain(const struct sg_report *r);
+int64_t sg_report_grain_seconds(int grain);
+int64_t sg_report_bucket_time(const struct sg_report_entry *e);
+
+/* Formats a time as "2026-11-25 19:20" (local) or ISO 8601 with offset. */
+void sg_report_fmt_time(char *buf, size_t len, int64_t t, int with_seconds);
+void sg_report_fmt_iso(char *buf, size_t len, int64_t t);
+
+/* Which classes have any events (bit per class). */
+unsigned sg_report_active_classes(const struct sg_report *r);
+
+/*
+ * Writes raw key bytes as printable text into buf: control characters,
+ * DEL and bytes that are not valid UTF-8 become \xNN (the shim's
+ * own escape), and a name longer than width bytes is cut with "...".
+ * Returns the length written.
+ */
+size_t sg_report_name(char *buf, size_t size, const char *p, size_t n,
+		      size_t width);
+#define SG_REPORT_NAME_BUF (SG_REPORT_MAX_KEY * 4 + 8)
+
+/* A printable name as a JSON string, and as XML character data. */
+void sg_report_put_json_str(FILE *out, const char *s);
+void sg_report_put_xml(FILE *out, const char *s);
+
+/* The three outputs. */
+void sg_report_write_text(const struct sg_report *r, FILE *out);
+void sg_report_write_json(const struct sg_report *r, FILE *out);
+int sg_report_write_svg(const struct sg_report *r, FILE *out);
+
+#endif

@@ -1,0 +1,295 @@
+/*
+ * Counting parsed lines into the report: totals per class, action and
+ * deadline; tables per peer (one per class), program, host, process and
+ * time bucket.  Every table is capped, so what does not fit is counted as
+ * "other" and the totals stay exact.
+ */
+#include "report.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct sg_report_table *all_tables(struct sg_report *r, size_t i)
+{
+	if (i < SG_REPORT_NCLASS)
+		return &r->peers[i];
+	i -= SG_REPORT_NCLASS;
+	if (i < SG_GRAIN_COUNT)
+		return &r->grains[i];
+	i -= SG_GRAIN_COUNT;
+	struct sg_report_table *rest[] = { &r->progs, &r->hosts, &r->processes };
+	return i < 3 ? rest[i] : NULL;
+}
+
+int sg_report_init(struct sg_report *r)
+{
+	struct sg_report_table *t;
+
+	memset(r, 0, sizeof(*r));
+	r->filter.since = r->filter.until = SG_REPORT_NO_TIME;
+	r->filter.classes = (1u << SG_REPORT_NCLASS) - 1;
+	r->first = r->last = SG_REPORT_NO_TIME;
+	r->top = 10;
+	r->max_quoted = 5;
+	r->diag = stderr;
+	for (size_t i = 0; (t = all_tables(r, i)); i++) {
+		if (sg_report_table_init(t) < 0)
+			goto fail;
+	}
+	for (int c = 0; c < SG_REPORT_NCLASS; c++) {
+		r->peer_seen[c] = calloc(SG_REPORT_MAX_KEYS, sizeof(**r->peer_seen));
+		if (!r->peer_seen[c])
+			goto fail;
+	}
+	return 0;
+fail:
+	sg_report_free(r);
+	return -1;
+}
+
+void sg_report_free(struct sg_report *r)
+{
+	struct sg_report_table *t;
+
+	for (size_t i = 0; (t = all_tables(r, i)); i++)
+		sg_report_table_free(t);
+	for (int c = 0; c < SG_REPORT_NCLASS; c++) {
+		free(r->peer_seen[c]);
+		r->peer_seen[c] = NULL;
+	}
+}
+
+/* Adds n events of class cls under key; returns the entry's index or -1. */
+static int32_t count_key(struct sg_report_table *t, struct sg_report_str key,
+			 int cls, uint64_t n)
+{
+	int32_t idx;
+	struct sg_report_entry *e;
+
+	if (key.n == 0)
+		key = (struct sg_report_str){ "-", 1 };
+	e = sg_report_table_get(t, key.p, key.n, &idx);
+	if (!e)
+		e = &t->other;
+	e->total += n;
+	e->classes[cls] += n;
+	return idx;
+}
+
+/* Remembers that a peer met this program or host (a few per peer). */
+static void seen_add(struct sg_report_seen *s, int32_t idx, uint64_t n)
+{
+	for (int i = 0; idx >= 0 && i < SG_REPORT_PEER_SEEN; i++) {
+		if (s->n[i] == 0)
+			s->idx[i] = idx;
+		if (s->idx[i] == idx) {
+			s->n[i] += n;
+			return;
+		}
+	}
+	s->other += n;
+}
+
+int64_t sg_report_grain_seconds(int grain)
+{
+	static const int64_t seconds[SG_GRAIN_COUNT] = { 60, 3600, 86400 };
+	return seconds[grain];
+}
+
+/*
+ * Buckets start on local minute, hour and day boundaries.  The local
+ * offset is taken once, at the report's "now": a daylight-saving change
+ * inside the span shifts day buckets by an hour, which a report can live with.
+ */
+static int64_t bucket_start(int64_t t, int grain)
+{
+	static int64_t off = SG_REPORT_NO_TIME;
+	int64_t s = sg_report_grain_seconds(grain), x;
+
+	if (off == SG_REPORT_NO_TIME) {
+		time_t now = (time_t)sg_report_now();
+		struct tm tm;
+		off = localtime_r(&now, &tm) ? tm.tm_gmtoff : 0;
+	}
+	x = t + off;
+	x -= ((x % s) + s) % s;
+	return x - off;
+}
+
+static void count_time(struct sg_report *r, int64_t t, int cls, uint64_t n)
+{
+	if (t == SG_REPORT_NO_TIME) {
+		r->counts.untimed += n;
+		return;
+	}
+	if (r->first == SG_REPORT_NO_TIME || t < r->first)
+		r->first = t;
+	if (r->last == SG_REPORT_NO_TIME || t > r->last)
+		r->last = t;
+	for (int g = 0; g < SG_GRAIN_COUNT; g++) {
+		int64_t start = bucket_start(t, g);
+		count_key(&r->grains[g],
+			  (struct sg_report_str){ (const char *)&start, sizeof(start) },
+			  cls, n);
+	}
+}
+
+/* Exit summaries: per-process totals, kept apart from the event totals. */
+static void add_summary(struct sg_report *r, const struct sg_report_event *ev)
+{
+	char key[SG_REPORT_MAX_KEY * 2 + 32];
+	size_t hn = ev->host.n < SG_REPORT_MAX_KEY ? ev->host.n : SG_REPORT_MAX_KEY;
+	size_t pn = ev->prog.n < SG_REPORT_MAX_KEY ? ev->prog.n : SG_REPORT_MAX_KEY;
+	struct sg_report_entry *e;
+	int32_t idx;
+
+	/* host NUL prog NUL pid: NUL cannot be in a host name or program name. */
+	if (hn)
+		memcpy(key, ev->host.p, hn);
+	key[hn] = 0;
+	if (pn)
+		memcpy(key + hn + 1, ev->prog.p, pn);
+	int kn = (int)(hn + pn + 2);
+	kn += snprintf(key + kn, sizeof(key) - (size_t)kn, "%ld", ev->pid);
+	r->counts.summary_lines++;
+	e = sg_report_table_get(&r->processes, key, (size_t)kn, &idx);
+	if (!e)
+		e = &r->processes.other;
+	for (int c = 0; c < SG_REPORT_NCLASS; c++) {
+		if (!(r->filter.classes & (1u << c)))
+			continue;
+		e->classes[c] += ev->classes[c];
+		e->total += ev->classes[c];
+	}
+	for (int a = 0; a < SG_ACTION_COUNT; a++)
+		e->actions[a] += ev->actions[a];
+}
+
+void sg_report_add(struct sg_report *r, const struct sg_report_event *ev)
+{
+	uint64_t n = ev->count;
+	int cls = ev->cls;
+
+	if (ev->kind == SG_REPORT_KIND_SUMMARY) {
+		add_summary(r, ev);
+		return;
+	}
+	if (ev->kind == SG_REPORT_KIND_SUPPRESSED) {
+		r->counts.suppressed_lines++;
+		r->counts.suppressed_events += n;
+	} else {
+		r->counts.event_lines++;
+		if (ev->action >= 0) {
+			r->actions[ev->action] += n;
+			r->class_actions[cls][ev->action] += n;
+		}
+		r->deadlines[ev->deadline] += n;
+	}
+	r->counts.dropped += ev->dropped;
+	r->classes[cls] += n;
+	r->events += n;
+	int32_t h = count_key(&r->hosts, ev->host, cls, n);
+	int32_t p = count_key(&r->progs, ev->prog, cls, n);
+	int32_t peer = count_key(&r->peers[cls], ev->peer, cls, n);
+	if (peer >= 0) {
+		seen_add(&r->peer_seen[cls][peer].progs, p, n);
+		seen_add(&r->peer_seen[cls][peer].hosts, h, n);
+	}
+	count_time(r, ev->time, cls, n);
+}
+
+/*
+ * fnmatch(3) wants NUL-terminated strings; a line's host or program is a
+ * byte range, so it is copied (cut at the key limit, like the tables).
+ */
+static int glob_match(const char *glob, struct sg_report_str s)
+{
+	char buf[SG_REPORT_MAX_KEY + 1];
+	size_t n = s.n < SG_REPORT_MAX_KEY ? s.n : SG_REPORT_MAX_KEY;
+
+	if (n == 0)
+		return fnmatch(glob, "-", 0) == 0;
+	memcpy(buf, s.p, n);
+	buf[n] = 0;
+	return fnmatch(glob, buf, 0) == 0;
+}
+
+int sg_report_filter_pass(const struct sg_report_filter *f,
+			  const struct sg_report_event *ev)
+{
+	if (f->since != SG_REPORT_NO_TIME &&
+	    (ev->time == SG_REPORT_NO_TIME || ev->time < f->since))
+		return 0;
+	if (f->until != SG_REPORT_NO_TIME &&
+	    (ev->time == SG_REPORT_NO_TIME || ev->time >= f->until))
+		return 0;
+	if (ev->kind != SG_REPORT_KIND_SUMMARY && !(f->classes & (1u << ev->cls)))
+		return 0;
+	if (f->host_glob && !glob_match(f->host_glob, ev->host))
+		return 0;
+	if (f->prog_glob && !glob_match(f->prog_glob, ev->prog))
+		return 0;
+	return 1;
+}
+
+/* The first few malformed lines are quoted, so the operator can look. */
+static void quote_malformed(struct sg_report *r, const char *line, size_t len,
+			    const char *name, uint64_t lineno, const char *why)
+{
+	char text[SG_REPORT_NAME_BUF];
+
+	if (r->quoted >= r->max_quoted || !r->diag)
+		return;
+	r->quoted++;
+	sg_report_name(text, sizeof(text), line,
+		       len < SG_REPORT_MAX_KEY ? len : SG_REPORT_MAX_KEY, 160);
+	fprintf(r->diag, "sockguard report: %s:%llu: malformed line (%s): %s\n",
+		name, (unsigned long long)lineno, why, text);
+}
+
+void sg_report_feed_line(struct sg_report *r, const char *line, size_t len,
+			 const char *name, uint64_t lineno)
+{
+	struct sg_report_event ev;
+	int rc = sg_report_parse_line(line, len, &ev);
+
+	r->counts.lines++;
+	if (rc == SG_REPORT_SKIP) {
+		r->counts.skipped++;
+	} else if (rc == SG_REPORT_MALFORMED) {
+		r->counts.malformed++;
+		quote_malformed(r, line, len, name, lineno, ev.reason);
+	} else if (sg_report_filter_pass(&r->filter, &ev)) {
+		sg_report_add(r, &ev);
+	} else {
+		r->counts.filtered++;
+	}
+}
+
+unsigned sg_report_active_classes(const struct sg_report *r)
+{
+	unsigned mask = 0;
+
+	for (int c = 0; c < SG_REPORT_NCLASS; c++) {
+		if (r->classes[c])
+			mask |= 1u << c;
+	}
+	return mask;
+}
+
+int sg_report_pick_grain(const struct sg_report *r)
+{
+	int64_t span = r->last - r->first;
+	int g = SG_GRAIN_MINUTE;
+
+	if (r->first == SG_REPORT_NO_TIME)
+		return SG_GRAIN_HOUR;
+	if (span >= 3 * 3600)
+		g = SG_GRAIN_HOUR;
+	if (span > 7 * 86400)
+		g = SG_GRAIN_DAY;
+	while (g < SG_GRAIN_DAY && r->grains[g].dropped_keys > 0)
+		g++;
+	return g;
+}
