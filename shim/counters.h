@@ -33,6 +33,9 @@ struct sg_counters {
 
 extern struct sg_counters sockguard_counters;
 
+/* Zeroes every counter and sets pid (the child after fork starts afresh). */
+void sg_counters_reset(uint64_t pid);
+
 static inline void sg_count(uint64_t *c, uint64_t n)
 {
 	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);

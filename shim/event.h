@@ -36,6 +36,15 @@ void sg_log_problem(const char *text);
 /* The exit summary line (class=summary), if any event happened. */
 void sg_log_summary(void);
 
+/*
+ * Called once by the constructor, after the settings are loaded and the fd
+ * table is set up, and never from a signal handler: it reads the local time
+ * zone (localtime_r(3) is not async-signal-safe) and opens the log socket
+ * early, so that a process that later runs out of descriptors can still
+ * report it.  The writer works without it, in UTC.
+ */
+void sg_log_init(void);
+
 /* Called in the child after fork(): own pid, own rate-limit state. */
 void sg_log_after_fork(void);
 
