@@ -150,6 +150,7 @@ static void add_summary(struct sg_report *r, const struct sg_report_event *ev)
 	key[hn] = 0;
 	if (pn)
 		memcpy(key + hn + 1, ev->prog.p, pn);
+	key[hn + 1 + pn] = 0;
 	int kn = (int)(hn + pn + 2);
 	kn += snprintf(key + kn, sizeof(key) - (size_t)kn, "%ld", ev->pid);
 	r->counts.summary_lines++;

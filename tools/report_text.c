@@ -26,6 +26,11 @@ static const char *const action_heads[SG_ACTION_COUNT] = {
 	"returned", "retried", "sigpipe", "shed", "timedout",
 };
 
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void put_class_heads(FILE *out, unsigned mask)
 {
 	for (int c = 0; c < SG_REPORT_NCLASS; c++) {
@@ -172,8 +177,9 @@ static void put_peers_of(const struct sg_report *r, FILE *out, int cls)
 
 	if (!order)
 		return;
-	fprintf(out, "\nTop peers: %s (%llu events, %u peers%s)\n", sg_class_name(cls),
-		(ull)r->classes[cls], t->count, t->other.total ? " and more" : "");
+	fprintf(out, "\nTop peers: %s (%llu event%s, %u peer%s%s)\n",
+		sg_class_name(cls), (ull)r->classes[cls], plural(r->classes[cls]),
+		t->count, plural(t->count), t->other.total ? " and more" : "");
 	fprintf(out, "  %10s  %-32s  %-25s  %s\n", "events", "peer", "programs",
 		"hosts");
 	for (uint32_t k = 0; k < shown; k++)
@@ -344,8 +350,8 @@ static void put_processes(const struct sg_report *r, FILE *out)
 		free(order);
 		return;
 	}
-	fprintf(out, "\nPer process (exit summaries, %llu lines)\n",
-		(ull)r->counts.summary_lines);
+	fprintf(out, "\nPer process (from %llu exit summary line%s)\n",
+		(ull)r->counts.summary_lines, plural(r->counts.summary_lines));
 	for (uint32_t k = 0; k < t->count && k < ROWS_MAX; k++)
 		put_process(out, &t->entries[order[k]]);
 	if (t->count > ROWS_MAX)
