@@ -1,0 +1,489 @@
+#!/usr/bin/env bash
+# make bench (issue 9): what sockguard costs, measured side by side in one run.
+#
+# Every figure is a comparison made on the spot: the same program without the
+# shim (baseline) and with LD_PRELOAD=$BUILD/libsockguard.so, runs interleaved
+# A/B/C with the order rotated each round, the median of the rounds kept, and
+# the ratio of medians printed.  Instruction counts come from callgrind, which
+# is stable on a noisy machine.  The table is printed and written to
+# tests/bench/results.md (or $BENCH_OUT) with the date, machine and commit.
+#
+# It reports and never fails: a missing tool turns its row into a note.
+# BENCH_QUICK=1 makes a short run (under a minute); the full run takes about
+# six minutes on two cores.
+set -u
+export LC_ALL=C
+cd "$(dirname "$0")/../.." || exit 0
+unset LD_PRELOAD SOCKGUARD_OPTIONS SOCKGUARD_CONFIG
+
+BUILD=${BUILD:-build}
+QUICK=${BENCH_QUICK:-0}
+[ "$QUICK" = 0 ] && QUICK=
+OUT=${BENCH_OUT:-tests/bench/results.md}
+LIB=$(readlink -f "$BUILD/libsockguard.so")
+TOOL=$(readlink -f "$BUILD/sockguard")
+P=$(readlink -f "$BUILD/tests/progs")
+POLICY50=$(readlink -f tests/bench/policy50.conf)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockguard-bench.XXXXXX") || exit 0
+T_START=$SECONDS
+
+# Sizes: the full run, or BENCH_QUICK.
+if [ -n "$QUICK" ]; then
+	PP_N=20000 PP_R=3 CG_N1=300 CG_N2=900 SRV_R=1 REDIS_N=20000 WRK_D=2
+	SP_N=300 SP_R=3 ERR_N=20000 ERR_R=3 REP_N=500000
+else
+	PP_N=200000 PP_R=5 CG_N1=1000 CG_N2=3000 SRV_R=3 REDIS_N=200000 WRK_D=10
+	SP_N=2000 SP_R=3 ERR_N=100000 ERR_R=5 REP_N=5000000
+fi
+
+BG_PIDS=()
+cleanup() {
+	local p
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+note() { printf '[bench %3ds] %s\n' $((SECONDS - T_START)) "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------- plumbing
+
+: >"$TMP/empty.conf"
+SINK="$TMP/sink.sock"
+
+# The environment of one configuration, as a command prefix in ENV.  The shim
+# always gets an empty policy file unless the configuration names one, so that
+# a host's /etc/sockguard.conf does not change the figures.
+cfg_env() {
+	ENV=(env LD_PRELOAD="$LIB" SOCKGUARD_CONFIG="$TMP/empty.conf")
+	case $1 in
+	base) ENV=(env) ;;
+	harden) ;;
+	observe) ENV+=(SOCKGUARD_OPTIONS=mode=observe) ;;
+	logoff) ENV+=(SOCKGUARD_OPTIONS=log=off) ;;
+	logunix) ENV+=(SOCKGUARD_OPTIONS="log=unix:$SINK") ;;
+	esac
+}
+# Runs "$@" under configuration $1.  Servers are started with cfg_env and a
+# plain command instead, so that $! is the server itself.
+under() {
+	cfg_env "$1"
+	shift
+	"${ENV[@]}" "$@"
+}
+
+# Samples are kept one per line in $TMP/s.KEY.CFG.
+rec() { echo "$3" >>"$TMP/s.$1.$2"; }
+med() {
+	[ -s "$TMP/s.$1.$2" ] || return 0
+	sort -g "$TMP/s.$1.$2" | awk '{ a[NR] = $1 }
+		END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+spread() {	# min-max of the samples, for the notes
+	[ -s "$TMP/s.$1.$2" ] || return 0
+	sort -g "$TMP/s.$1.$2" | awk -v s="$3" 'NR == 1 { lo = $1 } { hi = $1 }
+		END { printf "%.0f-%.0f", lo * s, hi * s }'
+}
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# The i-th configuration of round r, rotated so that none always runs first.
+rot() {	# rot ROUND INDEX CFG...
+	local r=$1 i=$2
+	shift 2
+	local a=("$@")
+	echo "${a[(r + i) % ${#a[@]}]}"
+}
+
+ROWS=()
+NOTES=()
+row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); }
+# A row comparing two medians where higher is worse (times): ratio with/base.
+row_ratio() {	# WHAT KEY BASECFG CFG SCALE UNIT TARGET
+	local b w
+	b=$(med "$2" "$3") w=$(med "$2" "$4")
+	if [ -z "$b" ] || [ -z "$w" ]; then
+		row "$1" "${b:+$(calc "%.3g $6" "$b * $5")}" "${w:-failed (see log)}" "" "$7"
+		return
+	fi
+	row "$1" "$(calc "%.3f $6" "$b * $5")" "$(calc "%.3f $6" "$w * $5")" \
+		"$(calc %.3f "$w / $b")" "$7"
+}
+
+free_port() {
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + RANDOM % 12000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+	echo 0
+}
+wait_port() {	# PORT PID: up to 10 s for a listener, while PID lives
+	local i
+	for ((i = 0; i < 100; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+stop_pid() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# Both ends of the ping-pong share one CPU: the round trip is then bound by
+# the CPU and not by cross-CPU wake-up latency, which is far noisier.  The
+# servers run on that CPU too, and their load generators on the others, so
+# that neither side steals the other's core from one round to the next.
+PIN=() PIN_CLIENT=()
+if have taskset; then
+	PIN=(taskset -c $(($(nproc) - 1)))
+	[ "$(nproc)" -gt 1 ] && PIN_CLIENT=(taskset -c 0-$(($(nproc) - 2)))
+fi
+
+# ------------------------------------------------------ 1. success path
+
+bench_pingpong() {
+	local v t r k cfg variants=(unix:sr unix:rw tcp:sr tcp:rw)
+	note "1. ping-pong: ${#variants[@]} variants x 3 configurations x $PP_R rounds of $PP_N round trips"
+	for ((r = 0; r < PP_R; r++)); do
+		for v in "${variants[@]}"; do
+			for k in 0 1 2; do
+				cfg=$(rot $r $k base harden observe)
+				t=$(under "$cfg" "${PIN[@]}" "$P/bench_pingpong" "${v%:*}" "${v#*:}" "$PP_N") &&
+					rec "pp.$v" "$cfg" "$t"
+			done
+		done
+	done
+	local name
+	for v in "${variants[@]}"; do
+		case $v in
+		unix:sr) name="socketpair send/recv" ;;
+		unix:rw) name="socketpair write/read" ;;
+		tcp:sr) name="loopback TCP send/recv" ;;
+		tcp:rw) name="loopback TCP write/read" ;;
+		esac
+		row_ratio "ping-pong $name, harden (µs/round trip)" "pp.$v" base harden \
+			"1e-3 / $PP_N" "µs" "≤ 1.02"
+		row_ratio "ping-pong $name, observe (µs/round trip)" "pp.$v" base observe \
+			"1e-3 / $PP_N" "µs" "≤ 1.02"
+	done
+}
+
+# ----------------------------------------------- 2. instructions per call
+
+CG_OK=
+# Total instructions of one bench_calls loop under callgrind, collected only
+# inside bench_fam_FAMILY (the constructor and the setup are not counted).
+cg_ir() {	# CFG FAMILY N
+	local f="$TMP/cg.out"
+	rm -f "$f"
+	under "$1" valgrind --tool=callgrind --callgrind-out-file="$f" \
+		--toggle-collect="bench_fam_$2" "$P/bench_calls" "$2" "$3" \
+		>/dev/null 2>"$TMP/cg.err" || { cat "$TMP/cg.err" >&2; return 1; }
+	awk '/^totals:/ { print $2; t = 1; exit } /^summary:/ { s = $2 }
+		END { if (!t && s != "") print s }' "$f"
+}
+# Instructions per call: the difference of two loop lengths removes the
+# fixed costs (lazy binding, first-use classification of a descriptor).
+cg_per_call() {	# CFG FAMILY CALLS_PER_ITERATION
+	local a b
+	a=$(cg_ir "$1" "$2" "$CG_N1") && b=$(cg_ir "$1" "$2" "$CG_N2") || return 1
+	[ -n "$a" ] && [ -n "$b" ] || return 1
+	calc %.2f "($b - $a) / ($CG_N2 - $CG_N1) / $3"
+}
+
+bench_instructions() {
+	if ! have valgrind; then
+		row "instructions per call (callgrind)" "valgrind not installed" "" "" "≤ +25"
+		return
+	fi
+	note "2. callgrind: extra instructions per call, loops of $CG_N1 and $CG_N2"
+	local spec fam calls what b w
+	for spec in "sendrecv 2 send/recv" "readwrite 2 write/read" "poll 1 poll" \
+		"epoll 1 epoll_wait" "accept 2 accept (+close)" \
+		"connect 2 connect (+close)"; do
+		read -r fam calls what <<<"$spec"
+		b=$(cg_per_call base "$fam" "$calls") || b=
+		w=$(cg_per_call harden "$fam" "$calls") || w=
+		if [ -n "$b" ] && [ -n "$w" ]; then
+			row "instructions per call: $what (Ir)" "$b" "$w" \
+				"$(calc %+.1f "$w - $b")" "≤ +25"
+			CG_OK=1
+		else
+			row "instructions per call: $what (Ir)" "${b:-failed}" "${w:-failed}" "" "≤ +25"
+		fi
+	done
+}
+
+# ----------------------------------------------------------- 3. servers
+
+bench_redis() {
+	if ! have redis-server || ! have redis-benchmark; then
+		row "redis SET/GET (requests/s)" "redis-server or redis-benchmark not installed" "" "" "≥ 0.98"
+		return
+	fi
+	note "3. redis: -n $REDIS_N -c 50 -P 1, $SRV_R rounds each"
+	local r k cfg port pid dir="$TMP/redis"
+	mkdir -p "$dir"
+	for ((r = 0; r < SRV_R; r++)); do
+		for k in 0 1; do
+			cfg=$(rot $r $k base harden)
+			port=$(free_port)
+			cfg_env "$cfg"
+			"${ENV[@]}" "${PIN[@]}" redis-server --port "$port" --bind 127.0.0.1 \
+				--save "" --appendonly no --dir "$dir" --daemonize no \
+				--logfile "$dir/redis.log" >/dev/null 2>&1 &
+			pid=$!
+			BG_PIDS+=("$pid")
+			if wait_port "$port" "$pid"; then
+				"${PIN_CLIENT[@]}" redis-benchmark -p "$port" -q -t set,get -n "$REDIS_N" -P 1 -c 50 \
+					2>/dev/null | tr '\r' '\n' >"$TMP/rb.out"
+				awk '/^SET: .* requests per second/ { print $2 }' "$TMP/rb.out" |
+					while read -r x; do rec redis.set "$cfg" "$x"; done
+				awk '/^GET: .* requests per second/ { print $2 }' "$TMP/rb.out" |
+					while read -r x; do rec redis.get "$cfg" "$x"; done
+			else
+				note "redis-server ($cfg) did not start"
+			fi
+			stop_pid "$pid"
+		done
+	done
+	row_tput "redis-benchmark SET (requests/s)" redis.set
+	row_tput "redis-benchmark GET (requests/s)" redis.get
+}
+
+# A throughput row: higher is better, ratio with/base.
+row_tput() {	# WHAT KEY
+	local b w
+	b=$(med "$2" base) w=$(med "$2" harden)
+	if [ -z "$b" ] || [ -z "$w" ]; then
+		row "$1" "${b:-failed}" "${w:-failed}" "" "≥ 0.98"
+		return
+	fi
+	row "$1" "$(calc %.0f "$b")" "$(calc %.0f "$w")" "$(calc %.3f "$w / $b")" "≥ 0.98"
+	NOTES+=("$1: baseline runs $(spread "$2" base 1), with sockguard $(spread "$2" harden 1).")
+}
+
+nginx_conf() {	# DIR PORT
+	mkdir -p "$1/html" "$1/logs"
+	head -c 450 /dev/zero | tr '\0' 'x' | fold -w 75 >"$1/html/index.html"
+	cat >"$1/nginx.conf" <<-EOF
+		daemon off;
+		master_process on;
+		worker_processes 1;
+		pid $1/nginx.pid;
+		error_log $1/logs/error.log warn;
+		events { worker_connections 1024; }
+		http {
+		    access_log off;
+		    client_body_temp_path $1/body;
+		    proxy_temp_path $1/proxy;
+		    fastcgi_temp_path $1/fastcgi;
+		    uwsgi_temp_path $1/uwsgi;
+		    scgi_temp_path $1/scgi;
+		    server {
+		        listen 127.0.0.1:$2;
+		        root $1/html;
+		    }
+		}
+	EOF
+}
+
+bench_nginx() {
+	local nginx
+	nginx=$(command -v nginx || echo /usr/sbin/nginx)
+	if [ ! -x "$nginx" ] || ! have wrk; then
+		row "nginx static file, wrk (requests/s)" "nginx or wrk not installed" "" "" "≥ 0.98"
+		return
+	fi
+	note "3. nginx: wrk -t2 -c50 -d${WRK_D}s, $SRV_R rounds each"
+	local r k cfg port pid x dir="$TMP/nginx"
+	for ((r = 0; r < SRV_R; r++)); do
+		for k in 0 1; do
+			cfg=$(rot $r $k base harden)
+			port=$(free_port)
+			nginx_conf "$dir" "$port"
+			cfg_env "$cfg"
+			"${ENV[@]}" "${PIN[@]}" "$nginx" -p "$dir" -c "$dir/nginx.conf" \
+				-e "$dir/logs/error.log" >/dev/null 2>&1 &
+			pid=$!
+			BG_PIDS+=("$pid")
+			if wait_port "$port" "$pid"; then
+				x=$("${PIN_CLIENT[@]}" wrk -t2 -c50 -d"${WRK_D}s" "http://127.0.0.1:$port/index.html" \
+					2>/dev/null | awk '/^Requests\/sec:/ { print $2 }')
+				[ -n "$x" ] && rec nginx "$cfg" "$x"
+			else
+				note "nginx ($cfg) did not start: $(tail -1 "$dir/logs/error.log" 2>/dev/null)"
+			fi
+			stop_pid "$pid"
+		done
+	done
+	row_tput "nginx static file, wrk -c50 (requests/s)" nginx
+}
+
+# ----------------------------------------------------------- 4. start-up
+
+bench_startup() {
+	note "4. start-up: /bin/true x $SP_N, 3 configurations x $SP_R rounds"
+	local r k cfg t env
+	for ((r = 0; r < SP_R; r++)); do
+		for k in 0 1 2; do
+			cfg=$(rot $r $k base harden policy)
+			case $cfg in
+			base) env=() ;;
+			harden) env=(-e "LD_PRELOAD=$LIB" -e "SOCKGUARD_CONFIG=$TMP/empty.conf") ;;
+			policy) env=(-e "LD_PRELOAD=$LIB" -e "SOCKGUARD_CONFIG=$POLICY50") ;;
+			esac
+			t=$("$P/bench_spawn" "$SP_N" "${env[@]}" -- /bin/true) && rec spawn "$cfg" "$t"
+		done
+	done
+	row_spawn "start-up of /bin/true (ms per start)" harden
+	row_spawn "start-up of /bin/true, 50-line policy (ms per start)" policy
+}
+
+row_spawn() {	# WHAT CFG
+	local b w
+	b=$(med spawn base) w=$(med spawn "$2")
+	if [ -z "$b" ] || [ -z "$w" ]; then
+		row "$1" "${b:-failed}" "${w:-failed}" "" "≤ +0.2 ms"
+		return
+	fi
+	row "$1" "$(calc %.3f "$b / 1e6")" "$(calc %.3f "$w / 1e6")" \
+		"$(calc "%.3f (%+.3f ms)" "$w / $b, ($w - $b) / 1e6")" "≤ +0.2 ms"
+}
+
+# --------------------------------------------------------- 5. error path
+
+sink_start() {
+	rm -f "$SINK"
+	"$P/bench_sink" dgram "$SINK" 900 >"$TMP/sink.out" 2>&1 &
+	SINK_PID=$!
+	BG_PIDS+=("$SINK_PID")
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$SINK" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+bench_errors() {
+	note "5. error path: $ERR_N refused connects x 3 configurations x $ERR_R rounds"
+	sink_start || note "log sink did not start"
+	local r k cfg t
+	for ((r = 0; r < ERR_R; r++)); do
+		for k in 0 1 2; do
+			cfg=$(rot $r $k base logoff logunix)
+			t=$(under "$cfg" "$P/bench_calls" refused "$ERR_N") && rec err "$cfg" "$t"
+		done
+	done
+	row_ratio "$ERR_N refused connects, log=unix: rate-limited (ms)" err base logunix \
+		1e-6 ms "≤ 1.10"
+	row_ratio "$ERR_N refused connects, log=off (ms)" err base logoff 1e-6 ms "≤ 1.10"
+	if have valgrind; then
+		note "5. callgrind: instructions per refused connect (socket+connect+close)"
+		local b off un
+		b=$(cg_per_call base refused 1) || b=
+		off=$(cg_per_call logoff refused 1) || off=
+		un=$(cg_per_call logunix refused 1) || un=
+		if [ -n "$b" ] && [ -n "$off" ]; then
+			row "one classified event (refused), log=off (Ir per connect)" "$b" "$off" \
+				"$(calc %+.0f "$off - $b")" "(report)"
+		fi
+		if [ -n "$b" ] && [ -n "$un" ]; then
+			row "one classified event (refused), log=unix: rate-limited (Ir per connect)" \
+				"$b" "$un" "$(calc %+.0f "$un - $b")" "(report)"
+		fi
+	fi
+	stop_pid "$SINK_PID"
+	NOTES+=("Log sink (log=unix:) received $(awk '{ print $1 " lines, " $2 " bytes" }' \
+		"$TMP/sink.out" 2>/dev/null) over all error-path runs (rate limit: 20 lines per class and peer per 10 s, then one suppressed line).")
+}
+
+# ------------------------------------------------------------- 6. report
+
+bench_report() {
+	local in="$TMP/report-input.log" gen lines rc t rss
+	if [ -x "$P/gen_report_lines" ]; then
+		gen="$P/gen_report_lines"
+	else
+		gen="$P/bench_gen_lines"
+	fi
+	note "6. sockguard report: $REP_N lines from $(basename "$gen")"
+	if ! "$gen" "$REP_N" >"$in" 2>"$TMP/gen.err"; then
+		row "sockguard report ($REP_N lines)" "—" "generator failed: $(head -c 80 "$TMP/gen.err")" "" "(report)"
+		return
+	fi
+	lines=$(wc -l <"$in")
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f '%e %M' -o "$TMP/time.out" "$TOOL" report "$in" >/dev/null 2>"$TMP/report.err"
+		rc=$?
+		read -r t rss <"$TMP/time.out"
+	else
+		local t0=$(date +%s.%N)
+		"$TOOL" report "$in" >/dev/null 2>"$TMP/report.err"
+		rc=$?
+		t=$(calc %.3f "$(date +%s.%N) - $t0") rss=
+	fi
+	if [ "$rc" != 0 ]; then
+		row "sockguard report ($lines lines, $(du -m "$in" | cut -f1) MB)" "—" \
+			"failed, exit $rc: $(head -c 80 "$TMP/report.err" | tr '\n|' '  ')" "" "(report)"
+	else
+		row "sockguard report ($lines lines, $(du -m "$in" | cut -f1) MB)" "—" \
+			"$(calc "%.0f lines/s, %.2f s" "$lines / ($t > 0 ? $t : 0.01), $t")${rss:+, peak RSS $((rss / 1024)) MiB}" \
+			"" "(report)"
+	fi
+	rm -f "$in"
+}
+
+# -------------------------------------------------------------- output
+
+machine_info() {
+	local commit dirty
+	commit=$(git log -1 --format='%h %s' 2>/dev/null)
+	dirty=$(git status --porcelain -- shim policy 2>/dev/null | head -1)
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- commit: \`$commit\`${dirty:+ (with uncommitted changes in shim/ or policy/)}"
+	echo "- machine: \`$(uname -a)\`"
+	echo "- CPUs: $(nproc) × $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "- shim: $(nm -D --defined-only "$LIB" 2>/dev/null |
+		grep -cwE 'send|recv|read|write|connect|accept|poll|epoll_wait|close') of the wrappers send, recv, read, write, connect, accept, poll, epoll_wait, close exported by \`$BUILD/libsockguard.so\`"
+	echo "- run: ${QUICK:+BENCH_QUICK=1, }$((SECONDS - T_START)) s; ping-pong $PP_N round trips × $PP_R rounds, server and ping-pong pinned with \`${PIN[*]:-(no taskset)}\`, load generators with \`${PIN_CLIENT[*]:-(none)}\`; callgrind loops $CG_N1/$CG_N2; servers $SRV_R rounds; start-up $SP_N × $SP_R; error path $ERR_N × $ERR_R"
+}
+
+report() {
+	local r n
+	{
+		echo "# sockguard benchmark results"
+		echo
+		echo "Written by \`make bench\` (tests/bench/bench.sh). Baseline: the program"
+		echo "without the shim; with sockguard: \`LD_PRELOAD=libsockguard.so\`, default"
+		echo "policy (harden) unless the row says otherwise. Ratios are with/baseline of"
+		echo "the medians of interleaved rounds; Ir rows give instructions per call"
+		echo "(callgrind) and the extra per call. Nothing here is asserted by tests."
+		echo
+		machine_info
+		echo
+		echo "| what | baseline | with sockguard | ratio | target |"
+		echo "| --- | --- | --- | --- | --- |"
+		for r in "${ROWS[@]}"; do echo "$r"; done
+		if [ ${#NOTES[@]} -gt 0 ]; then
+			echo
+			echo "Notes:"
+			for n in "${NOTES[@]}"; do echo "- $n"; done
+		fi
+	} >"$TMP/results.md"
+	cat "$TMP/results.md"
+	cp "$TMP/results.md" "$OUT" && note "written to $OUT"
+}
+
+for f in bench_pingpong bench_instructions bench_redis bench_nginx bench_startup \
+	bench_errors bench_report; do
+	"$f"
+done
+report
+exit 0
