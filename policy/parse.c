@@ -300,15 +300,25 @@ int sg_policy_parse(struct sg_policy *p, const char *text, size_t len,
 
 /*
  * In "key=value:key=value" a colon starts a new pair only when what follows
- * looks like "key=", so that "log=unix:/run/x.sock" keeps its colon.
+ * looks like "key=" (or is empty), so that "log=unix:/run/x.sock" keeps its
+ * colon.
  */
 static int starts_pair(const char *s)
 {
-	size_t i = 0;
+	size_t i = 0, start;
 
+	while (is_blank(s[i]))
+		i++;
+	if (s[i] == '\0' || s[i] == ':')
+		return 1;
+	start = i;
 	while ((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_')
 		i++;
-	return i > 0 && s[i] == '=';
+	if (i == start)
+		return 0;
+	while (is_blank(s[i]))
+		i++;
+	return s[i] == '=';
 }
 
 static size_t pair_end(const char *s)
