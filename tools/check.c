@@ -155,26 +155,45 @@ static void print_keys(uint32_t keys)
 	}
 }
 
+/* Formats section i's "file:line" and "[kind arg]"; returns its kind. */
+static int section_labels(const struct sg_policy *p, unsigned i, char *where,
+			  char *header, size_t len)
+{
+	struct sg_section_info info;
+
+	sg_policy_section_info(p, i, &info);
+	const char *kind = kind_label(info.kind);
+	snprintf(where, len, "%s:%u", info.source, info.line);
+	snprintf(header, len, kind ? "[%s %s]" : "(global)", kind, info.arg);
+	return info.kind;
+}
+
 static void print_sections(const struct sg_policy *p,
 			   const struct check_target *t)
 {
 	unsigned count = sg_policy_section_count(p);
 	struct sg_section_info info;
 	char where[300], header[300];
+	int ww = 0, hw = 0;
 
 	if (count == 0)
 		return;
+	/* Measure first, so that the columns line up. */
+	for (unsigned i = 0; i < count; i++) {
+		section_labels(p, i, where, header, sizeof(where));
+		ww = (int)strlen(where) > ww ? (int)strlen(where) : ww;
+		hw = (int)strlen(header) > hw ? (int)strlen(header) : hw;
+	}
 	printf("\nsections, in file order (later matching sections win):\n");
-	for (unsigned i = 0; sg_policy_section_info(p, i, &info) == 0; i++) {
-		const char *kind = kind_label(info.kind);
-		snprintf(where, sizeof(where), "%s:%u", info.source, info.line);
-		snprintf(header, sizeof(header), kind ? "[%s %s]" : "(global)",
-			 kind, info.arg);
-		const char *verdict = info.kind == SG_SECTION_PEER ?
+	for (unsigned i = 0; i < count; i++) {
+		int kind = section_labels(p, i, where, header, sizeof(where));
+		const char *verdict = kind == SG_SECTION_PEER ?
 			"per socket, when the peer matches" :
 			sg_policy_section_matches(p, i, t->name, t->path) ?
 			"matches" : "does not match";
-		printf("  %-28s %-30s %s\n      sets: ", where, header, verdict);
+		printf("  %-*s  %-*s  %s\n      sets: ", ww, where, hw, header,
+		       verdict);
+		sg_policy_section_info(p, i, &info);
 		print_keys(info.keys);
 		printf("\n");
 	}
