@@ -107,4 +107,10 @@ static inline void sg_fd_note_send(int fd)
 		__atomic_store_n(&sg_fd_lastop[fd], 1, __ATOMIC_RELAXED);
 }
 
+static inline void sg_fd_note_recv(int fd)
+{
+	if (__builtin_expect(sg_eof_tracking, 0) && (unsigned)fd < sg_fdt_size)
+		__atomic_store_n(&sg_fd_lastop[fd], 0, __ATOMIC_RELAXED);
+}
+
 #endif

@@ -1,0 +1,175 @@
+/*
+ * accept and accept4, and the reserved descriptor that lets a process out of
+ * descriptors shed a pending connection instead of spinning (SPEC.md keys
+ * accept, accept_emfile).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "fdtable.h"
+#include "io.h"
+#include "real.h"
+#include "shim.h"
+#include "sockopts.h"
+
+void sg_accept_reserve_take(void);
+void sg_accept_reserve_lost(int fd);
+
+/* The reserve: /dev/null held open at a high number, close-on-exec. */
+static int reserve_fd = -1;
+static dev_t reserve_dev;
+static ino_t reserve_ino;
+
+static int high_fd_floor(void)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+	if (max <= 0)
+		return 3;
+	long floor = max > 1100 ? 1000 : max * 3 / 4;
+	return floor < 3 ? 3 : (int)floor;
+}
+
+void sg_accept_reserve_take(void)
+{
+	struct stat sb;
+	int saved = errno;
+
+	if (!sg_hardening() || sg_cfg.accept_emfile != SG_EMFILE_SHED ||
+	    __atomic_load_n(&reserve_fd, __ATOMIC_ACQUIRE) >= 0)
+		return;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null",
+			      O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_fd_floor());
+		if (high >= 0) {
+			syscall(SYS_close, fd);
+			fd = high;
+		}
+	}
+	if (fd >= 0 && syscall(SYS_fstat, fd, &sb) == 0) {
+		int expected = -1;
+		reserve_dev = sb.st_dev;
+		reserve_ino = sb.st_ino;
+		sg_fd_store(fd, SG_FD_KNOWN | SG_FD_SHIM);
+		if (!__atomic_compare_exchange_n(&reserve_fd, &expected, fd, 0,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			sg_fd_forget(fd);
+			syscall(SYS_close, fd);
+		}
+	} else if (fd >= 0) {
+		syscall(SYS_close, fd);
+	}
+	errno = saved;
+}
+
+/* The program closed or replaced the reserve's number: it is not ours now. */
+void sg_accept_reserve_lost(int fd)
+{
+	int expected = fd;
+	__atomic_compare_exchange_n(&reserve_fd, &expected, -1, 0,
+				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/* Takes the reserve for closing, if it is still the file the shim opened. */
+static int reserve_release(void)
+{
+	struct stat sb;
+	int fd = __atomic_exchange_n(&reserve_fd, -1, __ATOMIC_ACQ_REL);
+	if (fd < 0)
+		return -1;
+	if (syscall(SYS_fstat, fd, &sb) != 0 || sb.st_dev != reserve_dev ||
+	    sb.st_ino != reserve_ino || !(sg_fd_get(fd) & SG_FD_SHIM))
+		return -1;	/* reused by the program behind the shim's back */
+	sg_fd_forget(fd);
+	syscall(SYS_close, fd);
+	return 0;
+}
+
+int sg_accept_shed(struct sg_call *c, int err)
+{
+	if (reserve_release() < 0) {
+		sg_accept_reserve_take();
+		return 0;
+	}
+	int s = (int)syscall(SYS_accept4, c->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (s >= 0)
+		syscall(SYS_close, s);
+	sg_accept_reserve_take();
+	if (s < 0)
+		return 0;
+	sg_call_event(c, SG_CLASS_FD_EXHAUSTED, err, SG_ACTION_SHED,
+		      SG_DEADLINE_NONE);
+	return 1;
+}
+
+struct ax {
+	struct sockaddr *addr;
+	socklen_t *alen;
+	int flags;
+};
+
+static ssize_t ax_attempt(struct sg_call *c, void *ctx, int nonblock)
+{
+	struct ax *a = ctx;
+	int r = REAL(accept4)(c->fd, a->addr, a->alen, a->flags);
+	return r < 0 ? -errno : r;
+}
+
+/* The new socket is like its listener, with the peer remembered. */
+static void accepted(int lfd, uint32_t lst, int fd, const struct sockaddr *sa,
+		     socklen_t len, int flags)
+{
+	uint32_t inherit = SG_FD_TCP | SG_FD_UDP | SG_FD_UNIX | SG_FD_USER_KA |
+			   SG_FD_USER_UTO | SG_FD_USER_SNDBUF | SG_FD_USER_RCVBUF;
+	uint32_t bits = (lst & SG_FD_KNOWN) ?
+		(lst & inherit) | SG_FD_KNOWN | SG_FD_SOCKET : 0;
+	if (bits && (flags & SOCK_NONBLOCK))
+		bits |= SG_FD_NONBLOCK;
+	sg_fd_store(fd, bits);
+	if (len > 0 && len <= sizeof(struct sockaddr_storage))
+		sg_fd_remember_peer(fd, sa, len);
+	if (SG_UNLIKELY(sg_active)) {
+		struct sg_sock_settings buf;
+		const struct sg_sock_settings *ss = sg_sock_settings_for(sa, len, &buf);
+		if (sg_sockopts_wanted(ss))
+			sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
+	}
+	(void)lfd;
+}
+
+static int accept_common(const char *op, int fd, struct sockaddr *addr,
+			 socklen_t *alen, int flags)
+{
+	struct sg_pre p;
+	struct sockaddr_storage mine;
+	socklen_t mlen = sizeof(mine);
+	struct ax a = { addr ? addr : (struct sockaddr *)&mine,
+			addr ? alen : &mlen, flags };
+
+	sg_pre_read(&p, fd, SG_FD_RCVTIMEO);
+	int r = REAL(accept4)(fd, a.addr, a.alen, flags);
+	if (SG_UNLIKELY(r < 0)) {
+		struct sg_call c = { .op = op, .fd = fd, .dir = SG_DIR_IN,
+				     .is_accept = 1 };
+		r = (int)sg_io_slow(&c, &p, -1, ax_attempt, &a);
+		if (r < 0)
+			return r;
+	}
+	accepted(fd, p.st, r, a.addr, a.alen ? *a.alen : 0, flags);
+	return r;
+}
+
+SG_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
+{
+	return accept_common("accept", fd, addr, alen, 0);
+}
+
+SG_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+{
+	return accept_common("accept4", fd, addr, alen, flags);
+}

@@ -1,0 +1,179 @@
+/*
+ * The per-descriptor state table.  See fdtable.h.
+ *
+ * The arrays are anonymous mappings sized from the hard RLIMIT_NOFILE (capped),
+ * so untouched entries cost no memory.  They are inherited by fork(), which
+ * is right: so are the descriptors they describe.
+ */
+#include "fdtable.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "shim.h"
+
+#define SG_FDT_CAP (1u << 20)	/* larger limits: the rest is "unknown" */
+
+/* A remembered peer: enough for sockaddr_in6; unix paths are not kept. */
+struct sg_peer_slot {
+	uint16_t len;
+	uint8_t addr[sizeof(struct sockaddr_in6)];
+};
+
+uint32_t *sg_fdt;
+unsigned sg_fdt_size;
+uint8_t *sg_fd_lastop;
+int sg_eof_tracking;
+static struct sg_peer_slot *peers;
+
+static void *map_zeroed(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void sg_fdtable_init(void)
+{
+	struct rlimit rl;
+	unsigned n = 65536;
+
+	if (sg_fdt)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rlim_t want = rl.rlim_max > rl.rlim_cur ? rl.rlim_max : rl.rlim_cur;
+		n = want > SG_FDT_CAP ? SG_FDT_CAP : (unsigned)want;
+	}
+	if (n < 1024)
+		n = 1024;
+	uint32_t *t = map_zeroed((size_t)n * sizeof(*t));
+	struct sg_peer_slot *p = map_zeroed((size_t)n * sizeof(*p));
+	uint8_t *l = map_zeroed(n);
+	if (!t || !p || !l)
+		return;	/* no table: every descriptor stays "unknown" */
+	peers = p;
+	sg_fd_lastop = l;
+	sg_fdt = t;
+	__atomic_store_n(&sg_fdt_size, n, __ATOMIC_RELEASE);
+}
+
+void sg_fd_forget(int fd)
+{
+	if ((unsigned)fd >= sg_fdt_size)
+		return;
+	if (__atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED))
+		__atomic_store_n(&sg_fdt[fd], 0, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&peers[fd].len, __ATOMIC_RELAXED))
+		__atomic_store_n(&peers[fd].len, 0, __ATOMIC_RELAXED);
+	if (sg_eof_tracking)
+		__atomic_store_n(&sg_fd_lastop[fd], 0, __ATOMIC_RELAXED);
+}
+
+void sg_fd_forget_range(unsigned lo, unsigned hi)
+{
+	if (hi >= sg_fdt_size)
+		hi = sg_fdt_size - 1;
+	for (unsigned fd = lo; fd <= hi && fd < sg_fdt_size; fd++)
+		sg_fd_forget((int)fd);
+}
+
+void sg_fd_copy(int oldfd, int newfd)
+{
+	if ((unsigned)oldfd >= sg_fdt_size || (unsigned)newfd >= sg_fdt_size) {
+		sg_fd_forget(newfd);
+		return;
+	}
+	/* A duplicate shares the open file, not the shim's own bookkeeping. */
+	uint32_t keep = ~(SG_FD_SHIM | SG_FD_PENDING_MASK | SG_FD_CONNECTING);
+	sg_fd_store(newfd, sg_fd_get(oldfd) & keep);
+	peers[newfd] = peers[oldfd];
+}
+
+static uint32_t socket_bits(int fd)
+{
+	int type = 0, domain = 0;
+	socklen_t len = sizeof(type);
+	uint32_t bits = SG_FD_SOCKET;
+
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return bits;
+	len = sizeof(domain);
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+		return bits;
+	if (domain == AF_UNIX)
+		bits |= SG_FD_UNIX;
+	else if ((domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM)
+		bits |= SG_FD_TCP;
+	else if ((domain == AF_INET || domain == AF_INET6) && type == SOCK_DGRAM)
+		bits |= SG_FD_UDP;
+	return bits;
+}
+
+uint32_t sg_fd_classify(int fd)
+{
+	uint32_t st = sg_fd_get(fd);
+	struct stat sb;
+
+	if (st & SG_FD_KNOWN)
+		return st;
+	int saved = errno;
+	uint32_t bits = SG_FD_KNOWN;
+	if (syscall(SYS_fstat, fd, &sb) == 0 && S_ISSOCK(sb.st_mode))
+		bits |= socket_bits(fd);
+	int fl = REAL(fcntl)(fd, F_GETFL, 0);
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		bits |= SG_FD_NONBLOCK;
+	errno = saved;
+	if (fl < 0)
+		return st;	/* not open: nothing to remember */
+	sg_fd_set_bits(fd, bits);
+	return sg_fd_get(fd) | bits;
+}
+
+int sg_fd_take_pending(int fd)
+{
+	uint32_t st = sg_fd_get(fd);
+	if (!(st & SG_FD_PENDING_MASK))
+		return 0;
+	sg_fd_clear_bits(fd, SG_FD_PENDING_MASK);
+	return (int)((st & SG_FD_PENDING_MASK) >> SG_FD_PENDING_SHIFT);
+}
+
+void sg_fd_set_pending(int fd, int err)
+{
+	if (err <= 0 || err > 255)
+		return;
+	sg_fd_clear_bits(fd, SG_FD_PENDING_MASK);
+	sg_fd_set_bits(fd, (uint32_t)err << SG_FD_PENDING_SHIFT);
+}
+
+void sg_fd_remember_peer(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	if ((unsigned)fd >= sg_fdt_size || sa == NULL || len < sizeof(sa_family_t))
+		return;
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return;
+	if (len > sizeof(peers[fd].addr))
+		len = sizeof(peers[fd].addr);
+	memcpy(peers[fd].addr, sa, len);
+	__atomic_store_n(&peers[fd].len, (uint16_t)len, __ATOMIC_RELEASE);
+}
+
+socklen_t sg_fd_recall_peer(int fd, struct sockaddr_storage *ss)
+{
+	if ((unsigned)fd >= sg_fdt_size)
+		return 0;
+	uint16_t len = __atomic_load_n(&peers[fd].len, __ATOMIC_ACQUIRE);
+	if (len == 0 || len > sizeof(peers[fd].addr))
+		return 0;
+	memcpy(ss, peers[fd].addr, len);
+	return len;
+}

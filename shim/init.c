@@ -1,0 +1,176 @@
+/*
+ * The constructor: binds libc, sets up the fd table, loads the policy
+ * (SPEC.md section 2) and arms the signal handling.  Until it has run, and
+ * for ever with mode=off, every wrapper passes straight through to libc.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "counters.h"
+#include "event.h"
+#include "fdtable.h"
+#include "io.h"
+#include "real.h"
+#include "shim.h"
+#include "signals.h"
+
+struct sg_settings sg_cfg;
+struct sg_policy *sg_pol;
+int sg_pol_has_peers;
+int sg_active;
+char sg_prog_name[64];
+char sg_prog_path[256];
+
+extern char *program_invocation_short_name;
+
+static void *map_anon(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void learn_program(void)
+{
+	const char *name = program_invocation_short_name;
+	if (name)
+		strncpy(sg_prog_name, name, sizeof(sg_prog_name) - 1);
+	long n = syscall(SYS_readlink, "/proc/self/exe", sg_prog_path,
+			 sizeof(sg_prog_path) - 1);
+	if (n > 0)
+		sg_prog_path[n] = '\0';
+}
+
+static void problem(struct sg_problems *pr, const char *a, const char *b)
+{
+	if (pr->count < SG_PROBLEMS_MAX) {
+		char *t = pr->text[pr->count];
+		t[0] = '\0';
+		strncat(t, a, SG_PROBLEM_LEN - 1);
+		strncat(t, b, SG_PROBLEM_LEN - 1 - strlen(t));
+	}
+	pr->count++;
+}
+
+/* Reads and parses the policy file; a missing default file is no problem. */
+static int read_policy(const char *path, int required, int secure,
+		       struct sg_problems *pr)
+{
+	struct stat sb;
+	char why[160];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (!required && errno == ENOENT)
+			return 0;
+		problem(pr, path, ": cannot open the policy file");
+		return -1;
+	}
+	int r = -1;
+	if (syscall(SYS_fstat, fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		problem(pr, path, ": not a regular file");
+	} else if (sg_policy_file_trusted(&sb, secure, why, sizeof(why)) < 0) {
+		problem(pr, path, why[0] ? why : ": refused");
+	} else if (sb.st_size > SG_POLICY_TEXT_MAX) {
+		problem(pr, path, ": policy file too large");
+	} else {
+		r = 0;
+	}
+	char *text = r == 0 ? map_anon(SG_POLICY_TEXT_MAX) : NULL;
+	if (text) {
+		size_t len = 0;
+		long n;
+		while (len < SG_POLICY_TEXT_MAX &&
+		       (n = syscall(SYS_read, fd, text + len, SG_POLICY_TEXT_MAX - len)) > 0)
+			len += (size_t)n;
+		r = sg_policy_parse(sg_pol, text, len, path, pr);
+		munmap(text, SG_POLICY_TEXT_MAX);
+	}
+	syscall(SYS_close, fd);
+	return r;
+}
+
+static void load_policy(void)
+{
+	struct sg_problems *pr = map_anon(sizeof(*pr));
+	int secure = getauxval(AT_SECURE) != 0;
+	int use_options = 0;
+	const char *config = secure ? NULL : getenv("SOCKGUARD_CONFIG");
+	const char *options = getenv("SOCKGUARD_OPTIONS");
+
+	sg_settings_default(&sg_cfg);
+	sg_pol = map_anon(sg_policy_storage_size());
+	if (!sg_pol || !pr)
+		return;
+	sg_policy_init(sg_pol);
+	const char *path = sg_policy_sources(secure, config, &use_options);
+	int bad = path && read_policy(path, config && *config, secure, pr) < 0;
+	if (use_options && options && *options &&
+	    sg_policy_parse_options(sg_pol, options, pr) < 0)
+		bad = 1;
+	if (bad) {
+		/* A bad policy is reported and replaced whole by the defaults. */
+		for (unsigned i = 0; i < pr->count && i < SG_PROBLEMS_MAX; i++)
+			sg_log_problem(pr->text[i]);
+		sg_log_problem("using the built-in defaults");
+		sg_policy_init(sg_pol);
+	}
+	munmap(pr, sizeof(*pr));
+	sg_policy_for_program(sg_pol, sg_prog_name, sg_prog_path, &sg_cfg, NULL);
+	sg_pol_has_peers = sg_policy_has_peer_sections(sg_pol);
+}
+
+static void after_fork_child(void)
+{
+	if (sg_active)
+		sg_log_after_fork();
+}
+
+/* Whether some socket of this program may log the eof class. */
+static int eof_wanted(void)
+{
+	return (sg_cfg.sock.log_events & (1u << SG_CLASS_EOF)) || sg_pol_has_peers;
+}
+
+void sg_init(void)
+{
+	static int started;
+	if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+		return;
+	int saved = errno;
+	sg_real_bind_all();
+	sg_fdtable_init();
+	learn_program();
+	load_policy();
+	sockguard_counters.mode = sg_cfg.mode;
+	sockguard_counters.pid = (uint64_t)getpid();
+	if (sg_cfg.mode != SG_MODE_OFF && sg_fdt) {
+		sg_eof_tracking = eof_wanted();
+		sg_log_init();
+		sg_nosig_flag = sg_cfg.mode == SG_MODE_HARDEN &&
+			sg_cfg.sigpipe == SG_SIGPIPE_SOCKET ? MSG_NOSIGNAL : 0;
+		__atomic_store_n(&sg_active, 1, __ATOMIC_RELEASE);
+		sg_signals_init();
+		pthread_atfork(NULL, NULL, after_fork_child);
+	}
+	errno = saved;
+}
+
+__attribute__((constructor)) static void sg_constructor(void)
+{
+	sg_init();
+}
+
+__attribute__((destructor)) static void sg_destructor(void)
+{
+	if (sg_active)
+		sg_log_summary();
+}

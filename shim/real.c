@@ -1,0 +1,158 @@
+/*
+ * Binding the libc functions behind the interposed names.  See real.h.
+ */
+#include "real.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "shim.h"
+
+/*
+ * The raw system call behind a name, for the rare call made on a thread that
+ * is itself binding (dlsym -> malloc -> read).  -1: no direct equivalent,
+ * the call fails with ENOSYS in that situation.
+ */
+#define SG_NR_connect SYS_connect
+#define SG_NR_accept SYS_accept
+#define SG_NR_accept4 SYS_accept4
+#define SG_NR_send -1
+#define SG_NR_sendto SYS_sendto
+#define SG_NR_sendmsg SYS_sendmsg
+#define SG_NR_sendmmsg SYS_sendmmsg
+#define SG_NR_recv -1
+#define SG_NR_recvfrom SYS_recvfrom
+#define SG_NR_recvmsg SYS_recvmsg
+#define SG_NR_recvmmsg SYS_recvmmsg
+#define SG_NR_read SYS_read
+#define SG_NR_write SYS_write
+#define SG_NR_readv SYS_readv
+#define SG_NR_writev SYS_writev
+#define SG_NR_sendfile SYS_sendfile
+#define SG_NR_poll -1
+#define SG_NR_ppoll -1
+#define SG_NR_select -1
+#define SG_NR_pselect -1
+#define SG_NR_epoll_wait -1
+#define SG_NR_epoll_pwait -1
+#define SG_NR_epoll_ctl SYS_epoll_ctl
+#define SG_NR_epoll_create -1
+#define SG_NR_epoll_create1 SYS_epoll_create1
+#define SG_NR_getsockopt SYS_getsockopt
+#define SG_NR_setsockopt SYS_setsockopt
+#define SG_NR_socket SYS_socket
+#define SG_NR_socketpair SYS_socketpair
+#define SG_NR_listen SYS_listen
+#define SG_NR_close SYS_close
+#define SG_NR_fclose -1
+#define SG_NR_close_range SYS_close_range
+#define SG_NR_closefrom -1
+#define SG_NR_dup SYS_dup
+#define SG_NR_dup2 -1
+#define SG_NR_dup3 SYS_dup3
+#define SG_NR_fcntl SYS_fcntl
+#define SG_NR_fcntl64 SYS_fcntl
+#define SG_NR_ioctl SYS_ioctl
+#define SG_NR___read_chk SYS_read
+#define SG_NR___recv_chk -1
+#define SG_NR___recvfrom_chk -1
+#define SG_NR___poll_chk -1
+#define SG_NR___ppoll_chk -1
+#define SG_NR_sigaction -1
+#define SG_NR_execve SYS_execve
+#define SG_NR_execv -1
+#define SG_NR_execvp -1
+#define SG_NR_execvpe -1
+#define SG_NR_fexecve -1
+#define SG_NR_posix_spawn -1
+#define SG_NR_posix_spawnp -1
+
+static SG_TLS int binding;	/* this thread is inside sg_real_bind_all */
+static int bound;		/* every pointer holds its final value */
+
+/* The stubs every pointer starts at, and the ENOSYS stand-ins. */
+#define SG_REAL_STUB(name, ret, params, args)				\
+	static ret stub_##name params;					\
+	static ret missing_##name params;				\
+	ret (*sg_real_##name) params = stub_##name;
+SG_REAL_LIST(SG_REAL_STUB)
+#undef SG_REAL_STUB
+
+/*
+ * A libc without one of these symbols (close_range before glibc 2.34, say)
+ * makes that call fail with ENOSYS; it is reported once, never fatal.
+ */
+static void report_missing(const char *name, int *reported)
+{
+	int saved = errno;
+	if (!__atomic_exchange_n(reported, 1, __ATOMIC_RELAXED)) {
+		char text[128] = "libc has no ";
+		strncat(text, name, sizeof(text) - 64);
+		strcat(text, "(): calls to it fail with ENOSYS");
+		sg_log_problem(text);
+	}
+	errno = saved;
+}
+
+#define SG_REAL_FALLBACKS(name, ret, params, args)			\
+	static ret missing_##name params					\
+	{								\
+		static int reported;					\
+		report_missing(#name, &reported);			\
+		errno = ENOSYS;						\
+		return (ret)-1;						\
+	}								\
+	static ret stub_##name params					\
+	{								\
+		sg_real_bind_all();					\
+		if (__atomic_load_n(&sg_real_##name, __ATOMIC_RELAXED) != stub_##name) \
+			return sg_real_##name args;			\
+		if (SG_NR_##name < 0) {					\
+			errno = ENOSYS;					\
+			return (ret)-1;					\
+		}							\
+		return (ret)syscall(SG_NR_##name, SG_UNPAREN args);	\
+	}
+#define SG_UNPAREN(...) __VA_ARGS__
+SG_REAL_LIST(SG_REAL_FALLBACKS)
+#undef SG_REAL_FALLBACKS
+
+/*
+ * Looks one symbol up behind the shim.  A result that is the shim's own
+ * exported wrapper (a second copy of the library, RTLD_DEEPBIND) would loop
+ * forever, so it counts as missing.
+ */
+static void *lookup(const char *name)
+{
+	Dl_info mine, found;
+	void *p = dlsym(RTLD_NEXT, name);
+	if (p == NULL)
+		return NULL;
+	if (dladdr((void *)sg_real_bind_all, &mine) && dladdr(p, &found) &&
+	    mine.dli_fbase == found.dli_fbase)
+		return NULL;
+	return p;
+}
+
+#define SG_REAL_BIND(name, ret, params, args)				\
+	do {								\
+		void *p = lookup(#name);				\
+		__atomic_store_n(&sg_real_##name, p ? (ret(*) params)p : missing_##name, \
+				 __ATOMIC_RELAXED);			\
+	} while (0);
+
+void sg_real_bind_all(void)
+{
+	if (__atomic_load_n(&bound, __ATOMIC_ACQUIRE) || binding)
+		return;
+	int saved = errno;
+	binding = 1;
+	SG_REAL_LIST(SG_REAL_BIND)
+	binding = 0;
+	__atomic_store_n(&bound, 1, __ATOMIC_RELEASE);
+	errno = saved;
+}

@@ -1,0 +1,102 @@
+/*
+ * The libc functions the shim forwards to.  Each pointer starts at a stub
+ * that binds every symbol with dlsym(RTLD_NEXT, ...) on first use, so a call
+ * that arrives before the constructor (another library's constructor, a
+ * preinit function) works, and wrappers never test for NULL.  While binding
+ * is under way on a thread (dlsym may allocate, and an allocator may do I/O),
+ * the stubs fall back to the raw system call.
+ */
+#ifndef SG_REAL_H
+#define SG_REAL_H
+
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* X(name, return type, parameters, arguments) for every forwarded symbol. */
+#define SG_REAL_LIST(X)							\
+	X(connect, int, (int a, const struct sockaddr *b, socklen_t c), (a, b, c)) \
+	X(accept, int, (int a, struct sockaddr *b, socklen_t *c), (a, b, c)) \
+	X(accept4, int, (int a, struct sockaddr *b, socklen_t *c, int d), (a, b, c, d)) \
+	X(send, ssize_t, (int a, const void *b, size_t c, int d), (a, b, c, d)) \
+	X(sendto, ssize_t, (int a, const void *b, size_t c, int d,	\
+		const struct sockaddr *e, socklen_t f), (a, b, c, d, e, f)) \
+	X(sendmsg, ssize_t, (int a, const struct msghdr *b, int c), (a, b, c)) \
+	X(sendmmsg, int, (int a, struct mmsghdr *b, unsigned c, int d), (a, b, c, d)) \
+	X(recv, ssize_t, (int a, void *b, size_t c, int d), (a, b, c, d)) \
+	X(recvfrom, ssize_t, (int a, void *b, size_t c, int d,		\
+		struct sockaddr *e, socklen_t *f), (a, b, c, d, e, f))	\
+	X(recvmsg, ssize_t, (int a, struct msghdr *b, int c), (a, b, c)) \
+	X(recvmmsg, int, (int a, struct mmsghdr *b, unsigned c, int d,	\
+		struct timespec *e), (a, b, c, d, e))			\
+	X(read, ssize_t, (int a, void *b, size_t c), (a, b, c))		\
+	X(write, ssize_t, (int a, const void *b, size_t c), (a, b, c))	\
+	X(readv, ssize_t, (int a, const struct iovec *b, int c), (a, b, c)) \
+	X(writev, ssize_t, (int a, const struct iovec *b, int c), (a, b, c)) \
+	X(sendfile, ssize_t, (int a, int b, off_t *c, size_t d), (a, b, c, d)) \
+	X(poll, int, (struct pollfd *a, nfds_t b, int c), (a, b, c))	\
+	X(ppoll, int, (struct pollfd *a, nfds_t b, const struct timespec *c, \
+		const sigset_t *d), (a, b, c, d))			\
+	X(select, int, (int a, fd_set *b, fd_set *c, fd_set *d,		\
+		struct timeval *e), (a, b, c, d, e))			\
+	X(pselect, int, (int a, fd_set *b, fd_set *c, fd_set *d,	\
+		const struct timespec *e, const sigset_t *f), (a, b, c, d, e, f)) \
+	X(epoll_wait, int, (int a, struct epoll_event *b, int c, int d), (a, b, c, d)) \
+	X(epoll_pwait, int, (int a, struct epoll_event *b, int c, int d, \
+		const sigset_t *e), (a, b, c, d, e))			\
+	X(epoll_ctl, int, (int a, int b, int c, struct epoll_event *d), (a, b, c, d)) \
+	X(epoll_create, int, (int a), (a))				\
+	X(epoll_create1, int, (int a), (a))				\
+	X(getsockopt, int, (int a, int b, int c, void *d, socklen_t *e), (a, b, c, d, e)) \
+	X(setsockopt, int, (int a, int b, int c, const void *d, socklen_t e), (a, b, c, d, e)) \
+	X(socket, int, (int a, int b, int c), (a, b, c))		\
+	X(socketpair, int, (int a, int b, int c, int *d), (a, b, c, d))	\
+	X(listen, int, (int a, int b), (a, b))				\
+	X(close, int, (int a), (a))					\
+	X(fclose, int, (FILE *a), (a))					\
+	X(close_range, int, (unsigned a, unsigned b, int c), (a, b, c))	\
+	X(closefrom, void, (int a), (a))				\
+	X(dup, int, (int a), (a))					\
+	X(dup2, int, (int a, int b), (a, b))				\
+	X(dup3, int, (int a, int b, int c), (a, b, c))			\
+	X(fcntl, int, (int a, int b, unsigned long c), (a, b, c))	\
+	X(fcntl64, int, (int a, int b, unsigned long c), (a, b, c))	\
+	X(ioctl, int, (int a, unsigned long b, void *c), (a, b, c))	\
+	X(__read_chk, ssize_t, (int a, void *b, size_t c, size_t d), (a, b, c, d)) \
+	X(__recv_chk, ssize_t, (int a, void *b, size_t c, size_t d, int e), (a, b, c, d, e)) \
+	X(__recvfrom_chk, ssize_t, (int a, void *b, size_t c, size_t d, int e, \
+		struct sockaddr *f, socklen_t *g), (a, b, c, d, e, f, g)) \
+	X(__poll_chk, int, (struct pollfd *a, nfds_t b, int c, size_t d), (a, b, c, d)) \
+	X(__ppoll_chk, int, (struct pollfd *a, nfds_t b, const struct timespec *c, \
+		const sigset_t *d, size_t e), (a, b, c, d, e))		\
+	X(sigaction, int, (int a, const struct sigaction *b, struct sigaction *c), (a, b, c)) \
+	X(execve, int, (const char *a, char *const *b, char *const *c), (a, b, c)) \
+	X(execv, int, (const char *a, char *const *b), (a, b))		\
+	X(execvp, int, (const char *a, char *const *b), (a, b))		\
+	X(execvpe, int, (const char *a, char *const *b, char *const *c), (a, b, c)) \
+	X(fexecve, int, (int a, char *const *b, char *const *c), (a, b, c)) \
+	X(posix_spawn, int, (pid_t *a, const char *b,			\
+		const posix_spawn_file_actions_t *c, const posix_spawnattr_t *d, \
+		char *const *e, char *const *f), (a, b, c, d, e, f))	\
+	X(posix_spawnp, int, (pid_t *a, const char *b,			\
+		const posix_spawn_file_actions_t *c, const posix_spawnattr_t *d, \
+		char *const *e, char *const *f), (a, b, c, d, e, f))
+
+#define SG_REAL_DECLARE(name, ret, params, args) \
+	extern ret (*sg_real_##name) params;
+SG_REAL_LIST(SG_REAL_DECLARE)
+#undef SG_REAL_DECLARE
+
+/* The libc function behind an interposed name. */
+#define REAL(name) (__atomic_load_n(&sg_real_##name, __ATOMIC_RELAXED))
+
+/* Binds every symbol now (constructor); later calls are no-ops. */
+void sg_real_bind_all(void);
+
+#endif
