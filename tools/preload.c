@@ -13,6 +13,7 @@
 
 #include "../policy/policy.h"
 #include "preload.h"
+#include "tools.h"
 
 /* A key is lower-case letters and underscores, as in SPEC.md section 2. */
 static int key_is_wellformed(const char *kv, size_t n)
@@ -148,4 +149,161 @@ int sg_lib_trusted(const char *path, char *why, size_t len)
 			return 0;
 		*strrchr(real, '/') = '\0';
 	}
+}
+
+/* Writes all of data, going on after short writes and EINTR. */
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0';
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int sg_write_atomic(const char *path, const char *data, size_t len,
+		    unsigned mode, int uid, int gid)
+{
+	char tmp[PATH_MAX];
+	int rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.sockguard-%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, data, len);
+	if (rc == 0 && uid >= 0 && fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
+		rc = -errno;
+	if (rc == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	else
+		fsync_parent(path);
+	return rc;
+}
+
+int sg_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if ((size_t)st.st_size > max)
+		rc = -EFBIG;
+	char *buf = rc == 0 ? malloc((size_t)st.st_size + 1) : NULL;
+	if (rc == 0 && !buf)
+		rc = -ENOMEM;
+	ssize_t n = rc == 0 ? read(fd, buf, (size_t)st.st_size) : 0;
+	if (rc == 0 && n != st.st_size)
+		rc = n < 0 ? -errno : -EIO;
+	close(fd);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+int sg_load_policy(const char *path, const char *cmd, struct sg_policy *p)
+{
+	struct sg_problems *probs = calloc(1, sizeof(*probs));
+	char *text = NULL;
+	size_t len;
+	int rc = probs ? sg_read_file(path, SG_POLICY_TEXT_MAX, &text, &len) : -ENOMEM;
+
+	sg_policy_init(p);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s: %s\n", cmd, path, strerror(-rc));
+		free(probs);
+		return -1;
+	}
+	rc = sg_policy_parse(p, text, len, path, probs);
+	unsigned kept = probs->count < SG_PROBLEMS_MAX ? probs->count : SG_PROBLEMS_MAX;
+	for (unsigned i = 0; i < kept; i++)
+		fprintf(stderr, "%s: %s\n", cmd, probs->text[i]);
+	if (rc == 0 && probs->count > 0)
+		rc = -1;
+	free(text);
+	free(probs);
+	return rc < 0 ? -1 : 0;
+}
+
+int sg_root_path(const char *root, const char *cmd, char *out, size_t len)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(root, real) || stat(real, &st) < 0) {
+		fprintf(stderr, "%s: --root %s: %s\n", cmd, root, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || strlen(real) >= len) {
+		fprintf(stderr, "%s: --root %s: not a directory\n", cmd, root);
+		return -1;
+	}
+	snprintf(out, len, "%s", strcmp(real, "/") == 0 ? "" : real);
+	return 0;
+}
+
+int sg_lib_for_root(const char *root, const char *cmd, char *real, char *lib,
+		    size_t len)
+{
+	char why[PATH_MAX + 64];
+	size_t n = strlen(root);
+
+	if (sg_tool_find_lib(real, len) < 0) {
+		fprintf(stderr, "%s: cannot find libsockguard.so beside this "
+			"executable nor in ../lib\n", cmd);
+		return -1;
+	}
+	if (sg_lib_trusted(real, why, sizeof(why)) < 0) {
+		fprintf(stderr, "%s: refusing the library: %s.  Whoever can change it "
+			"could run code in every process that preloads it; "
+			"install sockguard as root (make install).\n", cmd, why);
+		return -1;
+	}
+	/* LD_PRELOAD and ld.so.preload split their lists at ':' and blanks. */
+	if (real[strcspn(real, ": \t\n\\\"'%")] != '\0') {
+		fprintf(stderr, "%s: refusing %s: the path holds a character "
+			"that LD_PRELOAD or a unit file cannot carry\n", cmd, real);
+		return -1;
+	}
+	int inside = n > 0 && strncmp(real, root, n) == 0 && real[n] == '/';
+	snprintf(lib, len, "%s", real + (inside ? n : 0));
+	return 0;
 }

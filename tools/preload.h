@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+struct sg_policy;
+
 /* The -o KEY=VALUE options joined with ':', in order (NULL: none given). */
 struct sg_opts {
 	char *text;
@@ -43,5 +45,54 @@ int sg_config_path(const char *file, const char *cmd, char *abs, size_t len);
  * process that preloads it.  Returns 0, or -1 with the reason in why.
  */
 int sg_lib_trusted(const char *path, char *why, size_t len);
+
+/*
+ * Normalises --root DIR into out: "" for "/", else its absolute path without
+ * a trailing slash.  Returns 0, or -1 after printing why.
+ */
+int sg_root_path(const char *root, const char *cmd, char *out, size_t len);
+
+/*
+ * Finds the library beside this executable and checks it with
+ * sg_lib_trusted().  real gets its path here; lib gets the path to write
+ * into files under root (real without the root prefix when it lies inside
+ * root, for image builds).  Returns 0, or -1 after printing why.
+ */
+int sg_lib_for_root(const char *root, const char *cmd, char *real, char *lib,
+		    size_t len);
+
+/*
+ * Replaces path with data in one step: a temporary file in the same
+ * directory, written, given mode and owner, fsync'ed and renamed over path,
+ * then the directory fsync'ed.  A crash leaves either the old file or the
+ * new one, never half of one.  Returns 0 or -errno (nothing is left behind).
+ */
+int sg_write_atomic(const char *path, const char *data, size_t len,
+		    unsigned mode, int uid, int gid);
+
+/*
+ * Reads a whole file of at most max bytes into a new NUL-terminated buffer.
+ * Returns 0, -ENOENT when it does not exist, -EFBIG or another -errno.
+ */
+int sg_read_file(const char *path, size_t max, char **data, size_t *len);
+
+/*
+ * Parses a policy file with the policy module.  Returns 0, or -1 after
+ * printing its problems on stderr (prefixed with cmd).  p gets the policy.
+ */
+int sg_load_policy(const char *path, const char *cmd, struct sg_policy *p);
+
+/* `sockguard enable --system [--force]` and `disable --system`. */
+int sg_enable_system(const char *root, int force);
+int sg_disable_system(const char *root);
+
+/*
+ * The self-test of `enable --system`, as run in the child with the library
+ * preloaded: the library is mapped, and a byte goes both ways over a
+ * socketpair and over loopback TCP.  Returns the child's exit status.
+ */
+int sg_selftest_child(void);
+
+#define SG_SELFTEST_ARG "--selftest-child"
 
 #endif
