@@ -46,6 +46,18 @@ static void teardown(void)
 	fx_rmtree(dir);
 }
 
+/* The last complete line of out: the last call that returned. */
+static const char *last_line(char *out)
+{
+	size_t n = strlen(out);
+	char *p;
+
+	while (n > 0 && out[n - 1] == '\n')
+		out[--n] = '\0';
+	p = strrchr(out, '\n');
+	return p ? p + 1 : out;
+}
+
 static void run_family(const char *family, int with_shim, struct fx_result *r)
 {
 	char prog[4096];
@@ -58,9 +70,11 @@ static void run_family(const char *family, int with_shim, struct fx_result *r)
 	cr_assert_eq(fx_run(argv, with_shim ? with : without, 20000, r), 0,
 		     "%s %s: %s", family, with_shim ? "with the shim" : "plain",
 		     fx_skip_reason());
-	cr_assert_eq(fx_exit_code(r), 0, "transparency %s%s exited %d: %s",
-		     family, with_shim ? " under the shim" : "", fx_exit_code(r),
-		     r->err);
+	cr_assert_eq(fx_exit_code(r), 0,
+		     "transparency %s%s exited %d (128+N: signal N) in the call "
+		     "after `%s`; stderr: %s", family,
+		     with_shim ? " under the shim" : "", fx_exit_code(r),
+		     last_line(r->out), r->err);
 	cr_assert(strstr(r->err, with_shim ? "shim loaded" : "shim absent"),
 		  "the shim was %s expected (%s): %s",
 		  with_shim ? "not loaded where" : "loaded where not", family,

@@ -128,11 +128,14 @@ static void udp_pair(int *a, int *b)
 /*
  * A descriptor number that is closed and stays closed: far above the ones
  * the program opens (a freed low number would be reused by the next
- * socket), and below FD_SETSIZE so that select can be handed it.
+ * socket), below FD_SETSIZE so that select can be handed it, and below
+ * the numbers the shim takes for its own descriptors (from 3/4 of the
+ * descriptor limit, or 1000, upwards), which may appear at any time.
  */
 static int closed_fd(void)
 {
-	int fd = 1000;
+	long max = sysconf(_SC_OPEN_MAX);
+	int fd = max > 1100 ? 700 : (int)(max / 2);
 
 	while (fcntl(fd, F_GETFD) >= 0)
 		fd++;
