@@ -131,6 +131,10 @@ struct sg_report_seen {
 	uint64_t other;
 };
 
+/* Fills order with the indexes of s sorted by count; returns how many. */
+int sg_report_seen_sorted(const struct sg_report_seen *s,
+			  int order[SG_REPORT_PEER_SEEN]);
+
 struct sg_report_peer {
 	struct sg_report_seen progs;
 	struct sg_report_seen hosts;

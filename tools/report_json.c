@@ -120,12 +120,14 @@ static void put_totals(const struct sg_report *r, FILE *out)
 static void put_seen(FILE *out, const struct sg_report_seen *s,
 		     const struct sg_report_table *t)
 {
+	int order[SG_REPORT_PEER_SEEN], n = sg_report_seen_sorted(s, order);
+
 	fputc('[', out);
-	for (int i = 0; i < SG_REPORT_PEER_SEEN && s->n[i]; i++) {
-		const struct sg_report_entry *e = &t->entries[s->idx[i]];
-		fputs(i ? ", {\"name\": " : "{\"name\": ", out);
+	for (int k = 0; k < n; k++) {
+		const struct sg_report_entry *e = &t->entries[s->idx[order[k]]];
+		fputs(k ? ", {\"name\": " : "{\"name\": ", out);
 		put_name(out, e->key, e->len);
-		fprintf(out, ", \"events\": %llu}", (ull)s->n[i]);
+		fprintf(out, ", \"events\": %llu}", (ull)s->n[order[k]]);
 	}
 	fputc(']', out);
 }
@@ -195,6 +197,7 @@ static void put_names(FILE *out, const char *title,
 		(ull)t->other.total);
 	put_classes(out, t->other.classes);
 	fputs("}},\n", out);
+	free(order);
 }
 
 static void put_timeline(const struct sg_report *r, FILE *out)
@@ -255,6 +258,7 @@ static void put_processes(const struct sg_report *r, FILE *out)
 	fputs(", \"actions\": ", out);
 	put_actions(out, t->other.actions);
 	fputs("}}\n", out);
+	free(order);
 }
 
 void sg_report_write_json(const struct sg_report *r, FILE *out)

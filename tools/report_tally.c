@@ -91,6 +91,20 @@ static void seen_add(struct sg_report_seen *s, int32_t idx, uint64_t n)
 	s->other += n;
 }
 
+int sg_report_seen_sorted(const struct sg_report_seen *s,
+			  int order[SG_REPORT_PEER_SEEN])
+{
+	int n = 0;
+
+	for (int i = 0; i < SG_REPORT_PEER_SEEN && s->n[i]; i++) {
+		int j = n++;
+		for (; j > 0 && s->n[order[j - 1]] < s->n[i]; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	return n;
+}
+
 int64_t sg_report_grain_seconds(int grain)
 {
 	static const int64_t seconds[SG_GRAIN_COUNT] = { 60, 3600, 86400 };
@@ -135,26 +149,35 @@ static void count_time(struct sg_report *r, int64_t t, int cls, uint64_t n)
 	}
 }
 
+/*
+ * A part of the process key: cut at a NUL (the separator) and at a length
+ * that lets the whole key fit in SG_REPORT_MAX_KEY.
+ */
+static size_t key_part(char *dst, struct sg_report_str s)
+{
+	const char *nul = s.n ? memchr(s.p, 0, s.n) : NULL;
+	size_t n = nul ? (size_t)(nul - s.p) : s.n;
+
+	n = n < (SG_REPORT_MAX_KEY - 16) / 2 ? n : (SG_REPORT_MAX_KEY - 16) / 2;
+	if (n)
+		memcpy(dst, s.p, n);
+	dst[n] = 0;
+	return n + 1;
+}
+
 /* Exit summaries: per-process totals, kept apart from the event totals. */
 static void add_summary(struct sg_report *r, const struct sg_report_event *ev)
 {
-	char key[SG_REPORT_MAX_KEY * 2 + 32];
-	size_t hn = ev->host.n < SG_REPORT_MAX_KEY ? ev->host.n : SG_REPORT_MAX_KEY;
-	size_t pn = ev->prog.n < SG_REPORT_MAX_KEY ? ev->prog.n : SG_REPORT_MAX_KEY;
+	char key[SG_REPORT_MAX_KEY + 16];
 	struct sg_report_entry *e;
 	int32_t idx;
 
-	/* host NUL prog NUL pid: NUL cannot be in a host name or program name. */
-	if (hn)
-		memcpy(key, ev->host.p, hn);
-	key[hn] = 0;
-	if (pn)
-		memcpy(key + hn + 1, ev->prog.p, pn);
-	key[hn + 1 + pn] = 0;
-	int kn = (int)(hn + pn + 2);
-	kn += snprintf(key + kn, sizeof(key) - (size_t)kn, "%ld", ev->pid);
+	/* "host NUL prog NUL pid", decoded again by the writers. */
+	size_t kn = key_part(key, ev->host);
+	kn += key_part(key + kn, ev->prog);
+	kn += (size_t)snprintf(key + kn, sizeof(key) - kn, "%ld", ev->pid);
 	r->counts.summary_lines++;
-	e = sg_report_table_get(&r->processes, key, (size_t)kn, &idx);
+	e = sg_report_table_get(&r->processes, key, kn, &idx);
 	if (!e)
 		e = &r->processes.other;
 	for (int c = 0; c < SG_REPORT_NCLASS; c++) {

@@ -121,15 +121,9 @@ static void put_deadlines(const struct sg_report *r, FILE *out)
 static void fmt_seen(char *buf, size_t width, const struct sg_report_seen *s,
 		     const struct sg_report_table *t)
 {
-	int order[SG_REPORT_PEER_SEEN], n = 0;
+	int order[SG_REPORT_PEER_SEEN], n = sg_report_seen_sorted(s, order);
 	size_t len = 0;
 
-	for (int i = 0; i < SG_REPORT_PEER_SEEN && s->n[i]; i++) {
-		int j = n++;
-		for (; j > 0 && s->n[order[j - 1]] < s->n[i]; j--)
-			order[j] = order[j - 1];
-		order[j] = i;
-	}
 	buf[0] = 0;
 	for (int k = 0; k < n; k++) {
 		const struct sg_report_entry *e = &t->entries[s->idx[order[k]]];
