@@ -288,7 +288,9 @@ int sg_policy_parse(struct sg_policy *p, const char *text, size_t len,
 		report(&ps, NULL, 0, "file is larger than 262144 bytes");
 		return finish(&ps);
 	}
-	for (size_t pos = 0; pos < len;) {
+	/* Editors on some systems start UTF-8 files with a byte order mark. */
+	size_t start = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	for (size_t pos = start; pos < len;) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - text) : len;
 		ps.line++;

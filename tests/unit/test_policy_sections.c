@@ -309,3 +309,9 @@ Test(policy_sections, comments_and_crlf_lines)
 	cr_assert_str_eq(value_for(NULL, SG_KEY_MODE), "off");
 	cr_assert_str_eq(value_for(NULL, SG_KEY_LOG), "unix:/tmp/a#b");
 }
+
+Test(policy_sections, a_byte_order_mark_is_skipped)
+{
+	cr_assert_eq(parse_text("\xef\xbb\xbfmode = off\n"), 0);
+	cr_assert_str_eq(value_for(NULL, SG_KEY_MODE), "off");
+}
