@@ -1,0 +1,144 @@
+/*
+ * What the log tests share: running a helper program under the shim with a
+ * log receiver of the test's own, and reading the lines it sends field by
+ * field.  Included by each tests/integration/test_log_*.c (static functions,
+ * one copy per test binary).
+ */
+#ifndef TEST_LOG_UTIL_H
+#define TEST_LOG_UTIL_H
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+/* One test's log receiver and the lines it got. */
+struct logrx {
+	char dir[256];
+	char path[300];
+	int fd;
+	char lines[1 << 20];
+};
+
+static struct logrx *rx_open(void)
+{
+	struct logrx *rx = calloc(1, sizeof(*rx));
+
+	cr_assert(rx);
+	cr_assert_eq(fx_tempdir(rx->dir, sizeof(rx->dir)), 0, "%s",
+		     fx_skip_reason());
+	snprintf(rx->path, sizeof(rx->path), "%s/log.sock", rx->dir);
+	rx->fd = fx_log_receiver_open(rx->path);
+	cr_assert_geq(rx->fd, 0, "%s", fx_skip_reason());
+	return rx;
+}
+
+static void rx_close(struct logrx *rx)
+{
+	close(rx->fd);
+	fx_rmtree(rx->dir);
+	free(rx);
+}
+
+/* Collects what has arrived, waiting until nothing came for quiet_ms. */
+static int rx_collect(struct logrx *rx, int quiet_ms)
+{
+	return fx_log_collect(rx->fd, rx->lines, sizeof(rx->lines), quiet_ms);
+}
+
+/*
+ * Runs a helper program (argv[0] a name under build/tests/progs, or an
+ * absolute path) with the shim, SOCKGUARD_OPTIONS=log=unix:<rx>:<extra>.
+ */
+static struct fx_result *run_logged(struct logrx *rx, const char *extra,
+				    char **argv, int timeout_ms)
+{
+	static char opts[1024];
+	static char prog[512];
+	struct fx_result *r = calloc(1, sizeof(*r));
+	char *env[] = { (char *)fx_preload_env(), opts, NULL };
+
+	cr_assert(r);
+	snprintf(opts, sizeof(opts), "SOCKGUARD_OPTIONS=log=unix:%s%s%s",
+		 rx->path, extra && *extra ? ":" : "", extra ? extra : "");
+	if (argv[0][0] != '/')
+		argv[0] = (char *)fx_prog_path(argv[0], prog, sizeof(prog));
+	cr_assert_eq(fx_run(argv, env, timeout_ms, r), 0, "%s did not finish",
+		     argv[0]);
+	return r;
+}
+
+/* The line's body: what follows "sockguard[PID]: ". */
+static const char *body_of(const char *line)
+{
+	const char *p = strstr(line, "]: ");
+
+	cr_assert(p, "not a sockguard line: %s", line);
+	return p + 3;
+}
+
+/* The value of key in line, which must be present. */
+static const char *field(const char *line, const char *key)
+{
+	static char val[8][512];
+	static int next;
+	char *v = val[next++ % 8];
+
+	cr_assert_eq(fx_log_field(line, key, v, sizeof(val[0])), 0,
+		     "no %s= in: %.*s", key, (int)strcspn(line, "\n"), line);
+	return v;
+}
+
+static int has_field(const char *line, const char *key)
+{
+	char v[512];
+
+	return fx_log_field(line, key, v, sizeof(v)) == 0;
+}
+
+/*
+ * The event line's keys appear in SPEC.md section 4's order, each at most
+ * once, and nothing else appears.
+ */
+static void assert_spec_order(const char *line)
+{
+	static const char *const order[] = {
+		"class", "op", "errno", "action", "tries", "deadline", "prog",
+		"fd", "proto", "local", "peer", "state", "rtt_us", "retrans",
+		"dropped",
+	};
+	const char *p = body_of(line), *end = p + strcspn(p, "\n");
+	size_t at = 0, n = sizeof(order) / sizeof(order[0]);
+
+	while (p < end) {
+		size_t klen = strcspn(p, "= \n");
+		while (at < n && (strlen(order[at]) != klen ||
+				  strncmp(order[at], p, klen) != 0))
+			at++;
+		cr_assert_lt(at, n, "key out of order or unknown at: %.*s",
+			     (int)(end - p), p);
+		at++;
+		p += strcspn(p, " \n");
+		p += *p == ' ';
+	}
+}
+
+/* The one line of class cls, checked for order; fails if there is none. */
+static const char *line_of(struct logrx *rx, const char *cls)
+{
+	const char *line = fx_log_find_class(rx->lines, cls);
+
+	cr_assert(line, "no class=%s line; got:\n%s", cls, rx->lines);
+	if (strcmp(cls, "summary") != 0 && strcmp(cls, "suppressed") != 0)
+		assert_spec_order(line);
+	return line;
+}
+
+#define EXPECT_FIELD(line, key, want) \
+	cr_expect_str_eq(field(line, key), want, "%s= in: %.*s", key, \
+			 (int)strcspn(line, "\n"), line)
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * A plain program that meets one network fault, for the log tests: it knows
+ * nothing of sockguard and only does what legacy code does.  It prints the
+ * errno each call returned (as the program saw it) on stdout.
+ *
+ *   log_faults reset PORT          recv on a connection the peer resets
+ *   log_faults refused PORT        blocking connect to a closed port
+ *   log_faults refused_nb PORT     non-blocking connect, poll, SO_ERROR
+ *   log_faults connect PORT        blocking connect (timeout, unreachable)
+ *   log_faults rcvtimeo PORT       recv with SO_RCVTIMEO 200 ms, no data
+ *   log_faults pipe PORT           send after shutdown(SHUT_WR)
+ *   log_faults emfile              accept with no descriptor left
+ *   log_faults accept              accept one connection (for strace faults)
+ *   log_faults storm PORT N        N connections reset by the peer
+ *   log_faults refused_loop PORT N N refused connects, prints elapsed ms
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct sockaddr_in loopback(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	return sin;
+}
+
+static int tcp_socket(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0) {
+		perror("socket");
+		exit(2);
+	}
+	return fd;
+}
+
+/* connect(); returns 0 or errno. */
+static int do_connect(int fd, int port)
+{
+	struct sockaddr_in sin = loopback(port);
+
+	return connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? errno : 0;
+}
+
+static void report(const char *what, int err)
+{
+	printf("%s=%s\n", what, err ? strerrorname_np(err) : "ok");
+}
+
+static int connected(int port)
+{
+	int fd = tcp_socket();
+	int err = do_connect(fd, port);
+
+	if (err) {
+		report("connect", err);
+		exit(3);
+	}
+	return fd;
+}
+
+static int reset_once(int port)
+{
+	int fd = connected(port);
+	char c;
+	int err = recv(fd, &c, 1, 0) < 0 ? errno : 0;
+
+	close(fd);
+	return err;
+}
+
+static int run_refused_nb(int port)
+{
+	int fd = tcp_socket();
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	report("connect", do_connect(fd, port));
+	poll(&pfd, 1, 5000);
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	report("so_error", soerr);
+	return 0;
+}
+
+static int run_rcvtimeo(int port)
+{
+	int fd = connected(port);
+	struct timeval tv = { 0, 200000 };
+	char c;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	report("recv", recv(fd, &c, 1, 0) < 0 ? errno : 0);
+	return 0;
+}
+
+static int run_pipe(int port)
+{
+	int fd = connected(port);
+
+	shutdown(fd, SHUT_WR);
+	report("send", send(fd, "x", 1, 0) < 0 ? errno : 0);
+	return 0;
+}
+
+/* A listener with one client already connected to it. */
+static int listener_with_client(void)
+{
+	struct sockaddr_in sin = loopback(0);
+	socklen_t len = sizeof(sin);
+	int lfd = tcp_socket();
+
+	bind(lfd, (struct sockaddr *)&sin, sizeof(sin));
+	listen(lfd, 8);
+	getsockname(lfd, (struct sockaddr *)&sin, &len);
+	connected(ntohs(sin.sin_port));
+	return lfd;
+}
+
+/* Every descriptor below a small limit used up, so accept() meets EMFILE. */
+static int run_emfile(void)
+{
+	int lfd = listener_with_client();
+	struct rlimit rl = { 64, 64 };
+
+	setrlimit(RLIMIT_NOFILE, &rl);
+	while (open("/dev/null", O_RDONLY) >= 0)
+		;
+	report("accept", accept(lfd, NULL, NULL) < 0 ? errno : 0);
+	return 0;
+}
+
+static int run_accept(void)
+{
+	int lfd = listener_with_client();
+
+	report("accept", accept(lfd, NULL, NULL) < 0 ? errno : 0);
+	return 0;
+}
+
+static int run_storm(int port, int n)
+{
+	int resets = 0;
+
+	for (int i = 0; i < n; i++)
+		resets += reset_once(port) == ECONNRESET;
+	printf("resets=%d\n", resets);
+	return 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int run_refused_loop(int port, int n)
+{
+	long start = now_ms();
+	int refused = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd = tcp_socket();
+		refused += do_connect(fd, port) == ECONNREFUSED;
+		close(fd);
+	}
+	printf("refused=%d elapsed_ms=%ld\n", refused, now_ms() - start);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	int port = argc > 2 ? atoi(argv[2]) : 0;
+	int n = argc > 3 ? atoi(argv[3]) : 1;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (strcmp(what, "reset") == 0)
+		report("recv", reset_once(port));
+	else if (strcmp(what, "refused") == 0 || strcmp(what, "connect") == 0)
+		report("connect", do_connect(tcp_socket(), port));
+	else if (strcmp(what, "refused_nb") == 0)
+		return run_refused_nb(port);
+	else if (strcmp(what, "rcvtimeo") == 0)
+		return run_rcvtimeo(port);
+	else if (strcmp(what, "pipe") == 0)
+		return run_pipe(port);
+	else if (strcmp(what, "emfile") == 0)
+		return run_emfile();
+	else if (strcmp(what, "accept") == 0)
+		return run_accept();
+	else if (strcmp(what, "storm") == 0)
+		return run_storm(port, n);
+	else if (strcmp(what, "refused_loop") == 0)
+		return run_refused_loop(port, n);
+	else
+		return 2;
+	return 0;
+}
