@@ -26,6 +26,7 @@ UNIT_SRC   := $(wildcard tests/unit/*.c)
 INTEG_SRC  := $(wildcard tests/integration/*.c)
 TLIB_SRC   := $(wildcard tests/lib/*.c)
 PROG_SRC   := $(wildcard tests/progs/*.c)
+DEMO_SRC   := $(wildcard tools/demo/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 SHIM_OBJ   := $(call obj,$(SHIM_SRC))
@@ -39,6 +40,7 @@ TOOL := $(BUILD)/sockguard
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 PROG_BIN  := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
+DEMO_BIN  := $(patsubst tools/demo/%.c,$(BUILD)/demo/%,$(DEMO_SRC))
 
 .PHONY: all test check-deps demo bench install uninstall clean test-sanitize \
 	fuzz soak tests-build
@@ -72,7 +74,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(TLIB_OBJ) $(POLICY_OBJ) $(
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $^ $(LDFLAGS_ALL) -lcriterion -lpthread
 
-tests-build: $(LIB) $(TOOL) $(PROG_BIN) $(UNIT_BIN) $(INTEG_BIN)
+tests-build: $(LIB) $(TOOL) $(PROG_BIN) $(UNIT_BIN) $(INTEG_BIN) $(DEMO_BIN)
 
 check-deps:
 	@tests/check-deps.sh
@@ -86,7 +88,12 @@ test-sanitize:
 	BUILD=build-san SG_SANITIZE=1 tests/run-tests.sh
 	tests/valgrind.sh
 
-demo: $(LIB) $(TOOL) $(PROG_BIN)
+# The demo's own programs need nothing but a C compiler.
+$(BUILD)/demo/%: tools/demo/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+demo: $(LIB) $(TOOL) $(DEMO_BIN)
 	@BUILD=$(BUILD) tools/demo/demo.sh
 
 bench: $(LIB) $(TOOL) $(PROG_BIN)
