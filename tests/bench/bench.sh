@@ -212,7 +212,7 @@ cg_shim_self() {	# CFG FAMILY
 	for f in "$TMP/cg.$1.$2.$CG_N1" "$TMP/cg.$1.$2.$CG_N2"; do
 		[ -s "$f" ] || return 0
 		callgrind_annotate --threshold=100 "$f" 2>/dev/null |
-			awk '/libsockguard\.so\]$/ { gsub(",", "", $1); sub(/.*:/, "", $3); print $3, $1 }' \
+			awk '/libsockguard\.so\]$/ { ir = $1; gsub(",", "", ir); sub(/^[^)]*\) */, ""); sub(/ \[.*/, ""); sub(/.*:/, ""); print $0, ir }' \
 				>"$f.self"
 	done
 	awk -v d=$((CG_N2 - CG_N1)) 'FNR == NR { a[$1] = $2; next }
