@@ -231,6 +231,32 @@ int sg_report_pick_grain(const struct sg_report *r);
 int64_t sg_report_grain_seconds(int grain);
 int64_t sg_report_bucket_time(const struct sg_report_entry *e);
 
+/*
+ * Start of the local-time interval of `step` seconds that holds t (minutes,
+ * hours, days: aligned as a wall clock shows them).
+ */
+int64_t sg_report_local_floor(int64_t t, int64_t step);
+
+/*
+ * The time line as the writers draw it: rows of `step` seconds from
+ * `from`, empty ones included, built from the finest granularity that fits
+ * and merged (5 minutes, 3 hours, ...) until there are at most max_rows.
+ */
+struct sg_report_series {
+	int grain;			/* the table it was built from */
+	int64_t step, from;
+	size_t n;
+	struct sg_report_entry *rows;	/* totals and classes per row */
+	uint64_t max;			/* the largest row total */
+};
+
+int sg_report_series_make(const struct sg_report *r, size_t max_rows,
+			  struct sg_report_series *s);
+void sg_report_series_free(struct sg_report_series *s);
+
+/* "minute", "5 minutes", "3 hours", "day", ... for a row length. */
+void sg_report_fmt_step(char *buf, size_t len, int64_t step);
+
 /* Formats a time as "2026-11-25 19:20" (local) or ISO 8601 with offset. */
 void sg_report_fmt_time(char *buf, size_t len, int64_t t, int with_seconds);
 void sg_report_fmt_iso(char *buf, size_t len, int64_t t);

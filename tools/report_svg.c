@@ -17,6 +17,7 @@
 #define PLOT_T 90
 #define PLOT_B 600
 #define MAX_XLABELS 10
+#define MAX_BARS 240
 
 typedef unsigned long long ull;
 
@@ -28,28 +29,12 @@ static const char *const class_colours[SG_REPORT_NCLASS] = {
 
 struct chart {
 	const struct sg_report *r;
-	const struct sg_report_table *t;
-	int grain;
-	int64_t step, from;	/* bucket length and the first bucket's start */
-	int64_t n;		/* buckets from the first to the last, empty included */
+	struct sg_report_series s;	/* the bars */
+	int64_t step, from;	/* row length and the first row's start */
+	int64_t n;		/* rows, empty ones included */
 	uint64_t ymax;		/* top of the y axis, a round number */
 	unsigned mask;		/* classes that occurred */
 };
-
-/* 5169820 as "5,169,820": legends are read, not parsed. */
-static const char *grouped(char *buf, size_t len, uint64_t v)
-{
-	char digits[24];
-	int n = snprintf(digits, sizeof(digits), "%llu", (ull)v), o = 0;
-
-	for (int i = 0; i < n && (size_t)o + 2 < len; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = digits[i];
-	}
-	buf[o] = 0;
-	return buf;
-}
 
 static double x_of(const struct chart *c, int64_t i)
 {
@@ -77,38 +62,29 @@ static uint64_t round_up(uint64_t v)
 
 static int setup(struct chart *c, const struct sg_report *r)
 {
-	uint64_t max = 0;
-	uint32_t *order;
-
 	c->r = r;
-	c->grain = sg_report_pick_grain(r);
-	c->t = &r->grains[c->grain];
-	c->step = sg_report_grain_seconds(c->grain);
 	c->mask = sg_report_active_classes(r);
-	if (c->t->count == 0 || !(order = sg_report_table_sorted(c->t, 1)))
+	if (sg_report_series_make(r, MAX_BARS, &c->s) < 0)
 		return -1;
-	c->from = sg_report_bucket_time(&c->t->entries[order[0]]);
-	c->n = (sg_report_bucket_time(&c->t->entries[order[c->t->count - 1]]) -
-		c->from) / c->step + 1;
-	free(order);
-	for (uint32_t k = 0; k < c->t->count; k++)
-		max = c->t->entries[k].total > max ? c->t->entries[k].total : max;
+	c->step = c->s.step;
+	c->from = c->s.from;
+	c->n = (int64_t)c->s.n;
 	/* Leave head room: the y axis ends on a round number of 4 or 5 ticks. */
-	c->ymax = round_up(max < 4 ? 4 : max);
+	c->ymax = round_up(c->s.max < 4 ? 4 : c->s.max);
 	return 0;
 }
 
 static void put_title(const struct chart *c, FILE *out)
 {
-	static const char *const per[] = { "minute", "hour", "day" };
 	const struct sg_report *r = c->r;
-	char a[40], b[40], zone[40], num[32];
+	char a[40], b[40], zone[40], num[32], per[32];
 
 	sg_report_fmt_time(a, sizeof(a), c->from, 0);
 	sg_report_fmt_time(b, sizeof(b), c->from + c->n * c->step, 0);
 	sg_report_fmt_iso(zone, sizeof(zone), c->from);
+	sg_report_fmt_step(per, sizeof(per), c->step);
 	fprintf(out, "<text x=\"%d\" y=\"38\" class=\"title\">sockguard: network "
-		"faults per %s</text>\n", PLOT_L, per[c->grain]);
+		"faults per %s</text>\n", PLOT_L, per);
 	fprintf(out, "<text x=\"%d\" y=\"64\" class=\"sub\">%s to %s (local time, "
 		"UTC%s) \xc2\xb7 %s events \xc2\xb7 %u hosts \xc2\xb7 %u programs"
 		"</text>\n", PLOT_L, a, b, zone + strlen(zone) - 6,
@@ -118,13 +94,14 @@ static void put_title(const struct chart *c, FILE *out)
 
 static void put_y_axis(const struct chart *c, FILE *out)
 {
-	static const char *const per[] = { "minute", "hour", "day" };
 	uint64_t lead = c->ymax, tick;
+	char per[32];
 
 	/* 1 and 5 split into five ticks (0.2, 1), 2 into four (0.5). */
 	while (lead >= 10)
 		lead /= 10;
 	tick = lead == 2 ? c->ymax / 4 : c->ymax / 5;
+	sg_report_fmt_step(per, sizeof(per), c->step);
 	for (uint64_t v = 0; v <= c->ymax; v += tick) {
 		double y = y_of(c, v);
 		fprintf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
@@ -134,8 +111,7 @@ static void put_y_axis(const struct chart *c, FILE *out)
 			PLOT_L - 8, y + 4, grouped(num, sizeof(num), v));
 	}
 	fprintf(out, "<text transform=\"translate(24 %d) rotate(-90)\" "
-		"class=\"axis\">events per %s</text>\n", (PLOT_T + PLOT_B) / 2,
-		per[c->grain]);
+		"class=\"axis\">events per %s</text>\n", (PLOT_T + PLOT_B) / 2, per);
 }
 
 /* Seconds between x labels: a round interval giving at most MAX_XLABELS. */
@@ -169,7 +145,7 @@ static void put_x_label(const struct chart *c, FILE *out, int64_t i,
 
 	if (!localtime_r(&at, &tm))
 		return;
-	if (c->grain == SG_GRAIN_DAY) {
+	if (c->step >= 86400) {
 		strftime(top, sizeof(top), "%b %d", &tm);
 		if (tm.tm_year != *last_yday / 1000)
 			strftime(below, sizeof(below), "%Y", &tm);
@@ -249,11 +225,8 @@ static void put_bar(const struct chart *c, FILE *out, int64_t i,
 static void put_bars(const struct chart *c, FILE *out)
 {
 	for (int64_t i = 0; i < c->n; i++) {
-		int64_t at = c->from + i * c->step;
-		const struct sg_report_entry *e =
-			sg_report_table_find(c->t, (const char *)&at, sizeof(at));
-		if (e && e->total)
-			put_bar(c, out, i, e);
+		if (c->s.rows[i].total)
+			put_bar(c, out, i, &c->s.rows[i]);
 	}
 }
 
@@ -334,6 +307,7 @@ int sg_report_write_svg(const struct sg_report *r, FILE *out)
 		put_bars(&c, out);
 		put_x_axis(&c, out);
 		put_legend(&c, out);
+		sg_report_series_free(&c.s);
 	}
 	fputs("</svg>\n", out);
 	return ferror(out) ? -1 : 0;

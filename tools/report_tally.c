@@ -116,10 +116,10 @@ int64_t sg_report_grain_seconds(int grain)
  * offset is taken once, at the report's "now": a daylight-saving change
  * inside the span shifts day buckets by an hour, which a report can live with.
  */
-static int64_t bucket_start(int64_t t, int grain)
+int64_t sg_report_local_floor(int64_t t, int64_t step)
 {
 	static int64_t off = SG_REPORT_NO_TIME;
-	int64_t s = sg_report_grain_seconds(grain), x;
+	int64_t x;
 
 	if (off == SG_REPORT_NO_TIME) {
 		time_t now = (time_t)sg_report_now();
@@ -127,7 +127,7 @@ static int64_t bucket_start(int64_t t, int grain)
 		off = localtime_r(&now, &tm) ? tm.tm_gmtoff : 0;
 	}
 	x = t + off;
-	x -= ((x % s) + s) % s;
+	x -= ((x % step) + step) % step;
 	return x - off;
 }
 
@@ -142,7 +142,7 @@ static void count_time(struct sg_report *r, int64_t t, int cls, uint64_t n)
 	if (r->last == SG_REPORT_NO_TIME || t > r->last)
 		r->last = t;
 	for (int g = 0; g < SG_GRAIN_COUNT; g++) {
-		int64_t start = bucket_start(t, g);
+		int64_t start = sg_report_local_floor(t, sg_report_grain_seconds(g));
 		count_key(&r->grains[g],
 			  (struct sg_report_str){ (const char *)&start, sizeof(start) },
 			  cls, n);

@@ -12,7 +12,7 @@
 
 #define WIDTH 100
 #define ROWS_MAX 50		/* rows per program, host and process table */
-#define TIMELINE_MAX 500	/* time line rows before empty ones are left out */
+#define TIMELINE_ROWS 60	/* at most, merging minutes or hours to fit */
 
 typedef unsigned long long ull;
 
@@ -232,69 +232,45 @@ static void put_bar(FILE *out, uint64_t v, uint64_t max, int width)
 
 struct timeline {
 	unsigned mask;
-	uint64_t max;		/* the largest bucket, for the bars */
+	uint64_t max;		/* the largest row, for the bars */
 	int bar;		/* columns left for the bar */
 };
 
-static void put_bucket(FILE *out, const struct timeline *tl, int64_t at,
-		       uint64_t total, const uint64_t *classes)
+static void put_row(FILE *out, const struct timeline *tl, int64_t at,
+		    const struct sg_report_entry *e)
 {
 	char when[40];
 
 	sg_report_fmt_time(when, sizeof(when), at, 0);
-	fprintf(out, "  %-16s%9llu", when, (ull)total);
-	put_class_counts(out, tl->mask, classes);
-	if (tl->bar >= 10 && total)
-		put_bar(out, total, tl->max, tl->bar);
+	fprintf(out, "  %-16s%9llu", when, (ull)e->total);
+	put_class_counts(out, tl->mask, e->classes);
+	if (tl->bar >= 10 && e->total)
+		put_bar(out, e->total, tl->max, tl->bar);
 	fputc('\n', out);
 }
 
-static void put_timeline_head(FILE *out, const struct timeline *tl, int g)
-{
-	static const char *const grain_names[] = { "minute", "hour", "day" };
-
-	fprintf(out, "\nTime line (per %s, local time)\n  %-16s%9s", grain_names[g],
-		"start", "events");
-	put_class_heads(out, tl->mask);
-	fputc('\n', out);
-}
-
-/*
- * One row per bucket from the first event to the last, empty buckets
- * included so gaps show; but when that is too many rows, only the buckets
- * that have events.
- */
+/* One row per interval from the first event to the last, empty ones too. */
 static void put_timeline(const struct sg_report *r, FILE *out)
 {
-	static const uint64_t zero[SG_REPORT_NCLASS];
-	int g = sg_report_pick_grain(r);
-	const struct sg_report_table *t = &r->grains[g];
-	int64_t step = sg_report_grain_seconds(g);
-	uint32_t *order = sg_report_table_sorted(t, 1);
+	struct sg_report_series s;
 	struct timeline tl = { .mask = sg_report_active_classes(r) };
+	char per[32];
 
-	if (!order || t->count == 0) {
-		free(order);
+	if (sg_report_series_make(r, TIMELINE_ROWS, &s) < 0)
 		return;
-	}
+	tl.max = s.max;
 	tl.bar = WIDTH - 2 - 16 - 9 - 8 * __builtin_popcount(tl.mask) - 2;
-	for (uint32_t k = 0; k < t->count; k++)
-		tl.max = t->entries[k].total > tl.max ? t->entries[k].total : tl.max;
-	int64_t next = sg_report_bucket_time(&t->entries[order[0]]);
-	int64_t last = sg_report_bucket_time(&t->entries[order[t->count - 1]]);
-	int dense = (last - next) / step < TIMELINE_MAX;
-	put_timeline_head(out, &tl, g);
-	for (uint32_t k = 0; k < t->count; k++) {
-		const struct sg_report_entry *e = &t->entries[order[k]];
-		int64_t at = sg_report_bucket_time(e);
-		for (; dense && next < at; next += step)
-			put_bucket(out, &tl, next, 0, zero);
-		put_bucket(out, &tl, at, e->total, e->classes);
-		next = at + step;
-	}
-	if (t->other.total)
-		fprintf(out, "  %-16s%9llu\n", "(other)", (ull)t->other.total);
-	free(order);
+	sg_report_fmt_step(per, sizeof(per), s.step);
+	fprintf(out, "\nTime line (per %s, local time)\n  %-16s%9s", per,
+		"start", "events");
+	put_class_heads(out, tl.mask);
+	fputc('\n', out);
+	for (size_t i = 0; i < s.n; i++)
+		put_row(out, &tl, s.from + (int64_t)i * s.step, &s.rows[i]);
+	if (r->grains[s.grain].other.total)
+		fprintf(out, "  %-16s%9llu\n", "(other)",
+			(ull)r->grains[s.grain].other.total);
+	sg_report_series_free(&s);
 }
 
 /* "reset=12 refused=3 returned=10": the summary's own words. */
