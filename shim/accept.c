@@ -150,6 +150,8 @@ static int accept_common(const char *op, int fd, struct sockaddr *addr,
 	socklen_t mlen = sizeof(mine);
 	struct ax a = { addr ? addr : (struct sockaddr *)&mine,
 			addr ? alen : &mlen, flags };
+	/* The kernel reports the full length even when it truncated. */
+	socklen_t room = addr && alen ? *alen : mlen;
 
 	sg_pre_read(&p, fd, SG_FD_RCVTIMEO);
 	int r = REAL(accept4)(fd, a.addr, a.alen, flags);
@@ -160,7 +162,8 @@ static int accept_common(const char *op, int fd, struct sockaddr *addr,
 		if (r < 0)
 			return r;
 	}
-	accepted(fd, p.st, r, a.addr, a.alen ? *a.alen : 0, flags);
+	socklen_t got = a.alen ? *a.alen : 0;
+	accepted(fd, p.st, r, a.addr, got < room ? got : room, flags);
 	return r;
 }
 

@@ -116,6 +116,31 @@ static int connect_failed(int fd, const struct sockaddr *sa, socklen_t len,
 	return -err;
 }
 
+/*
+ * Whether connect() must read the address before the real call: per-peer
+ * settings, a connect_timeout or buffer sizes to set before the handshake.
+ * Otherwise the address is read only after libc accepted it, so that a bad
+ * pointer gives EFAULT as without the shim instead of a crash.
+ */
+static int settings_before_connect(void)
+{
+	const struct sg_sock_settings *s = &sg_cfg.sock;
+	return sg_pol_has_peers || s->connect_timeout_ms || s->sndbuf || s->rcvbuf;
+}
+
+static int connect_plain(int fd, const struct sockaddr *sa, socklen_t len,
+			 uint64_t seq, int64_t t0)
+{
+	int r = REAL(connect)(fd, sa, len);
+	if (SG_LIKELY(r == 0))
+		return 0;
+	int err = errno;
+	if (err == EFAULT)
+		return -err;
+	sg_fd_remember_peer(fd, sa, len);
+	return connect_failed(fd, sa, len, seq, t0, err);
+}
+
 SG_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	if (!sg_active)
@@ -124,25 +149,22 @@ SG_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	uint32_t st = sg_fd_get(fd);
 	int64_t t0 = SG_UNLIKELY(st & SG_FD_SNDTIMEO) ? sg_now_ns() : 0;
 	struct sg_sock_settings buf;
-	const struct sg_sock_settings *ss = sg_sock_settings_for(sa, len, &buf);
-	int r;
+	const struct sg_sock_settings *ss = &sg_cfg.sock;
+	int saved = errno, r;
 
-	sg_fd_remember_peer(fd, sa, len);
-	sg_sockopts_apply(fd, ss, SG_OPT_BEFORE_CONNECT);
-	if (SG_UNLIKELY(ss->connect_timeout_ms) && sg_hardening()) {
-		int saved = errno;
-		r = connect_bounded(fd, sa, len, ss, seq);
-		if (r == 0)
-			errno = saved;
-	} else {
-		r = REAL(connect)(fd, sa, len);
-		if (SG_LIKELY(r == 0))
-			goto out;
-		r = connect_failed(fd, sa, len, seq, t0, errno);
+	if (SG_UNLIKELY(settings_before_connect())) {
+		ss = sg_sock_settings_for(sa, len, &buf);
+		sg_fd_remember_peer(fd, sa, len);
+		sg_sockopts_apply(fd, ss, SG_OPT_BEFORE_CONNECT);
 	}
-out:
+	if (SG_UNLIKELY(ss->connect_timeout_ms) && sg_hardening())
+		r = connect_bounded(fd, sa, len, ss, seq);
+	else
+		r = connect_plain(fd, sa, len, seq, t0);
 	if (r == 0) {
+		sg_fd_remember_peer(fd, sa, len);
 		connected(fd, ss);
+		errno = saved;
 		return 0;
 	}
 	errno = -r;

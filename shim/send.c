@@ -160,7 +160,7 @@ SG_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	sg_pre_read(&p, fd, SG_FD_SNDTIMEO);
 	ssize_t r = REAL(sendto)(fd, buf, len, flags | sg_nosig_flag, addr, alen);
 	TX_FAST(r, len, fd);
-	if (addr)
+	if (addr && (r >= 0 || errno != EFAULT))
 		sg_fd_remember_peer(fd, addr, alen);
 	struct tx a = { .buf = buf, .len = len, .flags = flags, .addr = addr,
 			.alen = alen };
