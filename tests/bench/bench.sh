@@ -373,6 +373,36 @@ bench_startup() {
 	done
 	row_spawn "start-up of /bin/true (ms per start)" harden
 	row_spawn "start-up of /bin/true, 50-line policy (ms per start)" policy
+	have valgrind && startup_instructions
+}
+
+# The same start-up in instructions, which the machine's load cannot blur,
+# and the functions outside the dynamic loader that cost the most in it.
+startup_instructions() {
+	local cfg b w p f top
+	for cfg in base harden policy; do
+		f="$TMP/cg.start.$cfg"
+		case $cfg in
+		policy) env LD_PRELOAD="$LIB" SOCKGUARD_CONFIG="$POLICY50" valgrind \
+			--tool=callgrind --callgrind-out-file="$f" /bin/true >/dev/null 2>&1 ;;
+		*) under "$cfg" valgrind --tool=callgrind --callgrind-out-file="$f" \
+			/bin/true >/dev/null 2>&1 ;;
+		esac
+	done
+	b=$(awk '/^totals:/ { print $2 }' "$TMP/cg.start.base")
+	w=$(awk '/^totals:/ { print $2 }' "$TMP/cg.start.harden")
+	p=$(awk '/^totals:/ { print $2 }' "$TMP/cg.start.policy")
+	[ -n "$b" ] && [ -n "$w" ] || return 0
+	row "start-up of /bin/true, instructions (Ir per process)" "$b" "$w" \
+		"$(calc "%.2f (%+d)" "$w / $b, $w - $b")" "(report)"
+	[ -n "$p" ] && row "start-up of /bin/true, 50-line policy, instructions (Ir per process)" \
+		"$b" "$p" "$(calc "%.2f (%+d)" "$p / $b, $p - $b")" "(report)"
+	have callgrind_annotate || return 0
+	top=$(callgrind_annotate --inclusive=yes --threshold=100 "$TMP/cg.start.harden" 2>/dev/null |
+		awk '/ \[[^]]*\]$/ && !/ld-linux/ && !/libc-start|below main/ {
+			ir = $1; sub(/^[^)]*\) */, ""); sub(/ \[.*/, ""); sub(/.*:/, "")
+			printf "%s%s %s", (n++ ? ", " : ""), $0, ir; if (n == 6) exit }')
+	[ -n "$top" ] && NOTES+=("Start-up with sockguard, inclusive Ir of the costliest functions outside the dynamic loader: $top.")
 }
 
 row_spawn() {	# WHAT CFG
