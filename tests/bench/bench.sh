@@ -90,11 +90,6 @@ med() {
 	sort -g "$TMP/s.$1.$2" | awk '{ a[NR] = $1 }
 		END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
-spread() {	# min-max of the samples, for the notes
-	[ -s "$TMP/s.$1.$2" ] || return 0
-	sort -g "$TMP/s.$1.$2" | awk -v s="$3" 'NR == 1 { lo = $1 } { hi = $1 }
-		END { printf "%.0f-%.0f", lo * s, hi * s }'
-}
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
 # The i-th configuration of round r, rotated so that none always runs first.
@@ -118,6 +113,13 @@ row_ratio() {	# WHAT KEY BASECFG CFG SCALE UNIT TARGET
 	fi
 	row "$1" "$(calc "%.3f $6" "$b * $5")" "$(calc "%.3f $6" "$w * $5")" \
 		"$(calc %.3f "$w / $b")" "$7"
+	NOTES+=("$1: rounds spread (max-min)/median: baseline $(noise "$2" "$3"), with sockguard $(noise "$2" "$4").")
+}
+# How far apart the rounds of one configuration were, as a percentage.
+noise() {	# KEY CFG
+	sort -g "$TMP/s.$1.$2" | awk '{ a[NR] = $1 } END {
+		m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+		printf "%.1f%% (%d rounds)", (m > 0 ? 100 * (a[NR] - a[1]) / m : 0), NR }'
 }
 
 free_port() {
@@ -295,7 +297,7 @@ row_tput() {	# WHAT KEY
 		return
 	fi
 	row "$1" "$(calc %.0f "$b")" "$(calc %.0f "$w")" "$(calc %.3f "$w / $b")" "≥ 0.98"
-	NOTES+=("$1: baseline runs $(spread "$2" base 1), with sockguard $(spread "$2" harden 1).")
+	NOTES+=("$1: rounds spread (max-min)/median: baseline $(noise "$2" base), with sockguard $(noise "$2" harden).")
 }
 
 nginx_conf() {	# DIR PORT
