@@ -8,6 +8,7 @@
 #define TEST_LOG_UTIL_H
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@ struct logrx {
 	char dir[256];
 	char path[300];
 	int fd;
+	pthread_t reader;
+	int stop;
 	char lines[1 << 20];
 };
 
@@ -47,6 +50,55 @@ static void rx_close(struct logrx *rx)
 static int rx_collect(struct logrx *rx, int quiet_ms)
 {
 	return fx_log_collect(rx->fd, rx->lines, sizeof(rx->lines), quiet_ms);
+}
+
+/*
+ * A thread that reads while the program runs, for tests that send more
+ * lines than a unix datagram queue holds (net.unix.max_dgram_qlen).
+ */
+static void *rx_reader(void *arg)
+{
+	struct logrx *rx = arg;
+
+	while (!__atomic_load_n(&rx->stop, __ATOMIC_ACQUIRE))
+		fx_log_collect(rx->fd, rx->lines, sizeof(rx->lines), 50);
+	fx_log_collect(rx->fd, rx->lines, sizeof(rx->lines), 300);
+	return NULL;
+}
+
+static void rx_start(struct logrx *rx)
+{
+	cr_assert_eq(pthread_create(&rx->reader, NULL, rx_reader, rx), 0);
+}
+
+static void rx_stop(struct logrx *rx)
+{
+	__atomic_store_n(&rx->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(rx->reader, NULL);
+}
+
+/* A deeper datagram queue, in a private network namespace of the test's. */
+static void deep_queues(void)
+{
+	FX_REQUIRE_NETNS();
+	cr_assert_eq(fx_sh("echo 1024 > /proc/sys/net/unix/max_dgram_qlen"),
+		     0);
+}
+
+/* Sum of count=N over the class=suppressed lines of=cls. */
+static long suppressed_total(const char *lines, const char *cls)
+{
+	long total = 0;
+
+	for (const char *p = lines; (p = strstr(p, "class=suppressed "));
+	     p++) {
+		char of[64], count[32];
+		if (fx_log_field(p, "of", of, sizeof(of)) == 0 &&
+		    strcmp(of, cls) == 0 &&
+		    fx_log_field(p, "count", count, sizeof(count)) == 0)
+			total += atol(count);
+	}
+	return total;
 }
 
 /*

@@ -11,6 +11,9 @@
  *   log_faults pipe PORT           send after shutdown(SHUT_WR)
  *   log_faults emfile              accept with no descriptor left
  *   log_faults accept              accept one connection (for strace faults)
+ *   log_faults fork PORT           one refused connect, then two in a child
+ *   log_faults refused2 PORT       3 refused connects to 127.0.0.1, then one
+ *                                  to 127.0.0.2
  *   log_faults storm PORT N        N connections reset by the peer
  *   log_faults refused_loop PORT N N refused connects, prints elapsed ms
  */
@@ -23,6 +26,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,12 +74,15 @@ static int connected(int port)
 	return fd;
 }
 
+/* A reset may come on connect already when the peer is quick to close. */
 static int reset_once(int port)
 {
-	int fd = connected(port);
+	int fd = tcp_socket();
+	int err = do_connect(fd, port);
 	char c;
-	int err = recv(fd, &c, 1, 0) < 0 ? errno : 0;
 
+	if (!err)
+		err = recv(fd, &c, 1, 0) < 0 ? errno : 0;
 	close(fd);
 	return err;
 }
@@ -150,6 +157,34 @@ static int run_accept(void)
 	return 0;
 }
 
+static int run_refused2(int port)
+{
+	struct sockaddr_in sin = loopback(port);
+
+	for (int i = 0; i < 3; i++)
+		do_connect(tcp_socket(), port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
+	report("connect", connect(tcp_socket(), (struct sockaddr *)&sin,
+				  sizeof(sin)) < 0 ? errno : 0);
+	return 0;
+}
+
+static int run_fork(int port)
+{
+	int status = 0;
+	pid_t pid;
+
+	report("connect", do_connect(tcp_socket(), port));
+	pid = fork();
+	if (pid == 0) {
+		do_connect(tcp_socket(), port);
+		do_connect(tcp_socket(), port);
+		exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
 static int run_storm(int port, int n)
 {
 	int resets = 0;
@@ -203,6 +238,10 @@ int main(int argc, char **argv)
 		return run_emfile();
 	else if (strcmp(what, "accept") == 0)
 		return run_accept();
+	else if (strcmp(what, "refused2") == 0)
+		return run_refused2(port);
+	else if (strcmp(what, "fork") == 0)
+		return run_fork(port);
 	else if (strcmp(what, "storm") == 0)
 		return run_storm(port, n);
 	else if (strcmp(what, "refused_loop") == 0)

@@ -1,0 +1,259 @@
+/*
+ * The writer never gets in the program's way: its descriptor is never
+ * confused with the program's, a missing or full log socket costs nothing
+ * and is counted, a signal handler logging inside the logger cannot hang,
+ * a forked child reports for itself, and the rate limit adds up exactly.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "test_log_util.h"
+
+static char *num(int n)
+{
+	static char buf[4][16];
+	static int next;
+	char *b = buf[next++ % 4];
+
+	snprintf(b, 16, "%d", n);
+	return b;
+}
+
+static void closeall(const char *how)
+{
+	struct logrx *rx = rx_open();
+	int port = fx_closed_port();
+	char *argv[] = { "log_closeall", (char *)how, num(port), NULL };
+	struct fx_result *r = run_logged(rx, NULL, argv, 20000);
+
+	cr_assert_eq(fx_exit_code(r), 0,
+		     "%s: exit %d (1: a log line reached the program's "
+		     "descriptors)", how, fx_exit_code(r));
+	rx_collect(rx, 300);
+	cr_expect_eq(fx_log_count(rx->lines, "class=refused"), 6,
+		     "logging goes on after the descriptor was taken:\n%s",
+		     rx->lines);
+	cr_expect(strstr(rx->lines, "refused=6"), "%s", rx->lines);
+	rx_close(rx);
+}
+
+Test(log_writer, closing_every_descriptor_with_close_leaks_nothing,
+     .timeout = 30)
+{
+	closeall("close");
+}
+
+Test(log_writer, raw_close_range_the_shim_cannot_see_leaks_nothing,
+     .timeout = 30)
+{
+	closeall("close_range");
+}
+
+Test(log_writer, glibc_closefrom_leaks_nothing, .timeout = 30)
+{
+	closeall("closefrom");
+}
+
+Test(log_writer, a_handler_logging_inside_the_logger_never_hangs,
+     .timeout = 120)
+{
+	int port;
+
+	deep_queues();
+	port = fx_closed_port();
+	for (int i = 0; i < 20; i++) {
+		struct logrx *rx = rx_open();
+		char *argv[] = { "log_sighandler", num(port), "300", NULL };
+		struct fx_result *r;
+
+		rx_start(rx);
+		r = run_logged(rx, "log_burst=1000000", argv, 10000);
+		rx_stop(rx);
+		cr_assert_not(r->timed_out, "run %d hung", i);
+		cr_assert_eq(fx_exit_code(r), 0, "run %d: %s", i, r->err);
+		cr_assert(strstr(rx->lines, "class=pipe "),
+			  "the handler's own events are logged");
+		free(r);
+		rx_close(rx);
+	}
+}
+
+Test(log_writer, a_forked_child_logs_with_its_own_pid_and_summary,
+     .timeout = 20)
+{
+	struct logrx *rx = rx_open();
+	int port = fx_closed_port();
+	char *argv[] = { "log_faults", "fork", num(port), NULL };
+	const char *first, *second;
+	char pid1[32], pid2[32];
+
+	run_logged(rx, NULL, argv, 10000);
+	rx_collect(rx, 300);
+	cr_assert_eq(fx_log_count(rx->lines, "class=summary"), 2, "%s",
+		     rx->lines);
+	first = line_of(rx, "summary");
+	second = fx_log_find_class(strchr(first, '\n') + 1, "summary");
+	snprintf(pid1, sizeof(pid1), "%s", field(first, "pid"));
+	snprintf(pid2, sizeof(pid2), "%s", field(second, "pid"));
+	cr_expect_str_neq(pid1, pid2);
+	/* The child exits first; its totals are its own, not the parent's. */
+	EXPECT_FIELD(first, "refused", "2");
+	EXPECT_FIELD(second, "refused", "1");
+	rx_close(rx);
+}
+
+/*
+ * log_burst lines per interval, and every line held back is reported in a
+ * class=suppressed count: the counts add up to the resets the program met.
+ */
+Test(log_writer, a_storm_of_100000_resets_is_limited_and_counted_exactly,
+     .timeout = 120)
+{
+	struct logrx *rx;
+	int port, resets, lines;
+	long start, secs;
+	pid_t peer;
+	char *argv[] = { "log_faults", "storm", NULL, "100000", NULL };
+	struct fx_result *r;
+	const char *sum;
+
+	deep_queues();
+	rx = rx_open();
+	peer = fx_peer_reset(&port);
+	cr_assert_gt(peer, 0, "%s", fx_skip_reason());
+	argv[2] = num(port);
+	rx_start(rx);
+	start = fx_now_ms();
+	r = run_logged(rx, "log_burst=20:log_interval=1", argv, 100000);
+	secs = (fx_now_ms() - start + 999) / 1000;
+	rx_stop(rx);
+	fx_stop(peer);
+	cr_assert_eq(sscanf(r->out, "resets=%d", &resets), 1, "%s", r->out);
+	cr_assert_eq(resets, 100000);
+	lines = fx_log_count(rx->lines, "class=reset");
+	cr_expect_leq(lines, 20 * (secs + 1), "%d lines in %ld s", lines, secs);
+	cr_expect_geq(lines, 20);
+	cr_expect_eq(lines + suppressed_total(rx->lines, "reset"), resets);
+	sum = line_of(rx, "summary");
+	EXPECT_FIELD(sum, "reset", "100000");
+	cr_expect_eq(atol(field(sum, "suppressed")), resets - lines);
+	cr_expect_not(has_field(sum, "dropped"), "%s", sum);
+	cr_expect(strstr(rx->lines, " of=reset peer=127.0.0.1 prog=log_faults"),
+		  "the key is the peer host");
+	rx_close(rx);
+}
+
+/* A policy whose [peer 127.0.0.1] sends events to `where`, the rest to rx. */
+static char *policy_env(struct logrx *rx, const char *where)
+{
+	static char env[512];
+	char path[400];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/policy.conf", rx->dir);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fprintf(f, "log = unix:%s\nlog_burst = 1000000\n"
+		   "[peer 127.0.0.1/32]\nlog = %s\n", rx->path, where);
+	fclose(f);
+	snprintf(env, sizeof(env), "SOCKGUARD_CONFIG=%s", path);
+	return env;
+}
+
+/* Runs refused_loop N under the policy; returns the elapsed ms it printed. */
+static long refused_loop(struct logrx *rx, const char *where, int n)
+{
+	int port = fx_closed_port(), refused = 0;
+	char prog[512];
+	char *argv[] = { (char *)fx_prog_path("log_faults", prog, sizeof(prog)),
+			 "refused_loop", num(port), num(n), NULL };
+	char *env[] = { (char *)fx_preload_env(), policy_env(rx, where),
+			"SOCKGUARD_OPTIONS", NULL };
+	struct fx_result *r = calloc(1, sizeof(*r));
+	long ms = -1;
+
+	cr_assert_eq(fx_run(argv, env, 60000, r), 0);
+	cr_assert_eq(sscanf(r->out, "refused=%d elapsed_ms=%ld", &refused, &ms),
+		     2, "%s", r->out);
+	cr_assert_eq(refused, n);
+	free(r);
+	return ms;
+}
+
+Test(log_writer, a_missing_log_socket_costs_nothing_and_is_counted,
+     .timeout = 60)
+{
+	struct logrx *rx = rx_open();
+	long off, missing;
+	const char *sum;
+
+	off = refused_loop(rx, "off", 5000);
+	rx_collect(rx, 300);
+	rx->lines[0] = '\0';
+	missing = refused_loop(rx, "unix:/nonexistent/log.sock", 5000);
+	rx_collect(rx, 300);
+	cr_expect_leq(missing, 2 * off + 300, "%ld ms against %ld ms with "
+		      "log=off", missing, off);
+	sum = line_of(rx, "summary");
+	EXPECT_FIELD(sum, "refused", "5000");
+	EXPECT_FIELD(sum, "dropped", "5000");
+	rx_close(rx);
+}
+
+Test(log_writer, a_receiver_that_never_reads_costs_nothing_and_is_counted,
+     .timeout = 60)
+{
+	struct logrx *rx = rx_open();
+	char full[400], line[8192], where[420];
+	int fullfd, queued = 0;
+	long off, stuck;
+	const char *sum;
+
+	snprintf(full, sizeof(full), "%s/full.sock", rx->dir);
+	fullfd = fx_log_receiver_open(full);
+	cr_assert_geq(fullfd, 0);
+	snprintf(where, sizeof(where), "unix:%s", full);
+	off = refused_loop(rx, "off", 5000);
+	rx_collect(rx, 300);
+	rx->lines[0] = '\0';
+	stuck = refused_loop(rx, where, 5000);
+	rx_collect(rx, 300);
+	cr_expect_leq(stuck, 2 * off + 300, "%ld ms against %ld ms with "
+		      "log=off", stuck, off);
+	while (fx_log_receiver_read(fullfd, line, sizeof(line), 100) > 0)
+		queued++;
+	cr_assert_gt(queued, 0);
+	sum = line_of(rx, "summary");
+	cr_expect_eq(atol(field(sum, "dropped")), 5000 - queued,
+		     "%d lines were queued", queued);
+	close(fullfd);
+	rx_close(rx);
+}
+
+Test(log_writer, the_next_line_through_says_how_many_were_dropped,
+     .timeout = 20)
+{
+	struct logrx *rx = rx_open();
+	int port = fx_closed_port();
+	char prog[512];
+	char *argv[] = { (char *)fx_prog_path("log_faults", prog, sizeof(prog)),
+			 "refused2", num(port), NULL };
+	char *env[] = { (char *)fx_preload_env(),
+			policy_env(rx, "unix:/nonexistent/log.sock"),
+			"SOCKGUARD_OPTIONS", NULL };
+	struct fx_result *r = calloc(1, sizeof(*r));
+	const char *line;
+
+	cr_assert_eq(fx_run(argv, env, 10000, r), 0);
+	rx_collect(rx, 300);
+	line = line_of(rx, "refused");
+	char want[64];
+	snprintf(want, sizeof(want), "127.0.0.2:%d", port);
+	EXPECT_FIELD(line, "peer", want);
+	EXPECT_FIELD(line, "dropped", "3");
+	EXPECT_FIELD(line_of(rx, "summary"), "dropped", "3");
+	rx_close(rx);
+}
