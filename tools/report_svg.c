@@ -36,6 +36,21 @@ struct chart {
 	unsigned mask;		/* classes that occurred */
 };
 
+/* 5169820 as "5,169,820": legends are read, not parsed. */
+static const char *grouped(char *buf, size_t len, uint64_t v)
+{
+	char digits[24];
+	int n = snprintf(digits, sizeof(digits), "%llu", (ull)v), o = 0;
+
+	for (int i = 0; i < n && (size_t)o + 2 < len; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = 0;
+	return buf;
+}
+
 static double x_of(const struct chart *c, int64_t i)
 {
 	return PLOT_L + (double)(PLOT_R - PLOT_L) * (double)i / (double)c->n;
