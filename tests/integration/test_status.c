@@ -1,0 +1,186 @@
+/*
+ * `sockguard status` (SPEC.md section 5, issue 10) against three real
+ * processes: one hardened and one observed, both meeting refused connects,
+ * and one without the shim.  The counters it reads from their memory must
+ * match the events each one logged.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+static struct fx_result res;
+static char dir[256];
+
+static void make_dir(void)
+{
+	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0);
+	cr_assert_eq(fx_sh("touch %s/empty.conf", dir), 0);
+}
+
+static void remove_dir(void)
+{
+	if (dir[0])
+		fx_rmtree(dir);
+}
+
+TestSuite(status, .init = make_dir, .fini = remove_dir, .timeout = 60);
+
+/* A target process logging to dir/NAME.sock; preloaded unless mode is NULL. */
+struct target {
+	pid_t pid;
+	int log_fd;
+	char out[400];
+};
+
+static void start(struct target *t, const char *name, const char *mode,
+		  int count, int port)
+{
+	char prog[400], sock[400], opts[600], config[400], n[16], p[16];
+	char *env[4] = { NULL };
+
+	snprintf(sock, sizeof(sock), "%s/%s.sock", dir, name);
+	snprintf(t->out, sizeof(t->out), "%s/%s.out", dir, name);
+	t->log_fd = fx_log_receiver_open(sock);
+	cr_assert_geq(t->log_fd, 0, "%s", fx_skip_reason());
+	snprintf(opts, sizeof(opts), "SOCKGUARD_OPTIONS=mode=%s:log=unix:%s",
+		 mode ? mode : "off", sock);
+	snprintf(config, sizeof(config), "SOCKGUARD_CONFIG=%s/empty.conf", dir);
+	env[0] = opts, env[1] = config;
+	env[2] = mode ? (char *)fx_preload_env() : "LD_PRELOAD";
+	snprintf(n, sizeof(n), "%d", count);
+	snprintf(p, sizeof(p), "%d", port);
+	fx_prog_path("tool_status_target", prog, sizeof(prog));
+	t->pid = fx_spawn((char *const[]){ prog, n, p, NULL }, env, t->out);
+	cr_assert_gt(t->pid, 0, "%s", fx_skip_reason());
+}
+
+/* Waits for "ready N" and checks that all COUNT connects were refused. */
+static void wait_ready(const struct target *t, int count)
+{
+	char want[32], buf[64] = "";
+
+	snprintf(want, sizeof(want), "ready %d\n", count);
+	for (long end = fx_now_ms() + 10000; fx_now_ms() < end; usleep(20000)) {
+		FILE *f = fopen(t->out, "r");
+		size_t got = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		buf[got] = '\0';
+		if (f)
+			fclose(f);
+		if (strchr(buf, '\n'))
+			break;
+	}
+	cr_assert_str_eq(buf, want, "the target did not get ready");
+}
+
+static int status_tool(char *const args[])
+{
+	char path[400], *argv[16] = { path, "status" };
+	int n = 2;
+
+	snprintf(path, sizeof(path), "%s/sockguard", fx_build_dir());
+	for (int i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	cr_assert_eq(fx_run(argv, NULL, 20000, &res), 0);
+	return fx_exit_code(&res);
+}
+
+/* The JSON object of one pid in the --json output, or NULL. */
+static const char *json_of(pid_t pid)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "{\"pid\":%d,", (int)pid);
+	return strstr(res.out, key);
+}
+
+/* Whether the object (up to its line's end) holds the text. */
+static int object_has(const char *obj, const char *text)
+{
+	const char *end = strchr(obj, '\n'), *at = strstr(obj, text);
+
+	return at && (!end || at < end);
+}
+
+Test(status, counters_match_the_events_each_process_logged)
+{
+	struct target hard, obs, plain;
+	static char log[65536];
+	char want[64], pids[3][16];
+	int port = fx_closed_port();
+
+	start(&hard, "hard", "harden", 5, port);
+	start(&obs, "obs", "observe", 3, port);
+	start(&plain, "plain", NULL, 2, port);
+	wait_ready(&hard, 5), wait_ready(&obs, 3), wait_ready(&plain, 2);
+
+	fx_log_collect(hard.log_fd, log, sizeof(log), 300);
+	int hard_logged = fx_log_count(log, "class=refused");
+	cr_expect_eq(hard_logged, 5, "log: %s", log);
+	log[0] = '\0';
+	fx_log_collect(obs.log_fd, log, sizeof(log), 300);
+	int obs_logged = fx_log_count(log, "class=refused");
+	cr_expect_eq(obs_logged, 3, "log: %s", log);
+
+	snprintf(pids[0], 16, "%d", (int)hard.pid);
+	snprintf(pids[1], 16, "%d", (int)obs.pid);
+	snprintf(pids[2], 16, "%d", (int)plain.pid);
+	cr_expect_eq(status_tool((char *const[]){ "--json", pids[0], pids[1],
+						  pids[2], NULL }), 1,
+		     "a named process without the shim makes it 1");
+	cr_expect(strstr(res.err, "is not loaded"), "%s", res.err);
+	const char *h = json_of(hard.pid), *o = json_of(obs.pid);
+	cr_assert(h && o, "%s", res.out);
+	cr_expect_null(json_of(plain.pid), "%s", res.out);
+	cr_expect(object_has(h, "\"mode\":\"harden\""), "%s", h);
+	snprintf(want, sizeof(want), "\"refused\":%d,", hard_logged);
+	cr_expect(object_has(h, want), "%s", h);
+	cr_expect(object_has(o, "\"mode\":\"observe\""), "%s", o);
+	snprintf(want, sizeof(want), "\"refused\":%d,", obs_logged);
+	cr_expect(object_has(o, want), "%s", o);
+	cr_expect(object_has(h, "\"program\":\"tool_status_tar\""), "comm: %s", h);
+	fx_stop(hard.pid), fx_stop(obs.pid), fx_stop(plain.pid);
+}
+
+/* The table's line for pid, or NULL. */
+static const char *table_line(pid_t pid)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "%7d  ", (int)pid);
+	for (const char *l = res.out; l; l = strchr(l, '\n')) {
+		l += *l == '\n';
+		if (strncmp(l, key, strlen(key)) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+Test(status, table_lists_only_the_processes_with_the_shim)
+{
+	struct target hard, plain;
+	int port = fx_closed_port();
+
+	start(&hard, "hard", "harden", 4, port);
+	start(&plain, "plain", NULL, 1, port);
+	wait_ready(&hard, 4), wait_ready(&plain, 1);
+	cr_expect_eq(status_tool((char *const[]){ NULL }), 0);
+	cr_expect(strstr(res.out, "refused"), "a column for the class: %s", res.out);
+	const char *line = table_line(hard.pid);
+	cr_assert(line, "%s", res.out);
+	cr_expect(strstr(line, "harden"), "%s", line);
+	cr_expect_null(table_line(plain.pid), "%s", res.out);
+	fx_stop(hard.pid), fx_stop(plain.pid);
+}
+
+Test(status, bad_arguments_and_missing_processes)
+{
+	cr_expect_eq(status_tool((char *const[]){ "notapid", NULL }), 2);
+	cr_expect_eq(status_tool((char *const[]){ "--bogus", NULL }), 2);
+	cr_expect_eq(status_tool((char *const[]){ "999999999", NULL }), 1);
+	cr_expect(strstr(res.err, "no such process"), "%s", res.err);
+}
