@@ -1,0 +1,449 @@
+/*
+ * EAGAIN against the real kernel (SPEC.md section 3, keys eagain and
+ * eagain_wait; issue 4).  Each test runs a helper program from tests/progs
+ * as a child, without the shim or with the feature off to show the failure
+ * the test detects, and under the shim to show it fixed.
+ *
+ * Two duties pull in opposite directions and both are measured here: a
+ * blocking-style program that forgot O_NONBLOCK must see its EAGAIN waited
+ * out, and an event loop must never be stalled by such a wait.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+static char dir[256], sock[320], conf[320], outpath[320];
+static char optenv[512], confenv[400];
+static int log_fd = -1;
+
+/* The shim logs to a socket of ours, with an empty policy file. */
+static void setup(void)
+{
+	cr_assert_eq(fx_tempdir(dir, sizeof dir), 0, "%s", fx_skip_reason());
+	snprintf(sock, sizeof sock, "%s/log.sock", dir);
+	snprintf(conf, sizeof conf, "%s/empty.conf", dir);
+	snprintf(outpath, sizeof outpath, "%s/out.txt", dir);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	log_fd = fx_log_receiver_open(sock);
+	cr_assert_geq(log_fd, 0, "%s", fx_skip_reason());
+	snprintf(confenv, sizeof confenv, "SOCKGUARD_CONFIG=%s", conf);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void teardown(void)
+{
+	if (log_fd >= 0)
+		close(log_fd);
+	fx_rmtree(dir);
+}
+
+/*
+ * The environment for a child: with_shim 0 unsets LD_PRELOAD; otherwise
+ * the shim is preloaded with options (after the log destination).
+ */
+static char **child_env(int with_shim, const char *options)
+{
+	static char *env[4];
+
+	snprintf(optenv, sizeof optenv, "SOCKGUARD_OPTIONS=log=unix:%s%s%s",
+		 sock, options && *options ? ":" : "", options ? options : "");
+	env[0] = with_shim ? (char *)fx_preload_env() : "LD_PRELOAD";
+	env[1] = optenv;
+	env[2] = confenv;
+	env[3] = NULL;
+	return env;
+}
+
+static pid_t spawn(char *const argv[], char **env)
+{
+	unlink(outpath);
+	pid_t pid = fx_spawn(argv, env, outpath);
+	cr_assert_gt(pid, 0, "spawn %s: %s", argv[0], fx_skip_reason());
+	return pid;
+}
+
+/* Waits for pid up to timeout_ms (then kills it); returns its exit code. */
+static int reap(pid_t pid, int timeout_ms)
+{
+	int st = 0;
+	long end = fx_now_ms() + timeout_ms;
+
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (fx_now_ms() > end) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		usleep(5000);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* What the child printed (stdout and stderr, as fx_spawn appends them). */
+static const char *child_output(void)
+{
+	static char buf[65536];
+	FILE *f = fopen(outpath, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Every log line that came in so far (waits quiet_ms for stragglers). */
+static const char *log_lines(int quiet_ms)
+{
+	static char buf[65536];
+
+	buf[0] = '\0';
+	fx_log_collect(log_fd, buf, sizeof buf, quiet_ms);
+	return buf;
+}
+
+static __attribute__((unused)) void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ------------------------------------------------------------------ */
+/* The legacy writer against a slow reader.                            */
+
+#define BIG (16u << 20)
+
+static unsigned char ea_pat(size_t i)
+{
+	return (unsigned char)(i + (i >> 8) * 7 + (i >> 16) * 13 + (i >> 24) * 5);
+}
+
+struct reader {
+	size_t got;		/* bytes received */
+	size_t bad_at;		/* first byte that differs from the pattern */
+	int bad;
+	int err;		/* errno that ended the reading, 0: EOF */
+};
+
+static int accept_within(int lfd, int ms)
+{
+	struct pollfd p = { lfd, POLLIN, 0 };
+	if (poll(&p, 1, ms) <= 0)
+		return -1;
+	return accept(lfd, NULL, NULL);
+}
+
+/*
+ * Reads from the first connection on lfd slowly (32 KiB, then a pause of
+ * pause_us), checking each byte against the pattern, until EOF, an error,
+ * stop_after bytes (then an RST when reset is set) or 30 s.
+ */
+static void slow_read(int lfd, int pause_us, size_t stop_after, int reset,
+		      struct reader *rd)
+{
+	static unsigned char buf[32768];
+	struct timeval tv = { 5, 0 };
+	long end = fx_now_ms() + 30000;
+
+	memset(rd, 0, sizeof *rd);
+	int fd = accept_within(lfd, 5000);
+	cr_assert_geq(fd, 0, "the writer never connected");
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	while (rd->got < stop_after && fx_now_ms() < end) {
+		size_t want = stop_after - rd->got < sizeof buf ?
+			stop_after - rd->got : sizeof buf;
+		ssize_t n = recv(fd, buf, want, 0);
+		if (n <= 0) {
+			rd->err = n < 0 ? errno : 0;
+			break;
+		}
+		for (ssize_t i = 0; i < n && !rd->bad; i++) {
+			if (buf[i] != ea_pat(rd->got + (size_t)i)) {
+				rd->bad = 1;
+				rd->bad_at = rd->got + (size_t)i;
+			}
+		}
+		rd->got += (size_t)n;
+		if (pause_us)
+			usleep((useconds_t)pause_us);
+	}
+	if (reset) {
+		struct linger lg = { 1, 0 };
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	}
+	close(fd);
+}
+
+/* Runs the legacy writer in mode against a slow reader; returns its exit code. */
+static int legacy_run(const char *mode, int with_shim, const char *options,
+		      struct reader *rd)
+{
+	char prog[4096], port_s[16];
+	int port = 0;
+	int lfd = fx_listen_tcp(&port);
+	cr_assert_geq(lfd, 0, "%s", fx_skip_reason());
+	int small = 65536;	/* a small window, so the writer meets EAGAIN */
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	snprintf(port_s, sizeof port_s, "%d", port);
+	char *argv[] = { (char *)fx_prog_path("ea_legacy_writer", prog, sizeof prog),
+			 port_s, (char *)mode, NULL };
+	pid_t pid = spawn(argv, child_env(with_shim, options));
+	slow_read(lfd, 300, BIG + 1, 0, rd);
+	close(lfd);
+	return reap(pid, 10000);
+}
+
+static void expect_whole_stream(const char *mode, const char *options)
+{
+	struct reader rd;
+	int rc = legacy_run(mode, 1, options, &rd);
+
+	cr_assert_eq(rc, 0, "legacy %s writer failed under the shim (exit %d): %s",
+		     mode, rc, child_output());
+	cr_assert_eq(rd.bad, 0, "%s: byte %zu differs from what was sent "
+		     "(lost, duplicated or reordered)", mode, rd.bad_at);
+	cr_assert_eq(rd.got, BIG, "%s: the reader received %zu of %u bytes",
+		     mode, rd.got, BIG);
+}
+
+TestSuite(legacy_writer, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(legacy_writer, dies_on_eagain_without_the_shim)
+{
+	struct reader rd;
+	int rc = legacy_run("write", 0, NULL, &rd);
+
+	cr_assert_eq(rc, 1, "the writer should meet EAGAIN and exit 1, got %d: %s",
+		     rc, child_output());
+	cr_assert(strstr(child_output(), "Resource temporarily unavailable") ||
+		  strstr(child_output(), "short"), "%s", child_output());
+	cr_assert_lt(rd.got, BIG);
+}
+
+Test(legacy_writer, dies_on_eagain_with_eagain_off)
+{
+	struct reader rd;
+	int rc = legacy_run("write", 1, "eagain=off", &rd);
+
+	cr_assert_eq(rc, 1, "eagain=off must pass EAGAIN through, got exit %d: %s",
+		     rc, child_output());
+	cr_assert_lt(rd.got, BIG);
+}
+
+Test(legacy_writer, dies_on_eagain_with_mode_off)
+{
+	struct reader rd;
+	int rc = legacy_run("send", 1, "mode=off", &rd);
+
+	cr_assert_eq(rc, 1, "mode=off must be inert, got exit %d: %s", rc,
+		     child_output());
+}
+
+Test(legacy_writer, write_delivers_16MiB_in_order_under_the_shim)
+{
+	expect_whole_stream("write", NULL);
+}
+
+Test(legacy_writer, send_delivers_16MiB_in_order_under_the_shim)
+{
+	expect_whole_stream("send", NULL);
+}
+
+Test(legacy_writer, writev_delivers_16MiB_in_order_under_the_shim)
+{
+	expect_whole_stream("writev", NULL);
+}
+
+Test(legacy_writer, sendmsg_delivers_16MiB_in_order_under_the_shim)
+{
+	expect_whole_stream("sendmsg", NULL);
+}
+
+Test(legacy_writer, writev_delivers_16MiB_with_eagain_always)
+{
+	expect_whole_stream("writev", "eagain=always");
+}
+
+/* One write() of 16 MiB: partial writes are completed, the count is whole. */
+Test(legacy_writer, single_write_of_16MiB_returns_the_full_count)
+{
+	expect_whole_stream("single", NULL);
+	cr_assert(strstr(child_output(), "sent=16777216"), "%s", child_output());
+}
+
+Test(legacy_writer, single_write_is_short_without_the_shim)
+{
+	struct reader rd;
+	int rc = legacy_run("single", 0, NULL, &rd);
+
+	cr_assert_eq(rc, 1, "a non-blocking write of 16 MiB should be short: %s",
+		     child_output());
+}
+
+/* ------------------------------------------------------------------ */
+/* Probes: one EAGAIN-meeting call each, timed.                        */
+
+static struct fx_result res;
+
+static void probe(const char *mode, int with_shim, const char *options)
+{
+	char prog[4096];
+	char *argv[] = { (char *)fx_prog_path("ea_probe", prog, sizeof prog),
+			 (char *)mode, NULL };
+
+	cr_assert_eq(fx_run(argv, child_env(with_shim, options), 20000, &res), 0,
+		     "%s: %s", mode, fx_skip_reason());
+	cr_assert_eq(fx_exit_code(&res), 0, "ea_probe %s exited %d: %s %s", mode,
+		     fx_exit_code(&res), res.out, res.err);
+}
+
+/* The value of key on the line that begins with name, or -999. */
+static long probe_val(const char *name, const char *key)
+{
+	size_t nl = strlen(name);
+	char tok[64];
+
+	snprintf(tok, sizeof tok, " %s=", key);
+	for (const char *p = res.out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, name, nl) != 0 || p[nl] != ' ')
+			continue;
+		const char *end = strchr(p, '\n');
+		const char *k = strstr(p, tok);
+		if (k && (!end || k < end))
+			return strtol(k + strlen(tok), NULL, 10);
+	}
+	return -999;
+}
+
+TestSuite(timeouts, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(timeouts, so_rcvtimeo_returns_eagain_after_200ms_and_logs_timeout)
+{
+	probe("rcvtimeo", 1, NULL);
+	cr_assert_eq(probe_val("rcvtimeo", "errno"), EAGAIN, "%s", res.out);
+	long ms = probe_val("rcvtimeo", "ms");
+	cr_assert(ms >= 180 && ms < 600, "SO_RCVTIMEO 200 ms took %ld ms", ms);
+	const char *lines = log_lines(300);
+	const char *l = fx_log_find_class(lines, "timeout");
+	cr_assert_not_null(l, "no class=timeout line; log: %s", lines);
+	cr_assert(strstr(l, "op=recv") && strstr(l, "errno=EAGAIN") &&
+		  strstr(l, "action=returned") && strstr(l, "deadline=so_rcvtimeo"),
+		  "%s", l);
+}
+
+/* The same call without the shim: the same EAGAIN, and nobody told. */
+Test(timeouts, so_rcvtimeo_is_not_logged_without_the_shim)
+{
+	probe("rcvtimeo", 0, NULL);
+	cr_assert_eq(probe_val("rcvtimeo", "errno"), EAGAIN, "%s", res.out);
+	cr_assert_null(fx_log_find_class(log_lines(200), "timeout"));
+}
+
+Test(timeouts, eagain_wait_expiry_returns_eagain_after_300ms_and_logs_it)
+{
+	probe("forgot", 1, "eagain_wait=300");
+	cr_assert_eq(probe_val("forgot", "errno"), EAGAIN, "%s", res.out);
+	long ms = probe_val("forgot", "ms");
+	cr_assert(ms >= 280 && ms < 800, "eagain_wait=300 took %ld ms", ms);
+	const char *lines = log_lines(300);
+	const char *l = fx_log_find_class(lines, "timeout");
+	cr_assert_not_null(l, "no class=timeout line; log: %s", lines);
+	cr_assert(strstr(l, "errno=EAGAIN") && strstr(l, "action=returned") &&
+		  strstr(l, "deadline=eagain_wait"), "%s", l);
+}
+
+Test(timeouts, forgotten_nonblock_returns_at_once_without_the_shim)
+{
+	probe("forgot", 0, NULL);
+	cr_assert_eq(probe_val("forgot", "errno"), EAGAIN, "%s", res.out);
+	cr_assert_lt(probe_val("forgot", "ms"), 50);
+}
+
+Test(timeouts, forgotten_nonblock_receives_data_that_comes_later)
+{
+	probe("forgot_data", 1, NULL);
+	cr_assert_eq(probe_val("forgot_data", "r"), 5, "%s", res.out);
+	long ms = probe_val("forgot_data", "ms");
+	cr_assert(ms >= 120 && ms < 1000, "%ld ms", ms);
+}
+
+Test(timeouts, forgotten_nonblock_fails_with_eagain_off)
+{
+	probe("forgot_data", 1, "eagain=off");
+	cr_assert_eq(probe_val("forgot_data", "r"), -1, "%s", res.out);
+	cr_assert_eq(probe_val("forgot_data", "errno"), EAGAIN, "%s", res.out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Event loops are never stalled.                                      */
+
+#define STALL_MS 50	/* "at once", against eagain_wait=5000 */
+
+TestSuite(event_loops, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(event_loops, poll_driven_writer_gets_each_eagain_at_once)
+{
+	probe("pollwriter", 1, "eagain_wait=5000");
+	cr_assert_geq(probe_val("pollwriter", "eagains"), 10, "%s", res.out);
+	cr_assert_lt(probe_val("pollwriter", "ms"), STALL_MS, "%s", res.out);
+}
+
+/* The measurement sees a stall: eagain=always waits in the loop. */
+Test(event_loops, poll_driven_writer_is_stalled_by_eagain_always)
+{
+	probe("pollwriter", 1, "eagain=always:eagain_wait=300");
+	cr_assert_geq(probe_val("pollwriter", "ms"), 250, "%s", res.out);
+}
+
+Test(event_loops, epoll_optimistic_recv_before_registering_returns_at_once)
+{
+	probe("epoll_optimistic", 1, "eagain_wait=5000");
+	cr_assert_eq(probe_val("optimistic", "errno"), EAGAIN, "%s", res.out);
+	cr_assert_lt(probe_val("optimistic", "ms"), STALL_MS, "%s", res.out);
+	cr_assert_eq(probe_val("epoll_wait", "n"), 1, "%s", res.out);
+	cr_assert_eq(probe_val("after_epoll", "r"), 2, "%s", res.out);
+}
+
+Test(event_loops, epoll_optimistic_recv_is_stalled_by_eagain_always)
+{
+	probe("epoll_optimistic", 1, "eagain=always:eagain_wait=300");
+	cr_assert_geq(probe_val("optimistic", "ms"), 250, "%s", res.out);
+}
+
+Test(event_loops, msg_dontwait_returns_at_once_in_a_process_that_never_polled)
+{
+	probe("dontwait", 1, "eagain_wait=5000");
+	cr_assert_eq(probe_val("dontwait_blocking", "errno"), EAGAIN, "%s", res.out);
+	cr_assert_lt(probe_val("dontwait_blocking", "ms"), STALL_MS, "%s", res.out);
+	cr_assert_eq(probe_val("dontwait_send", "errno"), EAGAIN, "%s", res.out);
+	cr_assert_lt(probe_val("dontwait_send", "ms"), STALL_MS, "%s", res.out);
+	cr_assert_eq(probe_val("dontwait_nonblocking", "errno"), EAGAIN, "%s", res.out);
+	cr_assert_lt(probe_val("dontwait_nonblocking", "ms"), STALL_MS, "%s", res.out);
+}
+
+/*
+ * The contrast in the same process: the same socket read without
+ * MSG_DONTWAIT is a forgotten O_NONBLOCK and is waited out.
+ */
+Test(event_loops, same_recv_without_msg_dontwait_is_waited_out)
+{
+	probe("dontwait", 1, "eagain_wait=300");
+	cr_assert_geq(probe_val("plain_nonblocking", "ms"), 280, "%s", res.out);
+	cr_assert_lt(probe_val("dontwait_nonblocking", "ms"), STALL_MS, "%s", res.out);
+}
