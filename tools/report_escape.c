@@ -58,11 +58,22 @@ static size_t piece(const unsigned char *p, size_t n, char *tmp, size_t *used)
 	return 4;
 }
 
+/* Length of the printable form of p[0..n). */
+static size_t printable_len(const unsigned char *s, size_t n)
+{
+	size_t out = 0, used;
+	char tmp[4];
+
+	for (size_t i = 0; i < n; i += used)
+		out += piece(s + i, n - i, tmp, &used);
+	return out;
+}
+
 size_t sg_report_name(char *buf, size_t size, const char *p, size_t n,
 		      size_t width)
 {
 	const unsigned char *s = (const unsigned char *)p;
-	size_t out = 0, i = 0;
+	size_t out = 0, used;
 
 	if (size < 8)
 		return 0;
@@ -70,11 +81,11 @@ size_t sg_report_name(char *buf, size_t size, const char *p, size_t n,
 		width = size - 1;
 	if (width < 4)
 		width = 4;
-	while (i < n) {
+	/* When it all fits, all of it; else as much as leaves room for "...". */
+	size_t room = printable_len(s, n) <= width ? width : width - 3;
+	for (size_t i = 0; i < n; i += used) {
 		char tmp[4];
-		size_t used, k = piece(s + i, n - i, tmp, &used);
-		/* Keep room for "..." unless this piece ends the name. */
-		size_t room = i + used < n ? width - 3 : width;
+		size_t k = piece(s + i, n - i, tmp, &used);
 		if (out + k > room) {
 			memcpy(buf + out, "...", 3);
 			out += 3;
@@ -82,7 +93,6 @@ size_t sg_report_name(char *buf, size_t size, const char *p, size_t n,
 		}
 		memcpy(buf + out, tmp, k);
 		out += k;
-		i += used;
 	}
 	buf[out] = 0;
 	return out;

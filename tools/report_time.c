@@ -215,7 +215,7 @@ static int parse_relative(const char *s, int64_t now, int64_t *t)
 	if (i == 1 || s[i + (s[i] != 0)] != 0)
 		return -1;
 	switch (s[i]) {
-	case 's': case 0: break;
+	case 's': break;
 	case 'm': v *= 60; break;
 	case 'h': v *= 3600; break;
 	case 'd': v *= 86400; break;
