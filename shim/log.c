@@ -143,6 +143,14 @@ static int reopen(int old)
 	return fd;
 }
 
+/* A private socket for one line, closed right after it. */
+static int temp_fd(int *temp)
+{
+	*temp = 1;
+	return (int)syscall(SYS_socket, AF_UNIX,
+			    SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+}
+
 /*
  * The log socket, checked to be still ours, or -1.  *temp is set when the
  * socket returned is a private one the caller must close (another context
@@ -173,9 +181,7 @@ static int log_fd(int *temp)
 			}
 		}
 	}
-	*temp = 1;
-	return (int)syscall(SYS_socket, AF_UNIX,
-			    SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	return temp_fd(temp);
 }
 
 void sg_log_fd_lost(int fd)
@@ -199,12 +205,16 @@ static socklen_t dest_addr(const char *path, struct sockaddr_un *sun)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
 }
 
-/* One datagram to path; 0, or -1 when it could not be sent now. */
-static int send_datagram(const char *path, struct iovec *iov, int iovcnt)
+/*
+ * One datagram to path; 0, or -1 when it could not be sent now.  shared
+ * selects the long-lived log socket; otherwise a private one is used.
+ */
+static int send_datagram(const char *path, struct iovec *iov, int iovcnt,
+			 int shared)
 {
 	struct sockaddr_un sun;
 	struct msghdr msg = { 0 };
-	int temp, fd = log_fd(&temp);
+	int temp, fd = shared ? log_fd(&temp) : temp_fd(&temp);
 	long rc;
 
 	if (fd < 0)
@@ -285,7 +295,7 @@ static int deliver(const struct sg_sock_settings *s, int severity,
 	if (s->log_kind == SG_LOG_STDERR)
 		return write_stderr(iov, 3);
 	return send_datagram(s->log_kind == SG_LOG_UNIX ? s->log_path :
-			     SYSLOG_PATH, iov, 3);
+			     SYSLOG_PATH, iov, 3, 1);
 }
 
 void sg_log_line(const struct sg_sock_settings *s, int cls, const char *body,
@@ -330,7 +340,10 @@ void sg_log_problem(const char *text)
 	syslog_header(&h, SEVERITY_ERR);
 	iov[0] = (struct iovec){ head, h.len };
 	iov[1] = (struct iovec){ msg, m.len };
-	send_datagram(SYSLOG_PATH, iov, 2);
+	/* Problems come once, mostly from the constructor, and may come from a
+	 * process where the shim then stays inert (mode=off): a private socket
+	 * leaves nothing of the shim's open behind. */
+	send_datagram(SYSLOG_PATH, iov, 2, 0);
 	iov[0] = (struct iovec){ "sockguard: ", 11 };
 	iov[2] = (struct iovec){ "\n", 1 };
 	write_stderr(iov, 3);

@@ -16,6 +16,9 @@
 
 #include "fixture.h"
 
+/* Each test file uses some of these helpers, not all. */
+#define LOGT_FN static __attribute__((unused))
+
 /* One test's log receiver and the lines it got. */
 struct logrx {
 	char dir[256];
@@ -26,7 +29,7 @@ struct logrx {
 	char lines[1 << 20];
 };
 
-static struct logrx *rx_open(void)
+LOGT_FN struct logrx *rx_open(void)
 {
 	struct logrx *rx = calloc(1, sizeof(*rx));
 
@@ -39,7 +42,7 @@ static struct logrx *rx_open(void)
 	return rx;
 }
 
-static void rx_close(struct logrx *rx)
+LOGT_FN void rx_close(struct logrx *rx)
 {
 	close(rx->fd);
 	fx_rmtree(rx->dir);
@@ -47,7 +50,7 @@ static void rx_close(struct logrx *rx)
 }
 
 /* Collects what has arrived, waiting until nothing came for quiet_ms. */
-static int rx_collect(struct logrx *rx, int quiet_ms)
+LOGT_FN int rx_collect(struct logrx *rx, int quiet_ms)
 {
 	return fx_log_collect(rx->fd, rx->lines, sizeof(rx->lines), quiet_ms);
 }
@@ -56,7 +59,7 @@ static int rx_collect(struct logrx *rx, int quiet_ms)
  * A thread that reads while the program runs, for tests that send more
  * lines than a unix datagram queue holds (net.unix.max_dgram_qlen).
  */
-static void *rx_reader(void *arg)
+LOGT_FN void *rx_reader(void *arg)
 {
 	struct logrx *rx = arg;
 
@@ -66,19 +69,19 @@ static void *rx_reader(void *arg)
 	return NULL;
 }
 
-static void rx_start(struct logrx *rx)
+LOGT_FN void rx_start(struct logrx *rx)
 {
 	cr_assert_eq(pthread_create(&rx->reader, NULL, rx_reader, rx), 0);
 }
 
-static void rx_stop(struct logrx *rx)
+LOGT_FN void rx_stop(struct logrx *rx)
 {
 	__atomic_store_n(&rx->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(rx->reader, NULL);
 }
 
 /* A deeper datagram queue, in a private network namespace of the test's. */
-static void deep_queues(void)
+LOGT_FN void deep_queues(void)
 {
 	FX_REQUIRE_NETNS();
 	cr_assert_eq(fx_sh("echo 1024 > /proc/sys/net/unix/max_dgram_qlen"),
@@ -86,7 +89,7 @@ static void deep_queues(void)
 }
 
 /* Sum of count=N over the class=suppressed lines of=cls. */
-static long suppressed_total(const char *lines, const char *cls)
+LOGT_FN long suppressed_total(const char *lines, const char *cls)
 {
 	long total = 0;
 
@@ -105,7 +108,7 @@ static long suppressed_total(const char *lines, const char *cls)
  * Runs a helper program (argv[0] a name under build/tests/progs, or an
  * absolute path) with the shim, SOCKGUARD_OPTIONS=log=unix:<rx>:<extra>.
  */
-static struct fx_result *run_logged(struct logrx *rx, const char *extra,
+LOGT_FN struct fx_result *run_logged(struct logrx *rx, const char *extra,
 				    char **argv, int timeout_ms)
 {
 	static char opts[1024];
@@ -124,7 +127,7 @@ static struct fx_result *run_logged(struct logrx *rx, const char *extra,
 }
 
 /* The line's body: what follows "sockguard[PID]: ". */
-static const char *body_of(const char *line)
+LOGT_FN const char *body_of(const char *line)
 {
 	const char *p = strstr(line, "]: ");
 
@@ -133,7 +136,7 @@ static const char *body_of(const char *line)
 }
 
 /* The value of key in line, which must be present. */
-static const char *field(const char *line, const char *key)
+LOGT_FN const char *field(const char *line, const char *key)
 {
 	static char val[8][512];
 	static int next;
@@ -144,7 +147,7 @@ static const char *field(const char *line, const char *key)
 	return v;
 }
 
-static int has_field(const char *line, const char *key)
+LOGT_FN int has_field(const char *line, const char *key)
 {
 	char v[512];
 
@@ -155,7 +158,7 @@ static int has_field(const char *line, const char *key)
  * The event line's keys appear in SPEC.md section 4's order, each at most
  * once, and nothing else appears.
  */
-static void assert_spec_order(const char *line)
+LOGT_FN void assert_spec_order(const char *line)
 {
 	static const char *const order[] = {
 		"class", "op", "errno", "action", "tries", "deadline", "prog",
@@ -179,7 +182,7 @@ static void assert_spec_order(const char *line)
 }
 
 /* The one line of class cls, checked for order; fails if there is none. */
-static const char *line_of(struct logrx *rx, const char *cls)
+LOGT_FN const char *line_of(struct logrx *rx, const char *cls)
 {
 	const char *line = fx_log_find_class(rx->lines, cls);
 
