@@ -301,16 +301,23 @@ Test(legacy_writer, single_write_is_short_without_the_shim)
 
 static struct fx_result res;
 
-static void probe(const char *mode, int with_shim, const char *options)
+/* Runs tests/progs/NAME [ARG] to completion into res; it must exit 0. */
+static void run_prog(const char *name, const char *arg, int with_shim,
+		     const char *options)
 {
 	char prog[4096];
-	char *argv[] = { (char *)fx_prog_path("ea_probe", prog, sizeof prog),
-			 (char *)mode, NULL };
+	char *argv[] = { (char *)fx_prog_path(name, prog, sizeof prog),
+			 (char *)arg, NULL };
 
 	cr_assert_eq(fx_run(argv, child_env(with_shim, options), 20000, &res), 0,
-		     "%s: %s", mode, fx_skip_reason());
-	cr_assert_eq(fx_exit_code(&res), 0, "ea_probe %s exited %d: %s %s", mode,
-		     fx_exit_code(&res), res.out, res.err);
+		     "%s %s: %s", name, arg ? arg : "", fx_skip_reason());
+	cr_assert_eq(fx_exit_code(&res), 0, "%s %s exited %d: %s %s", name,
+		     arg ? arg : "", fx_exit_code(&res), res.out, res.err);
+}
+
+static void probe(const char *mode, int with_shim, const char *options)
+{
+	run_prog("ea_probe", mode, with_shim, options);
 }
 
 /* The value of key on the line that begins with name, or -999. */
@@ -446,4 +453,141 @@ Test(event_loops, same_recv_without_msg_dontwait_is_waited_out)
 	probe("dontwait", 1, "eagain_wait=300");
 	cr_assert_geq(probe_val("plain_nonblocking", "ms"), 280, "%s", res.out);
 	cr_assert_lt(probe_val("dontwait_nonblocking", "ms"), STALL_MS, "%s", res.out);
+}
+
+/* ------------------------------------------------------------------ */
+/* eagain=unwatched: a select() daemon that forgot one socket.        */
+
+#define UNWATCHED "eagain=unwatched:eagain_wait=300"
+
+static void expect_at_once(const char *name)
+{
+	cr_expect_eq(probe_val(name, "errno"), EAGAIN, "%s: %s", name, res.out);
+	cr_expect_lt(probe_val(name, "ms"), STALL_MS,
+		     "%s is watched: its EAGAIN must come at once\n%s", name, res.out);
+}
+
+static void expect_waited(const char *name)
+{
+	cr_expect_eq(probe_val(name, "errno"), EAGAIN, "%s: %s", name, res.out);
+	cr_expect_geq(probe_val(name, "ms"), 280,
+		      "%s is not watched: its EAGAIN must be waited out\n%s",
+		      name, res.out);
+}
+
+TestSuite(unwatched, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(unwatched, forgotten_socket_is_waited_out_selected_one_is_not)
+{
+	run_prog("ea_select_daemon", NULL, 1, UNWATCHED);
+	expect_at_once("selected");
+	expect_waited("forgotten");
+	cr_expect_eq(probe_val("forgotten_data", "r"), 5, "%s", res.out);
+	expect_at_once("epolled");
+}
+
+/* With the default (auto) the process is watched: nothing is waited. */
+Test(unwatched, forgotten_socket_gets_eagain_at_once_under_auto)
+{
+	run_prog("ea_select_daemon", NULL, 1, "eagain=auto:eagain_wait=300");
+	expect_at_once("selected");
+	cr_expect_lt(probe_val("forgotten", "ms"), STALL_MS, "%s", res.out);
+	cr_expect_eq(probe_val("forgotten_data", "r"), -1, "%s", res.out);
+}
+
+Test(unwatched, watched_bit_follows_dup_dup2_dup3_and_f_dupfd)
+{
+	run_prog("ea_select_daemon", NULL, 1, UNWATCHED);
+	expect_at_once("dup");
+	expect_at_once("dup2");
+	expect_at_once("dup3");
+	expect_at_once("f_dupfd");
+	expect_at_once("f_dupfd_cloexec");
+	expect_waited("dup2_over_watched");
+}
+
+Test(unwatched, watched_bit_is_cleared_on_close_and_close_range)
+{
+	run_prog("ea_select_daemon", NULL, 1, UNWATCHED);
+	cr_assert_null(strstr(res.out, "note:"), "a number was not reused: %s",
+		       res.out);
+	expect_waited("reuse_after_close");
+	expect_waited("reuse_after_close_range");
+	expect_waited("reuse_socket_after_close");
+}
+
+/* ------------------------------------------------------------------ */
+/* A partial write that an error stops part-way.                       */
+
+struct reset_run {
+	struct reader rd;
+	long first, first_errno, second, second_errno;
+};
+
+static long out_val(const char *out, const char *key)
+{
+	const char *p = strstr(out, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -999;
+}
+
+/* The writer sends 16 MiB in one call; the reader takes 1 MiB, then resets. */
+static void reset_run(int with_shim, const char *options, struct reset_run *rr)
+{
+	char prog[4096], port_s[16];
+	int port = 0;
+	int lfd = fx_listen_tcp(&port);
+	cr_assert_geq(lfd, 0, "%s", fx_skip_reason());
+	int small = 65536;
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	snprintf(port_s, sizeof port_s, "%d", port);
+	char *argv[] = { (char *)fx_prog_path("ea_legacy_writer", prog, sizeof prog),
+			 port_s, "reset", NULL };
+	pid_t pid = spawn(argv, child_env(with_shim, options));
+	slow_read(lfd, 300, 1u << 20, 1, &rr->rd);
+	close(lfd);
+	int rc = reap(pid, 10000);
+	const char *out = child_output();
+	cr_assert_eq(rc, 0, "writer exit %d: %s", rc, out);
+	rr->first = out_val(out, "first=");
+	rr->first_errno = out_val(strstr(out, "first=") ? strstr(out, "first=") : out,
+				  "errno=");
+	rr->second = out_val(out, "second=");
+	rr->second_errno = out_val(strstr(out, "second=") ? strstr(out, "second=") : out,
+				   "errno=");
+}
+
+TestSuite(partial_write, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(partial_write, reset_midway_returns_the_count_sent_then_the_error)
+{
+	struct reset_run rr;
+	reset_run(1, NULL, &rr);
+	const char *out = child_output();
+
+	cr_assert_eq(rr.rd.bad, 0, "the reader's byte %zu is not what was sent",
+		     rr.rd.bad_at);
+	cr_assert_eq(rr.rd.got, 1u << 20, "reader got %zu", rr.rd.got);
+	cr_assert_gt(rr.first, 0, "the first call must return the count: %s", out);
+	cr_assert_lt(rr.first, (long)BIG, "%s", out);
+	cr_assert_geq(rr.first, (long)rr.rd.got,
+		      "the count returned (%ld) is less than the peer received "
+		      "(%zu): bytes were sent twice", rr.first, rr.rd.got);
+	cr_assert_eq(rr.second, -1, "the error must come on the next call: %s", out);
+	cr_assert(rr.second_errno == ECONNRESET || rr.second_errno == EPIPE,
+		  "next call errno %ld, want ECONNRESET or EPIPE: %s",
+		  rr.second_errno, out);
+}
+
+/*
+ * Without the wait the first call stops at the first full buffer, long
+ * before the reset: the next call meets EAGAIN or sends, not the error.
+ */
+Test(partial_write, eagain_off_returns_short_count_before_the_reset)
+{
+	struct reset_run rr;
+	reset_run(1, "eagain=off", &rr);
+
+	cr_assert_gt(rr.first, 0, "%s", child_output());
+	cr_assert(rr.second >= 0 || rr.second_errno == EAGAIN, "%s",
+		  child_output());
 }
