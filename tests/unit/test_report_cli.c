@@ -1,0 +1,184 @@
+/*
+ * `sockguard report` as a user runs it: the built tool ($BUILD/sockguard)
+ * in a child shell.  JSON is checked by python3's parser, SVG by an XML
+ * parser; stdin, gzip, the journalctl formats, usage errors and the
+ * 100-column limit of the text.
+ */
+#include "test_report_util.h"
+
+#define FLEET FIXTURES "fleet.log"
+
+static char out[512];
+
+static const char *tmp(const char *name)
+{
+	snprintf(out, sizeof(out), "%s/%s", test_tmpdir(), name);
+	return out;
+}
+
+static void need_tool(void)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/sockguard", build_dir());
+	if (access(path, X_OK) != 0)
+		cr_skip_test("needs %s (make first)", path);
+}
+
+TestSuite(report_cli, .init = need_tool, .fini = test_tmpdir_remove);
+
+static int sh(const char *fmt, const char *a, const char *b)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), fmt, a, b);
+	return run_sh(cmd, NULL);
+}
+
+Test(report_cli, writes_json_that_a_json_parser_accepts)
+{
+	const char *json = strdup(tmp("r.json"));
+
+	cr_assert_eq(sh("\"$SG\" report --json %s > %s", FLEET, json), 0);
+	cr_expect_eq(sh("python3 -m json.tool %s > /dev/null%s", json, ""), 0);
+	/* A few figures through the parser, to prove the keys are where documented. */
+	cr_expect_eq(sh("python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+			"assert d[\"schema\"] == \"sockguard-report/1\"; "
+			"assert d[\"totals\"][\"events\"] == 89; "
+			"assert d[\"totals\"][\"classes\"][\"reset\"] == 58; "
+			"assert d[\"input\"][\"malformed\"] == 2; "
+			"assert d[\"peers\"][\"reset\"][\"top\"][0][\"peer\"] == \"10.0.0.21:53422\"; "
+			"assert d[\"hosts\"][\"items\"][0] == {\"name\": \"web1\", \"events\": 54, "
+			"\"classes\": d[\"hosts\"][\"items\"][0][\"classes\"]}; "
+			"assert d[\"timeline\"][\"bucket\"] == \"minute\"; "
+			"assert len(d[\"processes\"][\"items\"]) == 2' %s%s", json, ""), 0);
+}
+
+Test(report_cli, writes_valid_json_from_hostile_bytes)
+{
+	const char *log = strdup(tmp("evil.log"));
+
+	cr_assert_eq(sh("printf '<28>Nov 25 19:20:51 h\\001\\\"\\\\ sockguard[1]: class=reset "
+			"prog=\\377\\300x\\\" peer=a\\\\\\\\b\\033[31m\\n' > %s%s", log, ""), 0);
+	cr_expect_eq(sh("\"$SG\" report --json %s | python3 -m json.tool > /dev/null%s",
+			log, ""), 0);
+}
+
+Test(report_cli, writes_svg_that_an_xml_parser_accepts)
+{
+	const char *svg = strdup(tmp("r.svg"));
+
+	cr_assert_eq(sh("\"$SG\" report --svg %s %s > /dev/null 2>&1", svg, FLEET), 0);
+	cr_expect_eq(sh("python3 -c 'import xml.dom.minidom,sys; "
+			"d = xml.dom.minidom.parse(sys.argv[1]); "
+			"assert d.documentElement.tagName == \"svg\"; "
+			"assert len(d.getElementsByTagName(\"rect\")) > 20' %s%s", svg, ""), 0);
+	cr_expect_eq(sh("grep -q 'network faults per' %s%s", svg, ""), 0);
+}
+
+Test(report_cli, writes_valid_svg_for_an_empty_input)
+{
+	const char *svg = strdup(tmp("e.svg"));
+
+	cr_assert_eq(sh("\"$SG\" report --svg %s < /dev/null > /dev/null%s", svg, ""), 0);
+	cr_expect_eq(sh("python3 -c 'import xml.dom.minidom,sys; "
+			"xml.dom.minidom.parse(sys.argv[1])' %s%s", svg, ""), 0);
+}
+
+Test(report_cli, reads_stdin_with_and_without_dash)
+{
+	cr_expect_eq(sh("\"$SG\" report --json < %s 2>/dev/null | grep -q '\"events\": 89,'%s",
+			FLEET, ""), 0);
+	cr_expect_eq(sh("cat %s | \"$SG\" report --json - 2>/dev/null | "
+			"grep -q '\"events\": 89,'%s", FLEET, ""), 0);
+}
+
+Test(report_cli, reads_gzip_and_plain_files_together)
+{
+	const char *gz = strdup(tmp("f.log.gz"));
+
+	cr_assert_eq(sh("gzip -c %s > %s", FLEET, gz), 0);
+	cr_expect_eq(sh("\"$SG\" report --json %s %s 2>/dev/null | grep -q '\"events\": 178,'",
+			gz, FLEET), 0);
+}
+
+Test(report_cli, reads_every_journalctl_short_format)
+{
+	const char *formats[] = { "short", "short-iso", "short-iso-new", "short-precise",
+				  "short-iso-precise" };
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		snprintf(path, sizeof(path), FIXTURES "journal-%s.txt", formats[i]);
+		cr_expect_eq(sh("\"$SG\" report --json %s | python3 -c 'import json,sys; "
+				"d=json.load(sys.stdin); t=d[\"totals\"][\"classes\"]; "
+				"assert d[\"totals\"][\"events\"] == 13, d[\"totals\"]; "
+				"assert (t[\"reset\"], t[\"refused\"], t[\"timeout\"], t[\"pipe\"]) "
+				"== (10, 1, 1, 1); assert d[\"input\"][\"skipped\"] == 3; "
+				"assert d[\"input\"][\"dropped_by_shim\"] == 2; "
+				"assert d[\"span\"][\"first\"] == \"2026-11-25T19:20:51+00:00\", d[\"span\"]; "
+				"assert d[\"processes\"][\"items\"][0][\"pid\"] == 4242'%s",
+				path, ""), 0, "format %s", formats[i]);
+	}
+}
+
+Test(report_cli, quotes_malformed_lines_on_stderr_with_file_and_line)
+{
+	const char *err = strdup(tmp("err"));
+
+	cr_assert_eq(sh("\"$SG\" report %s > /dev/null 2> %s", FLEET, err), 0);
+	cr_expect_eq(sh("grep -q '^sockguard report: %s:28: malformed line' %s", FLEET, err), 0);
+	cr_expect_eq(sh("grep -q '^sockguard report: %s:47: malformed line' %s", FLEET, err), 0);
+}
+
+Test(report_cli, fits_the_text_in_100_columns)
+{
+	const char *txt = strdup(tmp("r.txt"));
+
+	cr_assert_eq(sh("\"$SG\" report %s > %s 2>/dev/null", FLEET, txt), 0);
+	cr_expect_eq(sh("awk 'length($0) > 100 { bad = 1; print } END { exit bad }' %s%s",
+			txt, ""), 0);
+	cr_expect_eq(sh("grep -q 'Top peers: reset (58 events, 3 peers)' %s%s", txt, ""), 0);
+	cr_expect_eq(sh("grep -q 'Time line (per 5 minutes, local time)' %s%s", txt, ""), 0);
+	cr_expect_eq(sh("grep -q 'web1 nginx\\[1001\\]: 47 events' %s%s", txt, ""), 0);
+}
+
+Test(report_cli, applies_filters_from_the_command_line)
+{
+	cr_expect_eq(sh("\"$SG\" report --json --host 'web*' --program nginx "
+			"--class reset,pipe --since '2026-11-25 10:00' "
+			"--until 2026-11-25T12:00:00Z %s 2>/dev/null | python3 -c 'import json,sys; "
+			"d=json.load(sys.stdin); assert d[\"totals\"][\"events\"] == 54, d[\"totals\"]'%s",
+			FLEET, ""), 0);
+}
+
+Test(report_cli, limits_peers_with_top)
+{
+	cr_expect_eq(sh("\"$SG\" report --json --top 1 %s 2>/dev/null | python3 -c 'import json,sys; "
+			"d=json.load(sys.stdin); p=d[\"peers\"][\"reset\"]; "
+			"assert len(p[\"top\"]) == 1 and p[\"other_events\"] == 16, p'%s", FLEET, ""), 0);
+}
+
+Test(report_cli, exits_2_with_usage_on_bad_arguments)
+{
+	const char *bad[] = { "--top x", "--since yesterday", "--until -3q", "--class reset,bogus",
+			      "--class summary", "--nope", "--svg" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(sh("\"$SG\" report %s < /dev/null 2>&1 >/dev/null | grep -q usage; "
+				"\"$SG\" report %s < /dev/null > /dev/null 2>&1; test $? = 2",
+				bad[i], bad[i]), 0, "%s", bad[i]);
+}
+
+Test(report_cli, exits_1_when_a_file_cannot_be_read_but_reports_the_rest)
+{
+	cr_expect_eq(sh("\"$SG\" report --json /nonexistent/x.log %s 2>/dev/null | "
+			"grep -q '\"events\": 89,'%s", FLEET, ""), 0);
+	cr_expect_eq(sh("\"$SG\" report /nonexistent/x.log > /dev/null 2>&1; test $? = 1%s",
+			"", ""), 0);
+}
+
+Test(report_cli, exits_0_and_prints_help)
+{
+	cr_expect_eq(sh("\"$SG\" report --help | grep -q -- '--since TIME'%s%s", "", ""), 0);
+}
