@@ -552,7 +552,7 @@ static int enable_unit(struct enable_args *a, const char *root)
 
 	if (unit_name(a->unit, unit, sizeof(unit)) < 0)
 		return 2;
-	if (sg_lib_for_root(root, "sockguard enable", real, lib, sizeof(lib)) < 0 ||
+	if (sg_lib_for_root(root, "sockguard enable", 1, real, lib, sizeof(lib)) < 0 ||
 	    (a->config && unit_config(root, a->config, config, sizeof(config)) < 0) ||
 	    sg_opts_validate(&a->opts, "sockguard enable") < 0)
 		return 1;

@@ -430,7 +430,7 @@ int sg_enable_system(const char *root, int force)
 {
 	char real[PATH_MAX], lib[PATH_MAX], policy[PATH_MAX], path[PATH_MAX];
 
-	if (sg_lib_for_root(root, ENABLE, real, lib, sizeof(lib)) < 0 ||
+	if (sg_lib_for_root(root, ENABLE, 1, real, lib, sizeof(lib)) < 0 ||
 	    system_policy_ok(root, force, policy, sizeof(policy)) < 0)
 		return 1;
 	if (snprintf(path, sizeof(path), "%s%s", root, PRELOAD_FILE) >= (int)sizeof(path))
@@ -448,16 +448,10 @@ int sg_enable_system(const char *root, int force)
 int sg_disable_system(const char *root)
 {
 	char real[PATH_MAX], lib[PATH_MAX], path[PATH_MAX];
-	size_t n = strlen(root);
 
 	/* No trust check: taking the line out must work whatever happened. */
-	if (sg_tool_find_lib(real, sizeof(real)) < 0) {
-		fprintf(stderr, DISABLE ": cannot find libsockguard.so beside "
-			"this executable nor in ../lib\n");
+	if (sg_lib_for_root(root, DISABLE, 0, real, lib, sizeof(lib)) < 0)
 		return 1;
-	}
-	int inside = n > 0 && strncmp(real, root, n) == 0 && real[n] == '/';
-	snprintf(lib, sizeof(lib), "%s", real + (inside ? n : 0));
 	if (snprintf(path, sizeof(path), "%s%s", root, PRELOAD_FILE) >= (int)sizeof(path))
 		return 1;
 	return remove_line(path, lib);

@@ -53,13 +53,14 @@ int sg_lib_trusted(const char *path, char *why, size_t len);
 int sg_root_path(const char *root, const char *cmd, char *out, size_t len);
 
 /*
- * Finds the library beside this executable and checks it with
- * sg_lib_trusted().  real gets its path here; lib gets the path to write
- * into files under root (real without the root prefix when it lies inside
- * root, for image builds).  Returns 0, or -1 after printing why.
+ * Finds the library beside this executable and, when check is set, checks
+ * it with sg_lib_trusted() and for characters that LD_PRELOAD or a unit file
+ * cannot carry.  real gets its path here; lib gets the path to write into
+ * files under root (real without the root prefix when it lies inside root,
+ * for image builds).  Returns 0, or -1 after printing why.
  */
-int sg_lib_for_root(const char *root, const char *cmd, char *real, char *lib,
-		    size_t len);
+int sg_lib_for_root(const char *root, const char *cmd, int check, char *real,
+		    char *lib, size_t len);
 
 /*
  * Replaces path with data in one step: a temporary file in the same
