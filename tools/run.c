@@ -176,9 +176,9 @@ static int try_path(const char *dir, size_t dlen, const char *name, char *out,
 
 /*
  * Finds COMMAND as execvp(3) does: a name with a slash is used as it is
- * (execve(2) then says whether it exists), any other is looked up on PATH.  Returns 0 with the path in out, -ENOENT,
- * or -EACCES when only files that cannot be executed were found (out then
- * names the first).
+ * (execve(2) then says whether it exists), any other is looked up on PATH.
+ * Returns 0 with the path in out, -ENOENT, or -EACCES when only files that
+ * cannot be executed were found (out then names the first).
  */
 static int resolve_command(const char *name, char *out, size_t len)
 {
