@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,13 +26,27 @@ static int reserve_fd = -1;
 static dev_t reserve_dev;
 static ino_t reserve_ino;
 
+/*
+ * Where the reserve lives: high, but below the soft descriptor limit, since
+ * closing a descriptor above the limit frees nothing accept() could use.
+ */
+static int floor_for(rlim_t soft)
+{
+	rlim_t floor = soft > 1100 ? 1000 : soft * 3 / 4;
+	return floor < 3 ? 3 : (int)floor;
+}
+
+static rlim_t soft_limit(void)
+{
+	struct rlimit rl;
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) != 0)
+		return 1024;
+	return rl.rlim_cur;
+}
+
 static int high_fd_floor(void)
 {
-	long max = sysconf(_SC_OPEN_MAX);
-	if (max <= 0)
-		return 3;
-	long floor = max > 1100 ? 1000 : max * 3 / 4;
-	return floor < 3 ? 3 : (int)floor;
+	return floor_for(soft_limit());
 }
 
 void sg_accept_reserve_take(void)
@@ -65,6 +80,63 @@ void sg_accept_reserve_take(void)
 		syscall(SYS_close, fd);
 	}
 	errno = saved;
+}
+
+/*
+ * The program changed RLIMIT_NOFILE: a reserve now above the soft limit
+ * would be useless, so it moves below it.
+ */
+static void reserve_follow_limit(void)
+{
+	int fd = __atomic_load_n(&reserve_fd, __ATOMIC_ACQUIRE);
+	rlim_t soft = soft_limit();
+	if (fd < 0 || (rlim_t)fd < soft)
+		return;
+	int moved = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor_for(soft));
+	if (moved < 0)
+		return;
+	if (__atomic_compare_exchange_n(&reserve_fd, &fd, moved, 0,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		sg_fd_store(moved, SG_FD_KNOWN | SG_FD_SHIM);
+		sg_fd_forget(fd);
+		syscall(SYS_close, fd);
+	} else {
+		syscall(SYS_close, moved);
+	}
+}
+
+static int limit_done(int r, int resource)
+{
+	if (r == 0 && resource == RLIMIT_NOFILE && sg_active) {
+		int saved = errno;
+		reserve_follow_limit();
+		errno = saved;
+	}
+	return r;
+}
+
+SG_EXPORT int setrlimit(__rlimit_resource_t res, const struct rlimit *rl)
+{
+	return limit_done(REAL(setrlimit)(res, rl), (int)res);
+}
+
+SG_EXPORT int setrlimit64(__rlimit_resource_t res, const struct rlimit64 *rl)
+{
+	return limit_done(REAL(setrlimit64)(res, rl), (int)res);
+}
+
+SG_EXPORT int prlimit(pid_t pid, __rlimit_resource_t res, const struct rlimit *nl,
+		      struct rlimit *ol)
+{
+	int r = REAL(prlimit)(pid, res, nl, ol);
+	return nl && (pid == 0 || pid == getpid()) ? limit_done(r, (int)res) : r;
+}
+
+SG_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t res,
+			const struct rlimit64 *nl, struct rlimit64 *ol)
+{
+	int r = REAL(prlimit64)(pid, res, nl, ol);
+	return nl && (pid == 0 || pid == getpid()) ? limit_done(r, (int)res) : r;
 }
 
 /* The program closed or replaced the reserve's number: it is not ours now. */

@@ -63,6 +63,10 @@
 #define SG_NR___poll_chk -1
 #define SG_NR___ppoll_chk -1
 #define SG_NR_sigaction -1
+#define SG_NR_setrlimit SYS_setrlimit
+#define SG_NR_setrlimit64 SYS_setrlimit
+#define SG_NR_prlimit SYS_prlimit64
+#define SG_NR_prlimit64 SYS_prlimit64
 #define SG_NR_execve SYS_execve
 #define SG_NR_execv -1
 #define SG_NR_execvp -1

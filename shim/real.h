@@ -14,6 +14,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -75,6 +76,12 @@
 	X(__poll_chk, int, (struct pollfd *a, nfds_t b, int c, size_t d), (a, b, c, d)) \
 	X(__ppoll_chk, int, (struct pollfd *a, nfds_t b, const struct timespec *c, \
 		const sigset_t *d, size_t e), (a, b, c, d, e))		\
+	X(setrlimit, int, (__rlimit_resource_t a, const struct rlimit *b), (a, b)) \
+	X(setrlimit64, int, (__rlimit_resource_t a, const struct rlimit64 *b), (a, b)) \
+	X(prlimit, int, (pid_t a, __rlimit_resource_t b, const struct rlimit *c, \
+		struct rlimit *d), (a, b, c, d))			\
+	X(prlimit64, int, (pid_t a, __rlimit_resource_t b, const struct rlimit64 *c, \
+		struct rlimit64 *d), (a, b, c, d))			\
 	X(sigaction, int, (int a, const struct sigaction *b, struct sigaction *c), (a, b, c)) \
 	X(execve, int, (const char *a, char *const *b, char *const *c), (a, b, c)) \
 	X(execv, int, (const char *a, char *const *b), (a, b))		\

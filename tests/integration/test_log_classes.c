@@ -207,6 +207,7 @@ Test(log_classes, fd_exhausted_on_accept, .timeout = 20)
 	line = line_of(rx, "fd_exhausted");
 	EXPECT_FIELD(line, "op", "accept");
 	EXPECT_FIELD(line, "errno", "EMFILE");
+	EXPECT_FIELD(line, "action", "shed");
 	EXPECT_FIELD(line, "state", "LISTEN");
 	cr_expect_not(has_field(line, "peer"), "a listener has no peer");
 	cr_expect(strncmp(line, "<27>", 4) == 0, "daemon.err: %s", line);

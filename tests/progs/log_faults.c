@@ -145,6 +145,8 @@ static int run_emfile(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	while (open("/dev/null", O_RDONLY) >= 0)
 		;
+	/* Non-blocking: after shedding, a blocking listener would wait on. */
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
 	report("accept", accept(lfd, NULL, NULL) < 0 ? errno : 0);
 	return 0;
 }
