@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	sg_report_parse_line((const char *)data, size, &ev);
 	feed_lines((const char *)data, size);
-	if (++runs % 256 == 0 && devnull) {
+	if (++runs % 4096 == 0 && devnull) {
 		sg_report_write_text(&report, devnull);
 		sg_report_write_json(&report, devnull);
 		sg_report_write_svg(&report, devnull);

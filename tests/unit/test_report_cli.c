@@ -8,12 +8,15 @@
 
 #define FLEET FIXTURES "fleet.log"
 
-static char out[512];
-
+/* A path in the test's directory; the last four stay valid. */
 static const char *tmp(const char *name)
 {
-	snprintf(out, sizeof(out), "%s/%s", test_tmpdir(), name);
-	return out;
+	static char paths[4][512];
+	static unsigned next;
+	char *p = paths[next++ % 4];
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", test_tmpdir(), name);
+	return p;
 }
 
 static void need_tool(void)
@@ -37,7 +40,7 @@ static int sh(const char *fmt, const char *a, const char *b)
 
 Test(report_cli, writes_json_that_a_json_parser_accepts)
 {
-	const char *json = strdup(tmp("r.json"));
+	const char *json = (tmp("r.json"));
 
 	cr_assert_eq(sh("\"$SG\" report --json %s > %s", FLEET, json), 0);
 	cr_expect_eq(sh("python3 -m json.tool %s > /dev/null%s", json, ""), 0);
@@ -56,7 +59,7 @@ Test(report_cli, writes_json_that_a_json_parser_accepts)
 
 Test(report_cli, writes_valid_json_from_hostile_bytes)
 {
-	const char *log = strdup(tmp("evil.log"));
+	const char *log = (tmp("evil.log"));
 
 	cr_assert_eq(sh("printf '<28>Nov 25 19:20:51 h\\001\\\"\\\\ sockguard[1]: class=reset "
 			"prog=\\377\\300x\\\" peer=a\\\\\\\\b\\033[31m\\n' > %s%s", log, ""), 0);
@@ -66,7 +69,7 @@ Test(report_cli, writes_valid_json_from_hostile_bytes)
 
 Test(report_cli, writes_svg_that_an_xml_parser_accepts)
 {
-	const char *svg = strdup(tmp("r.svg"));
+	const char *svg = (tmp("r.svg"));
 
 	cr_assert_eq(sh("\"$SG\" report --svg %s %s > /dev/null 2>&1", svg, FLEET), 0);
 	cr_expect_eq(sh("python3 -c 'import xml.dom.minidom,sys; "
@@ -78,7 +81,7 @@ Test(report_cli, writes_svg_that_an_xml_parser_accepts)
 
 Test(report_cli, writes_valid_svg_for_an_empty_input)
 {
-	const char *svg = strdup(tmp("e.svg"));
+	const char *svg = (tmp("e.svg"));
 
 	cr_assert_eq(sh("\"$SG\" report --svg %s < /dev/null > /dev/null%s", svg, ""), 0);
 	cr_expect_eq(sh("python3 -c 'import xml.dom.minidom,sys; "
@@ -95,7 +98,7 @@ Test(report_cli, reads_stdin_with_and_without_dash)
 
 Test(report_cli, reads_gzip_and_plain_files_together)
 {
-	const char *gz = strdup(tmp("f.log.gz"));
+	const char *gz = (tmp("f.log.gz"));
 
 	cr_assert_eq(sh("gzip -c %s > %s", FLEET, gz), 0);
 	cr_expect_eq(sh("\"$SG\" report --json %s %s 2>/dev/null | grep -q '\"events\": 178,'",
@@ -124,7 +127,7 @@ Test(report_cli, reads_every_journalctl_short_format)
 
 Test(report_cli, quotes_malformed_lines_on_stderr_with_file_and_line)
 {
-	const char *err = strdup(tmp("err"));
+	const char *err = (tmp("err"));
 
 	cr_assert_eq(sh("\"$SG\" report %s > /dev/null 2> %s", FLEET, err), 0);
 	cr_expect_eq(sh("grep -q '^sockguard report: %s:28: malformed line' %s", FLEET, err), 0);
@@ -133,7 +136,7 @@ Test(report_cli, quotes_malformed_lines_on_stderr_with_file_and_line)
 
 Test(report_cli, fits_the_text_in_100_columns)
 {
-	const char *txt = strdup(tmp("r.txt"));
+	const char *txt = (tmp("r.txt"));
 
 	cr_assert_eq(sh("\"$SG\" report %s > %s 2>/dev/null", FLEET, txt), 0);
 	cr_expect_eq(sh("awk 'length($0) > 100 { bad = 1; print } END { exit bad }' %s%s",

@@ -41,7 +41,7 @@ static inline void feed_text(struct sg_report *r, const char *text)
 
 static inline int str_is(struct sg_report_str s, const char *lit)
 {
-	return s.n == strlen(lit) && memcmp(s.p, lit, s.n) == 0;
+	return s.n == strlen(lit) && (s.n == 0 || memcmp(s.p, lit, s.n) == 0);
 }
 
 static inline const char *build_dir(void)
