@@ -591,3 +591,85 @@ Test(partial_write, eagain_off_returns_short_count_before_the_reset)
 	cr_assert(rr.second >= 0 || rr.second_errno == EAGAIN, "%s",
 		  child_output());
 }
+
+/* ------------------------------------------------------------------ */
+/* asyncio: optimistic I/O in a real event loop.                       */
+
+static const char *python(void)
+{
+	return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+static const char *asyncio_script(void)
+{
+	static char path[4096];
+	snprintf(path, sizeof path, "%s/../tests/progs/ea_asyncio.py", fx_build_dir());
+	if (access(path, R_OK) != 0)
+		snprintf(path, sizeof path, "tests/progs/ea_asyncio.py");
+	return path;
+}
+
+/* The exchange's own time in ms (interpreter start-up excluded), or -1. */
+static long asyncio_ms(const char *mode, const char *conns, const char *msgs,
+		       int with_shim, const char *options, long *echoed)
+{
+	char *argv[] = { (char *)python(), (char *)asyncio_script(), (char *)mode,
+			 (char *)conns, (char *)msgs, NULL };
+
+	cr_assert_eq(fx_run(argv, child_env(with_shim, options), 20000, &res), 0,
+		     "%s", fx_skip_reason());
+	if (res.timed_out)
+		return -1;
+	cr_assert_eq(fx_exit_code(&res), 0, "python exited %d: %s %s",
+		     fx_exit_code(&res), res.out, res.err);
+	*echoed = out_val(res.out, "echoed=");
+	return out_val(res.out, "elapsed_ms=");
+}
+
+/* The fastest of three runs, each of which must echo every message. */
+static long asyncio_best(const char *mode, int with_shim, const char *options)
+{
+	long best = -1, echoed = 0;
+	for (int i = 0; i < 3; i++) {
+		long ms = asyncio_ms(mode, "20", "100", with_shim, options, &echoed);
+		cr_assert_geq(ms, 0, "%s timed out%s", mode,
+			      with_shim ? " under the shim" : "");
+		cr_assert_eq(echoed, 2000, "%s: %s", mode, res.out);
+		best = best < 0 || ms < best ? ms : best;
+	}
+	return best;
+}
+
+static void expect_as_fast(const char *mode)
+{
+	FX_REQUIRE_PROGRAM(python());
+	long plain = asyncio_best(mode, 0, NULL);
+	long shim = asyncio_best(mode, 1, "eagain_wait=5000");
+	cr_assert_leq(shim, plain * 3 / 2 + 60,
+		      "asyncio %s: %ld ms under the shim, %ld ms without", mode,
+		      shim, plain);
+}
+
+TestSuite(asyncio, .init = setup, .fini = teardown, .timeout = 120);
+
+Test(asyncio, streams_echo_runs_as_fast_under_the_shim)
+{
+	expect_as_fast("streams");
+}
+
+Test(asyncio, sock_recv_and_sock_accept_echo_runs_as_fast_under_the_shim)
+{
+	expect_as_fast("sock");
+}
+
+/* The timing sees a stall: eagain=always waits inside the loop. */
+Test(asyncio, eagain_always_stalls_the_loop)
+{
+	long echoed = 0;
+	FX_REQUIRE_PROGRAM(python());
+	long plain = asyncio_ms("sock", "2", "5", 1, "eagain=off", &echoed);
+	long stalled = asyncio_ms("sock", "2", "5", 1,
+				  "eagain=always:eagain_wait=200", &echoed);
+	cr_assert(stalled < 0 || stalled > plain + 1000,
+		  "eagain=always took %ld ms, eagain=off %ld ms", stalled, plain);
+}
