@@ -50,13 +50,15 @@ static void learn_program(void)
 		sg_prog_path[n] = '\0';
 }
 
-static void problem(struct sg_problems *pr, const char *a, const char *b)
+/* Records "path: what" as a problem. */
+static void problem(struct sg_problems *pr, const char *path, const char *what)
 {
 	if (pr->count < SG_PROBLEMS_MAX) {
 		char *t = pr->text[pr->count];
 		t[0] = '\0';
-		strncat(t, a, SG_PROBLEM_LEN - 1);
-		strncat(t, b, SG_PROBLEM_LEN - 1 - strlen(t));
+		strncat(t, path, SG_PROBLEM_LEN - 1);
+		strncat(t, ": ", SG_PROBLEM_LEN - 1 - strlen(t));
+		strncat(t, what, SG_PROBLEM_LEN - 1 - strlen(t));
 	}
 	pr->count++;
 }
@@ -71,16 +73,16 @@ static int read_policy(const char *path, int required, int secure,
 	if (fd < 0) {
 		if (!required && errno == ENOENT)
 			return 0;
-		problem(pr, path, ": cannot open the policy file");
+		problem(pr, path, strerror(errno));
 		return -1;
 	}
 	int r = -1;
 	if (syscall(SYS_fstat, fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		problem(pr, path, ": not a regular file");
+		problem(pr, path, "not a regular file");
 	} else if (sg_policy_file_trusted(&sb, secure, why, sizeof(why)) < 0) {
-		problem(pr, path, why[0] ? why : ": refused");
+		problem(pr, path, why[0] ? why : "refused");
 	} else if (sb.st_size > SG_POLICY_TEXT_MAX) {
-		problem(pr, path, ": policy file too large");
+		problem(pr, path, "policy file too large");
 	} else {
 		r = 0;
 	}
@@ -120,7 +122,8 @@ static void load_policy(void)
 		/* A bad policy is reported and replaced whole by the defaults. */
 		for (unsigned i = 0; i < pr->count && i < SG_PROBLEMS_MAX; i++)
 			sg_log_problem(pr->text[i]);
-		sg_log_problem("using the built-in defaults");
+		if (!strstr(pr->text[0], "built-in defaults"))
+			sg_log_problem("the policy is not valid: using the built-in defaults");
 		sg_policy_init(sg_pol);
 	}
 	munmap(pr, sizeof(*pr));
