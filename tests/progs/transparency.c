@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -46,7 +47,6 @@ static void *volatile bad_ptr = (void *)1;
 #define BAD_PTR ((void *)bad_ptr)
 static volatile size_t opaque_len = 64;
 static volatile nfds_t opaque_nfds = 2;
-static volatile nfds_t huge_nfds = 1u << 30;
 static volatile int minus_one = -1;
 
 static char tmpdir[256];
@@ -592,6 +592,22 @@ static void poll_ready(int a, int b)
 	recv(a, p, 1, 0);
 }
 
+/* More entries than RLIMIT_NOFILE: EINVAL (poll(2)), from a real array. */
+static void poll_too_many(void)
+{
+	struct rlimit rl;
+	nfds_t n;
+	struct pollfd *many;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	n = rl.rlim_cur + 1;
+	many = calloc(n, sizeof *many);
+	for (nfds_t i = 0; many && i < n; i++)
+		many[i].fd = -1;
+	chk("poll.einval.nfds", many ? poll(many, n, 0) : -1);
+	free(many);
+}
+
 static void family_poll(void)
 {
 	struct pollfd p[2];
@@ -607,7 +623,7 @@ static void family_poll(void)
 	val("poll.closed.fd.revents", "%ld", p[0].revents);
 	val("poll.negative.fd.revents", "%ld", p[1].revents);
 	chk("poll.efault", poll(BAD_PTR, 1, 0));
-	chk("poll.einval.nfds", poll(BAD_PTR, huge_nfds, 0));
+	poll_too_many();
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGUSR1);
 	p[0] = (struct pollfd){ a, POLLIN, 0 };
