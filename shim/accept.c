@@ -183,12 +183,24 @@ struct ax {
 	struct sockaddr *addr;
 	socklen_t *alen;
 	int flags;
+	int is_accept4;
 };
+
+/*
+ * accept() stays accept(): a seccomp filter may allow one system call and
+ * not the other.
+ */
+static int accept_once(const struct ax *a, int fd)
+{
+	if (a->is_accept4)
+		return REAL(accept4)(fd, a->addr, a->alen, a->flags);
+	return REAL(accept)(fd, a->addr, a->alen);
+}
 
 static ssize_t ax_attempt(struct sg_call *c, void *ctx, int nonblock)
 {
 	struct ax *a = ctx;
-	int r = REAL(accept4)(c->fd, a->addr, a->alen, a->flags);
+	int r = accept_once(a, c->fd);
 	return r < 0 ? -errno : r;
 }
 
@@ -215,18 +227,18 @@ static void accepted(int lfd, uint32_t lst, int fd, const struct sockaddr *sa,
 }
 
 static int accept_common(const char *op, int fd, struct sockaddr *addr,
-			 socklen_t *alen, int flags)
+			 socklen_t *alen, int flags, int is_accept4)
 {
 	struct sg_pre p;
 	struct sockaddr_storage mine;
 	socklen_t mlen = sizeof(mine);
 	struct ax a = { addr ? addr : (struct sockaddr *)&mine,
-			addr ? alen : &mlen, flags };
+			addr ? alen : &mlen, flags, is_accept4 };
 	/* The kernel reports the full length even when it truncated. */
 	socklen_t room = addr && alen ? *alen : mlen;
 
 	sg_pre_read(&p, fd, SG_FD_RCVTIMEO);
-	int r = REAL(accept4)(fd, a.addr, a.alen, flags);
+	int r = accept_once(&a, fd);
 	if (SG_UNLIKELY(r < 0)) {
 		struct sg_call c = { .op = op, .fd = fd, .dir = SG_DIR_IN,
 				     .is_accept = 1 };
@@ -241,10 +253,10 @@ static int accept_common(const char *op, int fd, struct sockaddr *addr,
 
 SG_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 {
-	return accept_common("accept", fd, addr, alen, 0);
+	return accept_common("accept", fd, addr, alen, 0, 0);
 }
 
 SG_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
-	return accept_common("accept4", fd, addr, alen, flags);
+	return accept_common("accept4", fd, addr, alen, flags, 1);
 }

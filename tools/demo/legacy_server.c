@@ -66,6 +66,7 @@ static void serve(int fd, int *served)
 		return;
 	}
 	memset(body, 'x', sizeof(body));
+	usleep(100000);	/* a slow backend: the client may be gone by now */
 	if (write(fd, "HTTP/1.0 200 OK\r\n\r\n", 19) < 0 ||
 	    (usleep(100000), write(fd, body, sizeof(body)) < 0)) {
 		perror("legacy_server: write (closing that connection)");
