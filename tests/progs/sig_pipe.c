@@ -1,0 +1,331 @@
+/*
+ * SIGPIPE as a program meets it: writes to a socket whose peer reset the
+ * connection, writes to a pipe whose reader is gone, its own SIGPIPE
+ * settings, and the disposition its children start with.
+ *
+ *   sig_pipe sock CALL PORT    connect to a resetting peer, wait for the RST,
+ *                              then write with CALL (write, send, writev,
+ *                              sendmsg, sendfile) until EPIPE
+ *   sig_pipe pipe              write to a pipe whose read end is closed
+ *   sig_pipe dfl PORT          set SIGPIPE to SIG_DFL (sigaction and signal),
+ *                              print what reads back, then `sock write`
+ *   sig_pipe handler PORT      own SIGPIPE handler; socket then pipe
+ *   sig_pipe pending PORT      SIGPIPE blocked and already pending; sendfile
+ *                              to the reset socket must leave it pending
+ *   sig_pipe spawn HOW         start `sig_pipe show` without LD_PRELOAD via
+ *                              HOW (execve, execv, execl, execvp, execle,
+ *                              posix_spawn, posix_spawnp, system, popen)
+ *   sig_pipe show              print this process's SIGPIPE disposition
+ *
+ * A run that is not killed prints "survived" and exits 0 (1 when a check
+ * failed).  Killed by SIGPIPE, it prints nothing more.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static volatile sig_atomic_t handled;
+static int failures;
+
+static void on_sigpipe(int sig)
+{
+	(void)sig;
+	handled++;
+}
+
+static int connect_port(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons((unsigned short)port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		printf("connect: %s\n", strerror(errno));
+		exit(3);
+	}
+	return fd;
+}
+
+/* Waits (at most 2 s) until the peer's RST has arrived. */
+static void await_reset(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	int n = poll(&p, 1, 2000);
+
+	printf("reset seen: n=%d revents=%#x\n", n, (unsigned)p.revents);
+}
+
+/* One write with CALL; returns its errno, 0 when it wrote. */
+static int write_once(const char *call, int fd)
+{
+	char byte = 'x';
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t r;
+
+	if (strcmp(call, "write") == 0) {
+		r = write(fd, &byte, 1);
+	} else if (strcmp(call, "send") == 0) {
+		r = send(fd, &byte, 1, 0);
+	} else if (strcmp(call, "writev") == 0) {
+		r = writev(fd, &iov, 1);
+	} else if (strcmp(call, "sendmsg") == 0) {
+		r = sendmsg(fd, &m, 0);
+	} else if (strcmp(call, "sendfile") == 0) {
+		int in = open("/proc/self/exe", O_RDONLY);
+		r = sendfile(fd, in, NULL, 1);
+		int saved = errno;
+		close(in);
+		errno = saved;
+	} else {
+		printf("unknown call %s\n", call);
+		exit(2);
+	}
+	return r < 0 ? errno : 0;
+}
+
+/* Writes until EPIPE (at most 10 times); returns the last errno. */
+static int write_until_epipe(const char *call, int fd)
+{
+	int err = 0;
+
+	for (int i = 0; i < 10 && err != EPIPE; i++) {
+		err = write_once(call, fd);
+		printf("%s %d: %s\n", call, i, err ? strerror(err) : "ok");
+	}
+	return err;
+}
+
+static int sock_mode(const char *call, int port)
+{
+	int fd = connect_port(port);
+
+	await_reset(fd);
+	int err = write_until_epipe(call, fd);
+	if (err != EPIPE) {
+		printf("FAIL: last error %s, want EPIPE\n", strerror(err));
+		failures++;
+	}
+	close(fd);
+	return err;
+}
+
+static void pipe_mode(void)
+{
+	int p[2];
+
+	if (pipe(p) < 0)
+		exit(3);
+	close(p[0]);
+	ssize_t r = write(p[1], "x", 1);
+	printf("pipe write: %zd %s\n", r, r < 0 ? strerror(errno) : "ok");
+}
+
+static const char *name_of(void (*h)(int))
+{
+	if (h == SIG_DFL)
+		return "DFL";
+	if (h == SIG_IGN)
+		return "IGN";
+	if (h == on_sigpipe)
+		return "handler";
+	return "OTHER";
+}
+
+static void expect_view(const char *what, void (*want)(int))
+{
+	struct sigaction cur;
+
+	sigaction(SIGPIPE, NULL, &cur);
+	printf("%s: reads back %s\n", what, name_of(cur.sa_handler));
+	if (cur.sa_handler != want) {
+		printf("FAIL: %s reads back %s, want %s\n", what,
+		       name_of(cur.sa_handler), name_of(want));
+		failures++;
+	}
+}
+
+static void dfl_mode(int port)
+{
+	struct sigaction a;
+
+	expect_view("at start", SIG_DFL);
+	memset(&a, 0, sizeof(a));
+	a.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &a, NULL);
+	expect_view("after sigaction(SIG_DFL)", SIG_DFL);
+	void (*old)(int) = signal(SIGPIPE, SIG_DFL);
+	printf("signal(SIG_DFL) returned %s\n", name_of(old));
+	if (old != SIG_DFL)
+		failures++;
+	expect_view("after signal(SIG_DFL)", SIG_DFL);
+	sock_mode("write", port);
+}
+
+static void handler_mode(int port)
+{
+	struct sigaction a;
+
+	memset(&a, 0, sizeof(a));
+	a.sa_handler = on_sigpipe;
+	sigaction(SIGPIPE, &a, NULL);
+	expect_view("after sigaction(handler)", on_sigpipe);
+	sock_mode("write", port);
+	printf("handler ran %d after socket\n", (int)handled);
+	if (handled < 1) {
+		printf("FAIL: the program's SIGPIPE handler did not run\n");
+		failures++;
+	}
+	int before = handled;
+	pipe_mode();
+	printf("handler ran %d after pipe\n", (int)handled - before);
+	if (handled - before != 1) {
+		printf("FAIL: the handler did not run for the pipe\n");
+		failures++;
+	}
+}
+
+/* A SIGPIPE pending before the call is still pending after it. */
+static void pending_mode(int port)
+{
+	sigset_t one, pend;
+
+	sigemptyset(&one);
+	sigaddset(&one, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &one, NULL);
+	raise(SIGPIPE);
+	sock_mode("sendfile", port);
+	sigpending(&pend);
+	int still = sigismember(&pend, SIGPIPE);
+	printf("pending after sendfile: %d\n", still);
+	if (!still) {
+		printf("FAIL: the program's pending SIGPIPE was consumed\n");
+		failures++;
+	}
+	/* Take it, so that unblocking does not decide how we exit. */
+	struct timespec zero = { 0, 0 };
+	sigtimedwait(&one, NULL, &zero);
+}
+
+/* What the kernel will do with SIGPIPE here, and what sigaction says. */
+static void show_mode(void)
+{
+	char line[256];
+	unsigned long long ign = 0, blk = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	struct sigaction cur;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "SigIgn: %llx", &ign);
+		sscanf(line, "SigBlk: %llx", &blk);
+	}
+	if (f)
+		fclose(f);
+	sigaction(SIGPIPE, NULL, &cur);
+	printf("show: kernel=%s blocked=%d view=%s preload=%s\n",
+	       (ign >> (SIGPIPE - 1)) & 1 ? "IGN" : "DFL",
+	       (int)((blk >> (SIGPIPE - 1)) & 1), name_of(cur.sa_handler),
+	       getenv("LD_PRELOAD") ? "yes" : "no");
+}
+
+static int wait_child(pid_t pid)
+{
+	int st = 0;
+
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static pid_t fork_exec(const char *how, const char *self)
+{
+	char *argv[] = { (char *)self, "show", NULL };
+
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	if (strcmp(how, "execve") == 0)
+		execve(self, argv, environ);
+	else if (strcmp(how, "execv") == 0)
+		execv(self, argv);
+	else if (strcmp(how, "execl") == 0)
+		execl(self, self, "show", (char *)NULL);
+	else if (strcmp(how, "execle") == 0)
+		execle(self, self, "show", (char *)NULL, environ);
+	else if (strcmp(how, "execvp") == 0)
+		execvp(self, argv);
+	printf("exec %s: %s\n", how, strerror(errno));
+	_exit(127);
+}
+
+static void spawn_mode(const char *how, const char *self)
+{
+	char *argv[] = { (char *)self, "show", NULL };
+	char cmd[4096];
+	pid_t pid = -1;
+	int rc;
+
+	/* The child is a program that is not preloaded. */
+	unsetenv("LD_PRELOAD");
+	snprintf(cmd, sizeof(cmd), "exec %s show", self);
+	fflush(stdout);
+	if (strcmp(how, "posix_spawn") == 0) {
+		posix_spawn(&pid, self, NULL, NULL, argv, environ);
+		rc = wait_child(pid);
+	} else if (strcmp(how, "posix_spawnp") == 0) {
+		posix_spawnp(&pid, self, NULL, NULL, argv, environ);
+		rc = wait_child(pid);
+	} else if (strcmp(how, "system") == 0) {
+		rc = system(cmd);
+	} else if (strcmp(how, "popen") == 0) {
+		char line[256];
+		FILE *f = popen(cmd, "r");
+		while (f && fgets(line, sizeof(line), f))
+			fputs(line, stdout);
+		rc = f ? pclose(f) : -1;
+	} else {
+		rc = wait_child(fork_exec(how, self));
+	}
+	printf("spawn %s: child status %d\n", how, rc);
+	expect_view("parent after spawn", SIG_DFL);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 4 && strcmp(argv[1], "sock") == 0)
+		sock_mode(argv[2], atoi(argv[3]));
+	else if (argc >= 2 && strcmp(argv[1], "pipe") == 0)
+		pipe_mode();
+	else if (argc >= 3 && strcmp(argv[1], "dfl") == 0)
+		dfl_mode(atoi(argv[2]));
+	else if (argc >= 3 && strcmp(argv[1], "handler") == 0)
+		handler_mode(atoi(argv[2]));
+	else if (argc >= 3 && strcmp(argv[1], "pending") == 0)
+		pending_mode(atoi(argv[2]));
+	else if (argc >= 3 && strcmp(argv[1], "spawn") == 0)
+		spawn_mode(argv[2], argv[0]);
+	else if (argc >= 2 && strcmp(argv[1], "show") == 0)
+		show_mode();
+	else {
+		fprintf(stderr, "usage: see the comment at the top of sig_pipe.c\n");
+		return 2;
+	}
+	printf("survived\n");
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,211 @@
+/*
+ * Blocking and timed waits interrupted by a stream of signals from a timer
+ * (timer_create, SIGEV_SIGNAL), whose handler is installed without
+ * SA_RESTART.
+ *
+ *   sig_wait CALL SIG PERIOD_MS TIMEOUT_MS
+ *
+ * CALL waits on a socket that never becomes ready, for TIMEOUT_MS:
+ *   poll ppoll select pselect epoll_wait epoll_pwait   readiness calls
+ *   recv_timeo accept_timeo   recv / accept with SO_RCVTIMEO = TIMEOUT_MS
+ *   read                      a blocking read that a thread satisfies
+ *                             after TIMEOUT_MS (one byte)
+ * SIG is CHLD, WINCH, USR1, TERM or ALRM; the timer sends it every
+ * PERIOD_MS.  Prints one line:
+ *   CALL rc=R errno=E elapsed=MS signals=N
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t signals;
+static int pair[2];
+static int timeout_ms;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	signals++;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int signal_number(const char *name)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} names[] = { { "CHLD", SIGCHLD }, { "WINCH", SIGWINCH },
+		      { "USR1", SIGUSR1 }, { "TERM", SIGTERM },
+		      { "ALRM", SIGALRM } };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i].name) == 0)
+			return names[i].sig;
+	}
+	fprintf(stderr, "sig_wait: unknown signal %s\n", name);
+	exit(2);
+}
+
+/* The handler without SA_RESTART, and a timer sending sig every period. */
+static void start_signals(int sig, int period_ms)
+{
+	struct sigaction a;
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = sig };
+	struct itimerspec its = {
+		.it_interval = { period_ms / 1000, (period_ms % 1000) * 1000000L },
+		.it_value = { period_ms / 1000, (period_ms % 1000) * 1000000L },
+	};
+	timer_t t;
+
+	memset(&a, 0, sizeof(a));
+	a.sa_handler = on_signal;
+	sigemptyset(&a.sa_mask);
+	sigaction(sig, &a, NULL);
+	if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0 ||
+	    timer_settime(t, 0, &its, NULL) < 0) {
+		printf("timer: %s\n", strerror(errno));
+		exit(2);
+	}
+}
+
+static int listener(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(fd, 1) < 0) {
+		printf("listen: %s\n", strerror(errno));
+		exit(2);
+	}
+	return fd;
+}
+
+static void set_rcvtimeo(int fd, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* Sends one byte on the other end after timeout_ms, all signals blocked. */
+static void *late_writer(void *arg)
+{
+	sigset_t all;
+	struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	nanosleep(&ts, NULL);
+	if (write(pair[1], "x", 1) != 1)
+		perror("late writer");
+	return NULL;
+}
+
+static int wait_select(int fd, int with_mask)
+{
+	fd_set r;
+	FD_ZERO(&r);
+	FD_SET(fd, &r);
+	if (with_mask) {
+		struct timespec ts = { timeout_ms / 1000,
+				       (timeout_ms % 1000) * 1000000L };
+		sigset_t none;
+		sigemptyset(&none);
+		return pselect(fd + 1, &r, NULL, NULL, &ts, &none);
+	}
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	return select(fd + 1, &r, NULL, NULL, &tv);
+}
+
+static int wait_epoll(int fd, int with_mask)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd }, out;
+	int ep = epoll_create1(0);
+	sigset_t none;
+
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	sigemptyset(&none);
+	int r = with_mask ? epoll_pwait(ep, &out, 1, timeout_ms, &none) :
+			    epoll_wait(ep, &out, 1, timeout_ms);
+	int saved = errno;
+	close(ep);
+	errno = saved;
+	return r;
+}
+
+static long run_call(const char *call)
+{
+	struct pollfd p = { pair[0], POLLIN, 0 };
+	struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+	char byte;
+	pthread_t t;
+
+	if (strcmp(call, "poll") == 0)
+		return poll(&p, 1, timeout_ms);
+	if (strcmp(call, "ppoll") == 0)
+		return ppoll(&p, 1, &ts, NULL);
+	if (strcmp(call, "select") == 0)
+		return wait_select(pair[0], 0);
+	if (strcmp(call, "pselect") == 0)
+		return wait_select(pair[0], 1);
+	if (strcmp(call, "epoll_wait") == 0)
+		return wait_epoll(pair[0], 0);
+	if (strcmp(call, "epoll_pwait") == 0)
+		return wait_epoll(pair[0], 1);
+	if (strcmp(call, "recv_timeo") == 0) {
+		set_rcvtimeo(pair[0], timeout_ms);
+		return recv(pair[0], &byte, 1, 0);
+	}
+	if (strcmp(call, "accept_timeo") == 0) {
+		int l = listener();
+		set_rcvtimeo(l, timeout_ms);
+		return accept(l, NULL, NULL);
+	}
+	if (strcmp(call, "read") == 0) {
+		pthread_create(&t, NULL, late_writer, NULL);
+		return read(pair[0], &byte, 1);
+	}
+	printf("unknown call %s\n", call);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc != 5) {
+		fprintf(stderr, "usage: sig_wait CALL SIG PERIOD_MS TIMEOUT_MS\n");
+		return 2;
+	}
+	timeout_ms = atoi(argv[4]);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
+		return 2;
+	start_signals(signal_number(argv[2]), atoi(argv[3]));
+	long start = now_ms();
+	errno = 0;
+	long r = run_call(argv[1]);
+	int err = r < 0 ? errno : 0;
+	long elapsed = now_ms() - start;
+	printf("%s rc=%ld errno=%s elapsed=%ld signals=%d\n", argv[1], r,
+	       err ? strerrorname_np(err) : "0", elapsed, (int)signals);
+	return 0;
+}
