@@ -13,9 +13,13 @@ BUILD    ?= build
 VERSION  := 0.1.0
 OPT      ?= -O2 -g
 SAN      ?=
-CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
-	-Wall -Wextra -Werror -Wno-unused-parameter $(OPT) $(SAN) \
+# The shim is preloaded into programs that are not instrumented, where
+# ASan's runtime cannot come first: its own sanitizer flags are separate.
+SHIM_SAN ?= $(SAN)
+CFLAGS_BASE := -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden \
+	-Wall -Wextra -Werror -Wno-unused-parameter $(OPT) \
 	-DSG_VERSION='"$(VERSION)"' -MMD -MP $(CFLAGS)
+CFLAGS_ALL := $(CFLAGS_BASE) $(SAN)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 SHIM_SRC   := $(wildcard shim/*.c)
@@ -29,7 +33,8 @@ PROG_SRC   := $(wildcard tests/progs/*.c)
 DEMO_SRC   := $(wildcard tools/demo/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-SHIM_OBJ   := $(call obj,$(SHIM_SRC))
+shimobj = $(patsubst %.c,$(BUILD)/shimobj/%.o,$(1))
+SHIM_OBJ   := $(call shimobj,$(SHIM_SRC) $(POLICY_SRC))
 POLICY_OBJ := $(call obj,$(POLICY_SRC))
 TOOL_OBJ   := $(call obj,$(TOOL_SRC))
 TOOL_LIB_OBJ := $(call obj,$(TOOL_LIB_SRC))
@@ -50,10 +55,14 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
-# The shim links libc (and libdl, a stub on glibc >= 2.34) and nothing else.
-$(LIB): $(SHIM_OBJ) $(POLICY_OBJ)
+$(BUILD)/shimobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) -Wl,--no-undefined -Wl,-z,now \
+	$(CC) $(CFLAGS_BASE) $(SHIM_SAN) -c -o $@ $<
+
+# The shim links libc (and libdl, a stub on glibc >= 2.34) and nothing else.
+$(LIB): $(SHIM_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(SHIM_SAN) $(LDFLAGS) -Wl,--no-undefined -Wl,-z,now \
 		-Wl,-z,relro -Wl,--as-needed -ldl
 
 $(TOOL): $(TOOL_OBJ) $(POLICY_OBJ)
@@ -82,11 +91,11 @@ check-deps:
 test: check-deps tests-build
 	@BUILD=$(BUILD) tests/run-tests.sh
 
-test-sanitize:
-	$(MAKE) BUILD=build-san SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-		OPT="-O1 -g" tests-build
-	BUILD=build-san SG_SANITIZE=1 tests/run-tests.sh
-	tests/valgrind.sh
+# ASan+UBSan for the tool, the tests and their programs; UBSan for the
+# preloaded shim (valgrind covers its memory errors); TSan for the threaded
+# unit tests.  See tests/sanitize.sh.
+test-sanitize: check-deps
+	@tests/sanitize.sh
 
 # The demo's own programs need nothing but a C compiler.
 $(BUILD)/demo/%: tools/demo/%.c
@@ -124,4 +133,4 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/shimobj -name '*.d' 2>/dev/null)
