@@ -1,0 +1,68 @@
+/*
+ * A poll()-driven server with RLIMIT_NOFILE 32 that never closes the
+ * connections it accepts, and treats EMFILE as "try again": without help
+ * its loop spins, since the listener stays readable while the backlog is
+ * full of connections it cannot accept.
+ *
+ *   ea_leaky_server PORT SECONDS
+ *
+ * Runs for SECONDS, then prints "accepted=N emfile=M eagain=K" and exits 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct rlimit rl;
+	long accepted = 0, emfile = 0, eagain = 0;
+	int one = 1;
+
+	if (argc < 3)
+		return 2;
+	setvbuf(stdout, NULL, _IONBF, 0);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = 32;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 2;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((unsigned short)atoi(argv[1]));
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (l < 0 || bind(l, (struct sockaddr *)&sin, sizeof sin) < 0 ||
+	    listen(l, 128) < 0) {
+		printf("setup-failed: %s\n", strerror(errno));
+		return 2;
+	}
+	long end = now_ms() + atol(argv[2]) * 1000;
+	while (now_ms() < end) {
+		struct pollfd p = { l, POLLIN, 0 };
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		int c = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+		if (c >= 0)
+			accepted++;	/* leaked on purpose */
+		else if (errno == EMFILE || errno == ENFILE)
+			emfile++;
+		else if (errno == EAGAIN)
+			eagain++;
+	}
+	printf("accepted=%ld emfile=%ld eagain=%ld\n", accepted, emfile, eagain);
+	return 0;
+}
