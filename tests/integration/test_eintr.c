@@ -567,3 +567,65 @@ Test(eintr, pass_signal_on_the_same_thread_returns_eintr, .timeout = 20)
 	cr_expect_lt(field(r.out, "elapsed"), 200, "%s", r.out);
 	cr_expect_geq(field(r.out, "term_on_a"), 1, "%s", r.out);
 }
+
+/*
+ * EINTR with no handler at all: a stop and continue (signal(7): socket
+ * calls with SO_RCVTIMEO, epoll_wait) is retried
+ */
+
+static void stopcont_case(const char *call, const char *want_errno)
+{
+	struct fx_result r;
+	char e[32];
+
+	sig_wait(call, "STOPCONT", "80", "500", no_shim, &r);
+	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
+	cr_expect_lt(field(r.out, "elapsed"), 300, "%s", r.out);
+	sig_wait(call, "STOPCONT", "80", "500", shim_env(""), &r);
+	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), want_errno, "%s",
+			 r.out);
+	long ms = field(r.out, "elapsed");
+	cr_expect(ms >= 450 && ms <= 700, "%s returned after %ld ms: %s", call, ms,
+		  r.out);
+}
+
+Test(eintr, recv_with_so_rcvtimeo_survives_stop_and_continue, .timeout = 20)
+{
+	stopcont_case("recv_timeo", "EAGAIN");
+}
+
+Test(eintr, epoll_wait_survives_stop_and_continue, .timeout = 20)
+{
+	stopcont_case("epoll_wait", "0");
+}
+
+/*
+ * Short writes: a blocking send cut short by a signal not in eintr_pass is
+ * completed; one cut short by a pass signal returns the count sent
+ */
+
+Test(eintr, blocking_send_cut_short_by_sigchld_is_completed, .timeout = 20)
+{
+	struct fx_result r;
+
+	sig_wait("send", "CHLD", "1", "200", no_shim, &r);
+	long rc = field(r.out, "rc");
+	cr_expect(rc > 0 && rc < (8 << 20), "without the shim: %s", r.out);
+	sig_wait("send", "CHLD", "1", "200", shim_env(""), &r);
+	cr_expect_eq(field(r.out, "rc"), 8 << 20, "%s", r.out);
+	cr_expect(strstr(r.out, "peer received 8388608"), "%s", r.out);
+	cr_expect_gt(field(r.out, "signals"), 50, "%s", r.out);
+}
+
+Test(eintr, blocking_send_cut_short_by_a_pass_signal_returns_the_count,
+     .timeout = 20)
+{
+	struct fx_result r;
+
+	sig_wait("send", "USR1", "1", "200", shim_env(""), &r);
+	long rc = field(r.out, "rc");
+	cr_expect(rc > 0 && rc < (8 << 20), "%s", r.out);
+	char want[64];
+	snprintf(want, sizeof(want), "peer received %ld", rc);
+	cr_expect(strstr(r.out, want), "bytes lost or added: %s", r.out);
+}

@@ -10,8 +10,13 @@
  *   recv_timeo accept_timeo   recv / accept with SO_RCVTIMEO = TIMEOUT_MS
  *   read                      a blocking read that a thread satisfies
  *                             after TIMEOUT_MS (one byte)
+ *   send                      one blocking send of 8 MiB on TCP loopback,
+ *                             which a thread starts reading after
+ *                             TIMEOUT_MS (rc is what send returned)
  * SIG is CHLD, WINCH, USR1, TERM or ALRM; the timer sends it every
- * PERIOD_MS.  Prints one line:
+ * PERIOD_MS.  SIG STOPCONT instead forks a process that stops and
+ * continues this one (SIGSTOP, SIGCONT) every PERIOD_MS: no handler runs,
+ * yet some calls fail with EINTR (signal(7)).  Prints one line:
  *   CALL rc=R errno=E elapsed=MS signals=N
  */
 #include <errno.h>
@@ -28,9 +33,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SEND_BYTES (8 << 20)
+
 static volatile sig_atomic_t signals;
 static int pair[2];
 static int timeout_ms;
+static long received;
 
 static void on_signal(int sig)
 {
@@ -44,6 +52,29 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A child that stops and continues its parent every period_ms, five times.
+ * Its exit sends SIGCHLD, whose default action (ignore) interrupts nothing.
+ */
+static void stop_continue_every(int period_ms)
+{
+	struct timespec ts = { period_ms / 1000, (period_ms % 1000) * 1000000L };
+	struct timespec brief = { 0, 20 * 1000000L };
+	pid_t parent = getpid();
+
+	if (fork() != 0)
+		return;
+	for (int i = 0; i < 5; i++) {
+		nanosleep(&ts, NULL);
+		kill(parent, SIGSTOP);
+		nanosleep(&brief, NULL);
+		kill(parent, SIGCONT);
+		signals++;
+	}
+	printf("stopped and continued 5 times\n");
+	_exit(0);
 }
 
 static int signal_number(const char *name)
@@ -121,6 +152,59 @@ static void *late_writer(void *arg)
 	return NULL;
 }
 
+/* Reads everything after timeout_ms, slowly enough to fill the buffers. */
+static void *late_reader(void *arg)
+{
+	sigset_t all;
+	struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+	static char buf[65536];
+	int fd = *(int *)arg;
+	ssize_t n;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	nanosleep(&ts, NULL);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		received += n;
+	return NULL;
+}
+
+/* A TCP connection over loopback: *out to write, *in to read. */
+static void tcp_pair(int *out, int *in)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int l = listener();
+
+	getsockname(l, (struct sockaddr *)&sin, &len);
+	*out = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(*out, (struct sockaddr *)&sin, len) < 0) {
+		printf("connect: %s\n", strerror(errno));
+		exit(2);
+	}
+	*in = accept(l, NULL, NULL);
+	close(l);
+}
+
+static long send_big(void)
+{
+	static int in;
+	int out;
+	pthread_t t;
+	char *buf = calloc(1, SEND_BYTES);
+
+	tcp_pair(&out, &in);
+	pthread_create(&t, NULL, late_reader, &in);
+	long r = send(out, buf, SEND_BYTES, 0);
+	int saved = errno;
+	shutdown(out, SHUT_WR);
+	pthread_join(t, NULL);
+	printf("sent %ld of %d, peer received %ld\n", r, SEND_BYTES, received);
+	free(buf);
+	errno = saved;
+	return r;
+}
+
 static int wait_select(int fd, int with_mask)
 {
 	fd_set r;
@@ -181,6 +265,8 @@ static long run_call(const char *call)
 		set_rcvtimeo(l, timeout_ms);
 		return accept(l, NULL, NULL);
 	}
+	if (strcmp(call, "send") == 0)
+		return send_big();
 	if (strcmp(call, "read") == 0) {
 		pthread_create(&t, NULL, late_writer, NULL);
 		return read(pair[0], &byte, 1);
@@ -199,7 +285,10 @@ int main(int argc, char **argv)
 	timeout_ms = atoi(argv[4]);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
 		return 2;
-	start_signals(signal_number(argv[2]), atoi(argv[3]));
+	if (strcmp(argv[2], "STOPCONT") == 0)
+		stop_continue_every(atoi(argv[3]));
+	else
+		start_signals(signal_number(argv[2]), atoi(argv[3]));
 	long start = now_ms();
 	errno = 0;
 	long r = run_call(argv[1]);
