@@ -35,10 +35,11 @@ static int is_handler(void (*h)(int))
 	return h != SIG_DFL && h != SIG_IGN && h != SIG_ERR;
 }
 
+/* eintr_pass is a 64-bit mask: signals 1..63 can be in it. */
 static int pass_wrapped(int sig)
 {
-	return sg_hardening() && sg_cfg.eintr == SG_EINTR_RETRY &&
-	       (sg_cfg.eintr_pass & (1ull << sig));
+	return sig > 0 && sig < 64 && sg_hardening() &&
+	       sg_cfg.eintr == SG_EINTR_RETRY && (sg_cfg.eintr_pass & (1ull << sig));
 }
 
 static int sigpipe_ignoring(void)
