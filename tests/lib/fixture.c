@@ -94,12 +94,40 @@ const char *fx_prog_path(const char *name, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The sanitizer runtime a shim built with -fsanitize links against, or ""
+ * for a plain shim: `ldd` names it.  A program that is not itself built
+ * with ASan can only load such a shim when the runtime is preloaded first.
+ */
+static void fx_sanitizer_runtime(char *buf, size_t len)
+{
+	char cmd[PATH_MAX + 64], line[PATH_MAX + 64];
+	FILE *p;
+
+	buf[0] = '\0';
+	snprintf(cmd, sizeof cmd, "ldd '%s' 2>/dev/null", fx_shim_path());
+	p = popen(cmd, "r");
+	while (p && fgets(line, sizeof line, p)) {
+		char *path = strstr(line, "=> /");
+		if (strstr(line, "libasan.so") && path) {
+			path[3 + strcspn(path + 3, " \n")] = '\0';
+			snprintf(buf, len, "%s ", path + 3);
+		}
+	}
+	if (p)
+		pclose(p);
+}
+
 const char *fx_preload_env(void)
 {
-	static char env[PATH_MAX + 64];
+	static char env[2 * PATH_MAX + 64];
+	char runtime[PATH_MAX + 2] = "";
 
-	if (!env[0])
-		snprintf(env, sizeof env, "LD_PRELOAD=%s", fx_shim_path());
+	if (env[0])
+		return env;
+	if (getenv("SG_SANITIZE"))
+		fx_sanitizer_runtime(runtime, sizeof runtime);
+	snprintf(env, sizeof env, "LD_PRELOAD=%s%s", runtime, fx_shim_path());
 	return env;
 }
 
@@ -131,6 +159,11 @@ fail:
 	return -1;
 }
 
+/*
+ * A user namespace would let a non-root user own the network namespace,
+ * but unshare(CLONE_NEWUSER) needs a single-threaded caller and a
+ * Criterion test runs beside a thread of Criterion's: root it is.
+ */
 int fx_enter_netns(void)
 {
 	if (unshare(CLONE_NEWNET) != 0)
