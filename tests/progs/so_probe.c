@@ -7,7 +7,8 @@
  *   so_probe serve PORT [FLAG]...          listen on 127.0.0.1:PORT, accept one
  *   so_probe victim REFUSED RESET          connect to a refused port, then
  *                                          write to a connection reset by its
- *                                          peer with SIGPIPE at its default
+ *                                          peer with SIGPIPE at its default;
+ *                                          prints "secure=" getauxval(AT_SECURE)
  *
  * Flags: own (set keepalive 100,20,3, user_timeout 777, SO_SNDBUF and
  * SO_RCVBUF 24576 itself, before connect or on the listener), ka0
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -265,6 +267,7 @@ static int do_victim(int refused, int reset)
 	int fd, err = 0;
 
 	signal(SIGPIPE, SIG_DFL);
+	printf("secure=%lu\n", getauxval(AT_SECURE));
 	do_connect("127.0.0.1", refused, &none);
 	struct sockaddr_storage ss;
 	socklen_t len = (socklen_t)parse_addr("127.0.0.1", reset, &ss);
