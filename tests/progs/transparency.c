@@ -161,19 +161,24 @@ static int temp_file(const char *name, int flags)
 
 /* ---- socket, socketpair, listen, setsockopt, getsockopt ---- */
 
-static void family_socket(void)
+static void socket_create(void)
 {
-	int s, sv[2], one = 1, type = 0, p = pipe_read_end(), bad = closed_fd();
-	socklen_t len = sizeof type;
-	struct timeval tv = { 2, 500000 }, tv_out;
+	int sv[2];
 
-	s = chkfd("socket.tcp", socket(AF_INET, SOCK_STREAM, 0));
 	chkfd("socket.badtype", socket(AF_INET, 12345, 0));
 	chkfd("socket.badfamily", socket(9999, SOCK_STREAM, 0));
 	chkfd("socket.badproto", socket(AF_INET, SOCK_STREAM, IPPROTO_UDP));
 	chk("socketpair.unix", socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	chk("socketpair.inet", socketpair(AF_INET, SOCK_STREAM, 0, sv));
 	chk("socketpair.efault", socketpair(AF_UNIX, SOCK_STREAM, 0, BAD_PTR));
+}
+
+static void socket_setsockopt(int s, int p, int bad)
+{
+	int one = 1;
+	struct timeval tv = { 2, 500000 }, tv_out;
+	socklen_t len = sizeof tv_out;
+
 	chk("setsockopt.reuseaddr",
 	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one));
 	chk("setsockopt.ebadf",
@@ -187,24 +192,39 @@ static void family_socket(void)
 	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, BAD_PTR, sizeof one));
 	chk("setsockopt.rcvtimeo",
 	    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
-	len = sizeof tv_out;
 	chk("getsockopt.rcvtimeo",
 	    getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv_out, &len));
 	val("getsockopt.rcvtimeo.value", "%ld", tv_out.tv_sec * 1000000 + tv_out.tv_usec);
-	len = sizeof type;
-	chk("getsockopt.type", getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len));
-	val("getsockopt.type.value", "%ld", type);
+}
+
+static void socket_getsockopt(int s, int p, int bad)
+{
+	int v = 0;
+	socklen_t len = sizeof v;
+
+	chk("getsockopt.type", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &len));
+	val("getsockopt.type.value", "%ld", v);
 	val("getsockopt.type.len", "%ld", len);
-	chk("getsockopt.error", getsockopt(s, SOL_SOCKET, SO_ERROR, &type, &len));
-	val("getsockopt.error.value", "%ld", type);
-	chk("getsockopt.keepalive", getsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &type, &len));
-	val("getsockopt.keepalive.value", "%ld", type);
-	chk("getsockopt.ebadf", getsockopt(bad, SOL_SOCKET, SO_TYPE, &type, &len));
-	chk("getsockopt.enotsock", getsockopt(p, SOL_SOCKET, SO_TYPE, &type, &len));
-	chk("getsockopt.enoprotoopt", getsockopt(s, SOL_SOCKET, 9999, &type, &len));
-	chk("getsockopt.efault.len", getsockopt(s, SOL_SOCKET, SO_TYPE, &type, BAD_PTR));
+	chk("getsockopt.error", getsockopt(s, SOL_SOCKET, SO_ERROR, &v, &len));
+	val("getsockopt.error.value", "%ld", v);
+	chk("getsockopt.keepalive", getsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &v, &len));
+	val("getsockopt.keepalive.value", "%ld", v);
+	chk("getsockopt.ebadf", getsockopt(bad, SOL_SOCKET, SO_TYPE, &v, &len));
+	chk("getsockopt.enotsock", getsockopt(p, SOL_SOCKET, SO_TYPE, &v, &len));
+	chk("getsockopt.enoprotoopt", getsockopt(s, SOL_SOCKET, 9999, &v, &len));
+	chk("getsockopt.efault.len", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, BAD_PTR));
 	len = (socklen_t)minus_one;
-	chk("getsockopt.einval.len", getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len));
+	chk("getsockopt.einval.len", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &len));
+}
+
+static void family_socket(void)
+{
+	int s, p = pipe_read_end(), bad = closed_fd();
+
+	s = chkfd("socket.tcp", socket(AF_INET, SOCK_STREAM, 0));
+	socket_create();
+	socket_setsockopt(s, p, bad);
+	socket_getsockopt(s, p, bad);
 	chk("listen.ok", listen(s, 4));
 	chk("listen.ebadf", listen(bad, 4));
 	chk("listen.enotsock", listen(p, 4));
