@@ -124,6 +124,8 @@ static __attribute__((unused)) void sleep_ms(int ms)
 		;
 }
 
+static long out_val(const char *out, const char *key);
+
 /* ------------------------------------------------------------------ */
 /* The legacy writer against a slow reader.                            */
 
@@ -287,6 +289,27 @@ Test(legacy_writer, single_write_of_16MiB_returns_the_full_count)
 	cr_assert(strstr(child_output(), "sent=16777216"), "%s", child_output());
 }
 
+/*
+ * A blocking write cut short by a signal that is not in eintr_pass (here
+ * SIGWINCH, handler without SA_RESTART) is completed, as SA_RESTART would.
+ */
+Test(legacy_writer, blocking_write_cut_short_by_signals_is_completed)
+{
+	expect_whole_stream("signal", NULL);
+	cr_assert(strstr(child_output(), "sent=16777216"), "%s", child_output());
+	cr_assert_gt(out_val(child_output(), "signals="), 0,
+		     "no signal arrived during the write: %s", child_output());
+}
+
+Test(legacy_writer, blocking_write_cut_short_by_signals_without_the_shim)
+{
+	struct reader rd;
+	int rc = legacy_run("signal", 0, NULL, &rd);
+
+	cr_assert_eq(rc, 1, "a blocking write interrupted by signals should be "
+		     "short without the shim: %s", child_output());
+}
+
 Test(legacy_writer, single_write_is_short_without_the_shim)
 {
 	struct reader rd;
@@ -362,6 +385,18 @@ Test(timeouts, so_rcvtimeo_is_not_logged_without_the_shim)
 	cr_assert_null(fx_log_find_class(log_lines(200), "timeout"));
 }
 
+Test(timeouts, so_sndtimeo_returns_eagain_after_200ms_and_logs_timeout)
+{
+	probe("sndtimeo", 1, NULL);
+	cr_assert_eq(probe_val("sndtimeo", "errno"), EAGAIN, "%s", res.out);
+	long ms = probe_val("sndtimeo", "ms");
+	cr_assert(ms >= 180 && ms < 600, "SO_SNDTIMEO 200 ms took %ld ms", ms);
+	const char *lines = log_lines(300);
+	const char *l = fx_log_find_class(lines, "timeout");
+	cr_assert_not_null(l, "no class=timeout line; log: %s", lines);
+	cr_assert(strstr(l, "op=send") && strstr(l, "deadline=so_sndtimeo"), "%s", l);
+}
+
 Test(timeouts, eagain_wait_expiry_returns_eagain_after_300ms_and_logs_it)
 {
 	probe("forgot", 1, "eagain_wait=300");
@@ -435,7 +470,8 @@ Test(event_loops, epoll_optimistic_recv_is_stalled_by_eagain_always)
 
 Test(event_loops, msg_dontwait_returns_at_once_in_a_process_that_never_polled)
 {
-	probe("dontwait", 1, "eagain_wait=5000");
+	/* The probe ends with a plain recv that waits eagain_wait: keep it short. */
+	probe("dontwait", 1, "eagain_wait=1000");
 	cr_assert_eq(probe_val("dontwait_blocking", "errno"), EAGAIN, "%s", res.out);
 	cr_assert_lt(probe_val("dontwait_blocking", "ms"), STALL_MS, "%s", res.out);
 	cr_assert_eq(probe_val("dontwait_send", "errno"), EAGAIN, "%s", res.out);

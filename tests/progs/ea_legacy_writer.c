@@ -12,6 +12,10 @@
  *   reset                          one send() of the whole buffer, then one
  *                                  more send(); prints both results (the peer
  *                                  is expected to reset the connection)
+ *   signal                         a blocking socket (no O_NONBLOCK), one
+ *                                  write() of the whole buffer while a thread
+ *                                  sends SIGWINCH (handler without SA_RESTART)
+ *                                  every 5 ms
  * Output: "sent=N" and exit 0 when every call moved its whole buffer, or
  * "fatal: ..." and exit 1 at the first EAGAIN or short count.
  */
@@ -19,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +98,41 @@ static int reset_mode(int fd, const unsigned char *buf, size_t total)
 	return 0;
 }
 
+static volatile sig_atomic_t winches;
+static volatile int writing = 1;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winches++;
+}
+
+static void *pester(void *arg)
+{
+	pthread_t main_thread = *(pthread_t *)arg;
+	for (int i = 0; i < 4000 && writing; i++) {
+		pthread_kill(main_thread, SIGWINCH);
+		usleep(5000);
+	}
+	return NULL;
+}
+
+/* A blocking write cut short by signals that are not in eintr_pass. */
+static int signal_mode(int fd, const unsigned char *buf, size_t total)
+{
+	struct sigaction sa = { .sa_handler = on_winch };	/* no SA_RESTART */
+	pthread_t self = pthread_self(), t;
+	sigaction(SIGWINCH, &sa, NULL);
+	pthread_create(&t, NULL, pester, &self);
+	ssize_t r = write(fd, buf, total);
+	int e = errno;
+	writing = 0;
+	pthread_join(t, NULL);
+	printf("%ssent=%zd%s%s signals=%d\n", r == (ssize_t)total ? "" : "fatal: ",
+	       r, r < 0 ? " " : "", r < 0 ? strerror(e) : "", (int)winches);
+	return r == (ssize_t)total ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -109,8 +149,14 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 
 	int fd = connect_port(atoi(argv[1]));
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	int rc;
+	if (strcmp(argv[2], "signal") == 0) {
+		rc = signal_mode(fd, buf, total);
+		close(fd);
+		free(buf);
+		return rc;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (strcmp(argv[2], "reset") == 0) {
 		rc = reset_mode(fd, buf, total);
 	} else if (strcmp(argv[2], "single") == 0) {

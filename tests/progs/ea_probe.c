@@ -8,6 +8,7 @@
  *   forgot_data   the same, the peer sends 5 bytes after 150 ms
  *   dontwait      MSG_DONTWAIT recv and send in a process that never polled,
  *                 then, for contrast, a plain recv on the forgotten socket
+ *   sndtimeo      blocking socket with SO_SNDTIMEO 200 ms, peer never reads
  *   pollwriter    a poll()-driven non-blocking writer filling a slow peer
  *   epoll_optimistic  an epoll process that reads a fresh socket before
  *                 registering it, as asyncio, libuv and glib do
@@ -92,6 +93,26 @@ static void mode_rcvtimeo(int c, int s)
 	struct timeval tv = { 0, 200000 };
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	timed_recv("rcvtimeo", s, 0);
+}
+
+/* Sends until the kernel's SO_SNDTIMEO gives EAGAIN; times that call. */
+static void mode_sndtimeo(int c, int s)
+{
+	static char buf[65536];
+	struct timeval tv = { 0, 200000 };
+	long t0 = 0;
+	ssize_t r = 0;
+	int n = 0;
+
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	while (n++ < 4096) {
+		t0 = now_ms();
+		r = send(c, buf, sizeof buf, 0);
+		if (r < 0)
+			break;
+	}
+	printf("sndtimeo r=%zd errno=%d ms=%ld\n", r, r < 0 ? errno : 0,
+	       now_ms() - t0);
 }
 
 static void mode_forgot_data(int c, int s)
@@ -198,6 +219,8 @@ int main(int argc, char **argv)
 	const char *m = argv[1];
 	if (strcmp(m, "rcvtimeo") == 0)
 		mode_rcvtimeo(c, s);
+	else if (strcmp(m, "sndtimeo") == 0)
+		mode_sndtimeo(c, s);
 	else if (strcmp(m, "forgot") == 0)
 		(set_nonblock(s), timed_recv("forgot", s, 0));
 	else if (strcmp(m, "forgot_data") == 0)
