@@ -1,6 +1,6 @@
 /*
  * The --json output of `sockguard report`: one document with the same
- * figures as the text, under keys that stay stable (tools/report-json.md).
+ * figures as the text, under keys that stay stable (README.md, "`--json`: the document").
  * Every class, action and deadline name is always present, zero or not, so
  * a consumer never has to guess whether a key is missing or zero.  Names
  * from the logs go through sg_report_name(), which leaves only printable
