@@ -21,7 +21,8 @@
  *
  * Prints "connect rc=R errno=NAME elapsed=MS nonblock=0|1" for connect and
  * "opts ka= idle= intvl= cnt= uto= snd= rcv= wscale= state=" for a socket
- * (wscale: the receive window scale it announced; state: tcpi_state).
+ * (wscale: the receive window scale it announced; state: tcpi_state);
+ * victim prints "conn ..." for the connection to the resetting peer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -276,7 +277,7 @@ static int do_victim(int refused, int reset)
 		printf("connect reset peer: %s\n", strerror(errno));
 		return 2;
 	}
-	print_opts("opts", fd);
+	print_opts("conn", fd);
 	usleep(200000);
 	for (int i = 0; i < 20 && err != EPIPE; i++) {
 		if (write(fd, "x", 1) < 0)
