@@ -629,3 +629,42 @@ Test(eintr, blocking_send_cut_short_by_a_pass_signal_returns_the_count,
 	snprintf(want, sizeof(want), "peer received %ld", rc);
 	cr_expect(strstr(r.out, want), "bytes lost or added: %s", r.out);
 }
+
+/*
+ * ppoll, pselect and epoll_pwait with a sigmask that unblocks a signal the
+ * program keeps blocked elsewhere: the program asks to be woken by that
+ * signal (pselect(2): "safely wait until either a file descriptor becomes
+ * ready or until a signal is caught"), so its EINTR must reach it.
+ */
+static void masked_case(const char *call)
+{
+	struct fx_result r;
+	char e[32];
+
+	sig_wait(call, "CHLD", "100", "2000", no_shim, &r);
+	cr_assert_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "baseline: %s",
+			 r.out);
+	sig_wait(call, "CHLD", "100", "2000", shim_env(""), &r);
+	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR",
+			 "the signal the call's mask let in was swallowed: %s",
+			 r.out);
+	cr_expect_lt(field(r.out, "elapsed"), 400, "%s", r.out);
+}
+
+Test(eintr, ppoll_with_a_sigmask_letting_sigchld_in_returns_eintr,
+     .timeout = 20)
+{
+	masked_case("ppoll_masked");
+}
+
+Test(eintr, pselect_with_a_sigmask_letting_sigchld_in_returns_eintr,
+     .timeout = 20)
+{
+	masked_case("pselect_masked");
+}
+
+Test(eintr, epoll_pwait_with_a_sigmask_letting_sigchld_in_returns_eintr,
+     .timeout = 20)
+{
+	masked_case("epoll_pwait_masked");
+}

@@ -7,7 +7,7 @@
  *   sig_handlers CHECK
  *
  * CHECK is one of siginfo, resethand, readback, signal, sigset, sysv,
- * onstack, sigerr.  Lines starting "FAIL" are broken expectations that hold
+ * onstack, sigerr, siginterrupt.  Lines starting "FAIL" are broken expectations that hold
  * without the shim; the exit status is 1 when there is one.
  */
 #include <errno.h>
@@ -16,7 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* sigset(3) and siginterrupt(3) are legacy on purpose: programs use them. */
@@ -268,10 +272,92 @@ static void check_readback(void)
 	check_readback_one(SIGALRM);
 	check_readback_one(SIGWINCH);
 	check_readback_one(SIGCHLD);
-	/* siginterrupt(3) rewrites SA_RESTART behind the program's back. */
-	signal(SIGUSR2, h1);
-	siginterrupt(SIGUSR2, 1);
-	print_current("usr2-siginterrupt", SIGUSR2);
+}
+
+/* siginterrupt(3) turns SA_RESTART off and on; sigaction reads it back. */
+static void check_siginterrupt_one(int sig)
+{
+	struct sigaction cur;
+	char what[40];
+
+	signal(sig, h1);
+	siginterrupt(sig, 1);
+	sigaction(sig, NULL, &cur);
+	CHECK(!(cur.sa_flags & SA_RESTART), "sig %d: SA_RESTART after "
+	      "siginterrupt(1): flags %#x", sig, (unsigned)cur.sa_flags);
+	snprintf(what, sizeof(what), "sig%d-interrupt-on", sig);
+	print_action(what, &cur);
+	siginterrupt(sig, 0);
+	sigaction(sig, NULL, &cur);
+	CHECK(cur.sa_flags & SA_RESTART, "sig %d: no SA_RESTART after "
+	      "siginterrupt(0): flags %#x", sig, (unsigned)cur.sa_flags);
+	CHECK(cur.sa_handler == h1, "sig %d: handler %s after siginterrupt", sig,
+	      name_of(cur.sa_handler));
+	snprintf(what, sizeof(what), "sig%d-interrupt-off", sig);
+	print_action(what, &cur);
+	h1_count = 0;
+	raise(sig);
+	CHECK(h1_count == 1, "sig %d: handler ran %d times", sig, (int)h1_count);
+}
+
+static int watchdog_fd = -1;
+
+/* Ends a read that should have been interrupted but was restarted. */
+static void *watchdog(void *arg)
+{
+	sigset_t all;
+	struct timespec ts = { 1, 500000000L };
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	nanosleep(&ts, NULL);
+	if (write(watchdog_fd, "w", 1) != 1)
+		perror("watchdog");
+	return NULL;
+}
+
+/*
+ * siginterrupt(sig, 1) before signal(): glibc's signal() then installs the
+ * handler without SA_RESTART, so a timer's signal interrupts a blocking
+ * read (the classic alarm() timeout of BSD-style code).
+ */
+static void check_siginterrupt_then_signal(int sig)
+{
+	struct sigaction cur;
+	struct itimerval once = { { 0, 0 }, { 0, 100000 } };
+	int sv[2];
+	pthread_t t;
+	char byte, what[40];
+
+	siginterrupt(sig, 1);
+	signal(sig, h1);
+	sigaction(sig, NULL, &cur);
+	snprintf(what, sizeof(what), "sig%d-interrupt-signal", sig);
+	print_action(what, &cur);
+	CHECK(!(cur.sa_flags & SA_RESTART), "sig %d: signal() after "
+	      "siginterrupt(1) set SA_RESTART: flags %#x", sig,
+	      (unsigned)cur.sa_flags);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	watchdog_fd = sv[1];
+	pthread_create(&t, NULL, watchdog, NULL);
+	setitimer(ITIMER_REAL, &once, NULL);
+	ssize_t r = read(sv[0], &byte, 1);
+	int err = r < 0 ? errno : 0;
+	printf("sig%d read after timer: rc=%zd %s\n", sig, r,
+	       err ? strerror(err) : "data");
+	CHECK(r < 0 && err == EINTR, "sig %d: read was restarted, not "
+	      "interrupted (rc %zd)", sig, r);
+	pthread_join(t, NULL);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void check_siginterrupt(void)
+{
+	check_siginterrupt_one(SIGUSR2);
+	check_siginterrupt_one(SIGWINCH);
+	check_siginterrupt_then_signal(SIGALRM);
 }
 
 /* signal(2): each call returns the previous handler. */
@@ -435,6 +521,7 @@ int main(int argc, char **argv)
 		{ "readback", check_readback }, { "signal", check_signal },
 		{ "sigset", check_sigset }, { "sysv", check_sysv },
 		{ "onstack", check_onstack }, { "sigerr", check_sigerr },
+		{ "siginterrupt", check_siginterrupt },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -15,6 +15,8 @@
  *   sig_pipe spawn HOW         start `sig_pipe show` without LD_PRELOAD via
  *                              HOW (execve, execv, execl, execvp, execle,
  *                              posix_spawn, posix_spawnp, system, popen)
+ *   sig_pipe badexec PORT      an execve that fails, then `sock write`:
+ *                              SIGPIPE is ignored again after the failure
  *   sig_pipe show              print this process's SIGPIPE disposition
  *
  * A run that is not killed prints "survived" and exits 0 (1 when a check
@@ -305,6 +307,16 @@ static void spawn_mode(const char *how, const char *self)
 	expect_view("parent after spawn", SIG_DFL);
 }
 
+static void badexec_mode(int port)
+{
+	char *argv[] = { "/nonexistent/sockguard-test", NULL };
+
+	int r = execve(argv[0], argv, environ);
+	printf("execve: %d %s\n", r, strerror(errno));
+	expect_view("after a failed execve", SIG_DFL);
+	sock_mode("write", port);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -318,6 +330,8 @@ int main(int argc, char **argv)
 		handler_mode(atoi(argv[2]));
 	else if (argc >= 3 && strcmp(argv[1], "pending") == 0)
 		pending_mode(atoi(argv[2]));
+	else if (argc >= 3 && strcmp(argv[1], "badexec") == 0)
+		badexec_mode(atoi(argv[2]));
 	else if (argc >= 3 && strcmp(argv[1], "spawn") == 0)
 		spawn_mode(argv[2], argv[0]);
 	else if (argc >= 2 && strcmp(argv[1], "show") == 0)

@@ -10,6 +10,10 @@
  *   recv_timeo accept_timeo   recv / accept with SO_RCVTIMEO = TIMEOUT_MS
  *   read                      a blocking read that a thread satisfies
  *                             after TIMEOUT_MS (one byte)
+ *   ppoll_masked pselect_masked epoll_pwait_masked
+ *                             SIG blocked outside the call and unblocked
+ *                             by the call's own sigmask: the program asks
+ *                             to be woken by SIG (pselect(2))
  *   send                      one blocking send of 8 MiB on TCP loopback,
  *                             which a thread starts reading after
  *                             TIMEOUT_MS (rc is what send returned)
@@ -205,6 +209,9 @@ static long send_big(void)
 	return r;
 }
 
+/* The mask the p-calls wait with: none, or the one from before SIG was blocked. */
+static sigset_t call_mask;
+
 static int wait_select(int fd, int with_mask)
 {
 	fd_set r;
@@ -213,9 +220,7 @@ static int wait_select(int fd, int with_mask)
 	if (with_mask) {
 		struct timespec ts = { timeout_ms / 1000,
 				       (timeout_ms % 1000) * 1000000L };
-		sigset_t none;
-		sigemptyset(&none);
-		return pselect(fd + 1, &r, NULL, NULL, &ts, &none);
+		return pselect(fd + 1, &r, NULL, NULL, &ts, &call_mask);
 	}
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	return select(fd + 1, &r, NULL, NULL, &tv);
@@ -225,11 +230,9 @@ static int wait_epoll(int fd, int with_mask)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd }, out;
 	int ep = epoll_create1(0);
-	sigset_t none;
 
 	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-	sigemptyset(&none);
-	int r = with_mask ? epoll_pwait(ep, &out, 1, timeout_ms, &none) :
+	int r = with_mask ? epoll_pwait(ep, &out, 1, timeout_ms, &call_mask) :
 			    epoll_wait(ep, &out, 1, timeout_ms);
 	int saved = errno;
 	close(ep);
@@ -248,6 +251,12 @@ static long run_call(const char *call)
 		return poll(&p, 1, timeout_ms);
 	if (strcmp(call, "ppoll") == 0)
 		return ppoll(&p, 1, &ts, NULL);
+	if (strcmp(call, "ppoll_masked") == 0)
+		return ppoll(&p, 1, &ts, &call_mask);
+	if (strcmp(call, "pselect_masked") == 0)
+		return wait_select(pair[0], 1);
+	if (strcmp(call, "epoll_pwait_masked") == 0)
+		return wait_epoll(pair[0], 1);
 	if (strcmp(call, "select") == 0)
 		return wait_select(pair[0], 0);
 	if (strcmp(call, "pselect") == 0)
@@ -285,10 +294,19 @@ int main(int argc, char **argv)
 	timeout_ms = atoi(argv[4]);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
 		return 2;
-	if (strcmp(argv[2], "STOPCONT") == 0)
+	sigemptyset(&call_mask);
+	if (strcmp(argv[2], "STOPCONT") == 0) {
 		stop_continue_every(atoi(argv[3]));
-	else
-		start_signals(signal_number(argv[2]), atoi(argv[3]));
+	} else {
+		int sig = signal_number(argv[2]);
+		if (strstr(argv[1], "_masked")) {
+			sigset_t one;
+			sigemptyset(&one);
+			sigaddset(&one, sig);
+			sigprocmask(SIG_BLOCK, &one, &call_mask);
+		}
+		start_signals(sig, atoi(argv[3]));
+	}
 	long start = now_ms();
 	errno = 0;
 	long r = run_call(argv[1]);
