@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -248,6 +249,100 @@ Test(policy_runtime, observe_mode_does_not_apply_connect_timeout)
 	probe_connect(shim("mode=observe:connect_timeout=300:log=off"),
 		      "127.0.0.1", port, "alarm");
 	expect_pending_after_1s("mode=observe");
+}
+
+static int listen_any(void);
+
+/* The program's own bounds on a blocking connect stay in force. */
+Test(policy_runtime, an_alarm_still_interrupts_a_connect_bounded_by_connect_timeout)
+{
+	FX_REQUIRE_NETNS();
+	int port = blackholed_port();
+
+	probe_connect(shim("connect_timeout=3000:log=off"), "127.0.0.1", port,
+		      "alarm");
+	expect_pending_after_1s("alarm(1) under connect_timeout=3000");
+	cr_expect_lt(value("connect", "elapsed"), 1500);
+	cr_expect_eq(value("connect", "nonblock"), 0);
+}
+
+/*
+ * SO_SNDTIMEO bounds a blocking connect (socket(7): EINPROGRESS when it
+ * expires).  A longer connect_timeout must not make the program wait longer
+ * than it asked, nor change the error it gets.
+ */
+Test(policy_runtime, a_program_so_sndtimeo_shorter_than_connect_timeout_still_bounds_connect)
+{
+	FX_REQUIRE_NETNS();
+	int port = blackholed_port();
+
+	probe_connect(plain_env, "127.0.0.1", port, "sndtimeo=200");
+	cr_assert(connect_errno_is("EINPROGRESS"), "without the shim: %s", res.out);
+	probe_connect(shim("connect_timeout=3000:log=off"), "127.0.0.1", port,
+		      "sndtimeo=200");
+	long ms = value("connect", "elapsed");
+	cr_expect(ms < 600, "the program's SO_SNDTIMEO of 200 ms was ignored: "
+		  "connect took %ld ms:\n%s", ms, res.out);
+	cr_expect(connect_errno_is("EINPROGRESS"), "a different error than "
+		  "without the shim:\n%s", res.out);
+}
+
+/* so_probe serve PORT under env, with a connection from us; its output. */
+static void serve_once(char **env)
+{
+	char log[400], p[16];
+	int port = fx_closed_port(), fd = -1;
+
+	snprintf(p, sizeof p, "%d", port);
+	snprintf(log, sizeof log, "%s/serve.%d.log", dir, rand());
+	char *argv[] = { probe, "serve", p, NULL };
+	pid_t pid = fx_spawn(argv, env, log);
+	cr_assert_gt(pid, 0, "%s", fx_skip_reason());
+	for (int i = 0; i < 300 && fd < 0; i++) {
+		fd = fx_connect_tcp(port);
+		if (fd < 0)
+			usleep(10000);
+	}
+	for (int i = 0; i < 300 && waitpid(pid, NULL, WNOHANG) == 0; i++)
+		usleep(10000);
+	fx_stop(pid);
+	if (fd >= 0)
+		close(fd);
+	FILE *f = fopen(log, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(res.out, 1, sizeof res.out - 1, f);
+	res.out[n] = '\0';
+	fclose(f);
+}
+
+Test(policy_runtime, peer_sections_apply_to_accepted_sockets_by_their_peer)
+{
+	FX_REQUIRE_NETNS();
+
+	policy("log = off\n[peer 127.0.0.1]\nkeepalive = 5,6,7\n"
+	       "[peer 10.0.0.0/8]\nuser_timeout = 999\n");
+	serve_once(plain_env);
+	cr_assert_eq(value("opts", "ka"), 0, "%s", res.out);
+	serve_once(shim(NULL));
+	cr_expect_eq(value("opts", "idle"), 5, "accepted from 127.0.0.1: %s",
+		     res.out);
+	cr_expect_eq(value("opts", "uto"), 0, "a [peer] section of another "
+		     "network applied: %s", res.out);
+}
+
+Test(policy_runtime, a_peer_section_rcvbuf_is_in_place_before_the_handshake)
+{
+	FX_REQUIRE_NETNS();
+	int port = listen_any();
+
+	policy("log = off\n[peer 127.0.0.2]\nrcvbuf = 8192\n");
+	probe_connect(shim(NULL), "127.0.0.1", port, NULL);
+	long plain = value("opts", "wscale");
+	cr_assert_gt(plain, 0, "%s", res.out);
+	probe_connect(shim(NULL), "127.0.0.2", port, NULL);
+	cr_expect_eq(value("opts", "rcv"), 16384, "%s", res.out);
+	cr_expect_lt(value("opts", "wscale"), plain, "rcvbuf set after the SYN: "
+		     "%s", res.out);
 }
 
 /* A dual-stack listener on every address of the namespace. */

@@ -17,7 +17,8 @@
  * blocking connect), inherit (serve: the listener comes from the parent
  * through exec, as with socket activation; the options are set after exec),
  * hold=MS (stay connected and idle MS ms before exit), after=MS (after a
- * failed connect, wait MS ms and print the socket's state again).
+ * failed connect, wait MS ms and print the socket's state again),
+ * sndtimeo=MS (SO_SNDTIMEO, which bounds a blocking connect(2) too).
  *
  * Prints "connect rc=R errno=NAME elapsed=MS nonblock=0|1" for connect and
  * "opts ka= idle= intvl= cnt= uto= snd= rcv= wscale= state=" for a socket
@@ -36,13 +37,14 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #define OWN_BUF 24576
 
 struct flags {
-	int own, ka0, nb, alarm, inherit, hold_ms, after_ms, fd;
+	int own, ka0, nb, alarm, inherit, hold_ms, after_ms, sndtimeo_ms, fd;
 };
 
 static const char *errname(int e)
@@ -119,6 +121,11 @@ static void own_options(int fd, const struct flags *f)
 	}
 	if (f->ka0)
 		set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 0);
+	if (f->sndtimeo_ms > 0) {
+		struct timeval tv = { f->sndtimeo_ms / 1000,
+				      (f->sndtimeo_ms % 1000) * 1000 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 }
 
 static int parse_addr(const char *host, int port, struct sockaddr_storage *ss)
@@ -303,6 +310,8 @@ static void parse_flags(int argc, char **argv, struct flags *f)
 			f->hold_ms = atoi(a + 5);
 		if (strncmp(a, "after=", 6) == 0)
 			f->after_ms = atoi(a + 6);
+		if (strncmp(a, "sndtimeo=", 9) == 0)
+			f->sndtimeo_ms = atoi(a + 9);
 		if (strncmp(a, "fd=", 3) == 0)
 			f->fd = atoi(a + 3);
 	}
