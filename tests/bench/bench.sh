@@ -103,17 +103,36 @@ rot() {	# rot ROUND INDEX CFG...
 ROWS=()
 NOTES=()
 row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); }
-# A row comparing two medians where higher is worse (times): ratio with/base.
-row_ratio() {	# WHAT KEY BASECFG CFG SCALE UNIT TARGET
-	local b w
-	b=$(med "$2" "$3") w=$(med "$2" "$4")
-	if [ -z "$b" ] || [ -z "$w" ]; then
-		row "$1" "${b:+$(calc "%.3g $6" "$b * $5")}" "${w:-failed (see log)}" "" "$7"
+# A row comparing medians of times (lower is better), for CPU time and wall
+# time side by side: ratio with/base of each.  The CPU time counts only what
+# the measured processes themselves ran, so another load on the machine moves
+# it far less than the wall clock; the wall clock is what the target names.
+row_dual() {	# WHAT KEY BASECFG CFG SCALE UNIT TARGET [added]
+	local b w bw ww cell_b cell_w ratio
+	b=$(med "$2.cpu" "$3") w=$(med "$2.cpu" "$4")
+	bw=$(med "$2.wall" "$3") ww=$(med "$2.wall" "$4")
+	if [ -z "$b" ] || [ -z "$w" ] || [ -z "$bw" ] || [ -z "$ww" ]; then
+		row "$1" "${bw:-failed}" "${ww:-failed (see log)}" "" "$7"
 		return
 	fi
-	row "$1" "$(calc "%.3f $6" "$b * $5")" "$(calc "%.3f $6" "$w * $5")" \
-		"$(calc %.3f "$w / $b")" "$7"
-	NOTES+=("$1: rounds spread (max-min)/median: baseline $(noise "$2" "$3"), with sockguard $(noise "$2" "$4").")
+	cell_b=$(calc "CPU %.3f · wall %.3f $6" "$b * $5, $bw * $5")
+	cell_w=$(calc "CPU %.3f · wall %.3f $6" "$w * $5, $ww * $5")
+	if [ "${8:-}" = added ]; then
+		ratio=$(calc "CPU %.2f (%+.3f $6) · wall %.2f (%+.3f $6)" \
+			"$w / $b, ($w - $b) * $5, $ww / $bw, ($ww - $bw) * $5")
+	else
+		ratio=$(calc "CPU %.3f · wall %.3f" "$w / $b, $ww / $bw")
+	fi
+	row "$1" "$cell_b" "$cell_w" "$ratio" "$7"
+	NOTES+=("$1: rounds spread (max-min)/median, CPU: baseline $(noise "$2.cpu" "$3"), with $(noise "$2.cpu" "$4"); wall: baseline $(noise "$2.wall" "$3"), with $(noise "$2.wall" "$4").")
+}
+# Records the "WALL CPU" line a bench program printed.
+rec2() {	# KEY CFG "WALL CPU"
+	local w c
+	read -r w c <<<"$3"
+	[ -n "$c" ] || return 1
+	rec "$1.wall" "$2" "$w"
+	rec "$1.cpu" "$2" "$c"
 }
 # How far apart the rounds of one configuration were, as a percentage.
 noise() {	# KEY CFG
@@ -139,6 +158,16 @@ wait_port() {	# PORT PID: up to 10 s for a listener, while PID lives
 	done
 	return 1
 }
+# CPU ticks (user + system) used so far by the given processes.
+proc_ticks() {
+	local p t=0 x
+	for p in "$@"; do
+		x=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null)
+		t=$((t + ${x:-0}))
+	done
+	echo "$t"
+}
+TICK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 stop_pid() {
 	kill "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
@@ -164,7 +193,7 @@ bench_pingpong() {
 			for k in 0 1 2; do
 				cfg=$(rot $r $k base harden observe)
 				t=$(under "$cfg" "${PIN[@]}" "$P/bench_pingpong" "${v%:*}" "${v#*:}" "$PP_N") &&
-					rec "pp.$v" "$cfg" "$t"
+					rec2 "pp.$v" "$cfg" "$t"
 			done
 		done
 	done
@@ -176,9 +205,9 @@ bench_pingpong() {
 		tcp:sr) name="loopback TCP send/recv" ;;
 		tcp:rw) name="loopback TCP write/read" ;;
 		esac
-		row_ratio "ping-pong $name, harden (µs/round trip)" "pp.$v" base harden \
+		row_dual "ping-pong $name, harden (µs/round trip)" "pp.$v" base harden \
 			"1e-3 / $PP_N" "µs" "≤ 1.02"
-		row_ratio "ping-pong $name, observe (µs/round trip)" "pp.$v" base observe \
+		row_dual "ping-pong $name, observe (µs/round trip)" "pp.$v" base observe \
 			"1e-3 / $PP_N" "µs" "≤ 1.02"
 	done
 }
@@ -259,7 +288,7 @@ bench_redis() {
 		return
 	fi
 	note "3. redis: -n $REDIS_N -c 50 -P 1, $SRV_R rounds each"
-	local r k cfg port pid dir="$TMP/redis"
+	local r k cfg port pid t0 t1 dir="$TMP/redis"
 	mkdir -p "$dir"
 	for ((r = 0; r < SRV_R; r++)); do
 		for k in 0 1; do
@@ -272,12 +301,15 @@ bench_redis() {
 			pid=$!
 			BG_PIDS+=("$pid")
 			if wait_port "$port" "$pid"; then
+				t0=$(proc_ticks "$pid")
 				"${PIN_CLIENT[@]}" redis-benchmark -p "$port" -q -t set,get -n "$REDIS_N" -P 1 -c 50 \
 					2>/dev/null | tr '\r' '\n' >"$TMP/rb.out"
+				t1=$(proc_ticks "$pid")
 				awk '/^SET: .* requests per second/ { print $2 }' "$TMP/rb.out" |
 					while read -r x; do rec redis.set "$cfg" "$x"; done
 				awk '/^GET: .* requests per second/ { print $2 }' "$TMP/rb.out" |
 					while read -r x; do rec redis.get "$cfg" "$x"; done
+				rec redis.cpu "$cfg" "$(calc %.4f "($t1 - $t0) * 1e6 / $TICK / (2 * $REDIS_N)")"
 			else
 				note "redis-server ($cfg) did not start"
 			fi
@@ -286,6 +318,20 @@ bench_redis() {
 	done
 	row_tput "redis-benchmark SET (requests/s)" redis.set
 	row_tput "redis-benchmark GET (requests/s)" redis.get
+	row_cpu "redis-server CPU per request (µs)" redis.cpu
+}
+
+# The server's own CPU time per request: less blurred by other load than
+# its throughput.  Target: the inverse of the throughput target.
+row_cpu() {	# WHAT KEY
+	local b w
+	b=$(med "$2" base) w=$(med "$2" harden)
+	if [ -z "$b" ] || [ -z "$w" ] || [ "$b" = 0 ]; then
+		row "$1" "${b:-failed}" "${w:-failed}" "" "≤ 1.02"
+		return
+	fi
+	row "$1" "$(calc %.2f "$b")" "$(calc %.2f "$w")" "$(calc %.3f "$w / $b")" "≤ 1.02"
+	NOTES+=("$1: rounds spread (max-min)/median: baseline $(noise "$2" base), with sockguard $(noise "$2" harden); from /proc/PID/stat ticks of 1/$TICK s.")
 }
 
 # A throughput row: higher is better, ratio with/base.
@@ -333,7 +379,7 @@ bench_nginx() {
 		return
 	fi
 	note "3. nginx: wrk -t2 -c50 -d${WRK_D}s, $SRV_R rounds each"
-	local r k cfg port pid x dir="$TMP/nginx"
+	local r k cfg port pid x n t0 t1 dir="$TMP/nginx"
 	for ((r = 0; r < SRV_R; r++)); do
 		for k in 0 1; do
 			cfg=$(rot $r $k base harden)
@@ -345,9 +391,16 @@ bench_nginx() {
 			pid=$!
 			BG_PIDS+=("$pid")
 			if wait_port "$port" "$pid"; then
-				x=$("${PIN_CLIENT[@]}" wrk -t2 -c50 -d"${WRK_D}s" "http://127.0.0.1:$port/index.html" \
-					2>/dev/null | awk '/^Requests\/sec:/ { print $2 }')
+				sleep 0.2	# the worker starts after the master listens
+				t0=$(proc_ticks "$pid" $(pgrep -P "$pid"))
+				"${PIN_CLIENT[@]}" wrk -t2 -c50 -d"${WRK_D}s" \
+					"http://127.0.0.1:$port/index.html" >"$TMP/wrk.out" 2>/dev/null
+				t1=$(proc_ticks "$pid" $(pgrep -P "$pid"))
+				x=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk.out")
+				n=$(awk '/ requests in / { print $1 }' "$TMP/wrk.out")
 				[ -n "$x" ] && rec nginx "$cfg" "$x"
+				[ -n "$n" ] && [ "$n" -gt 0 ] &&
+					rec nginx.cpu "$cfg" "$(calc %.4f "($t1 - $t0) * 1e6 / $TICK / $n")"
 			else
 				note "nginx ($cfg) did not start: $(tail -1 "$dir/logs/error.log" 2>/dev/null)"
 			fi
@@ -355,6 +408,7 @@ bench_nginx() {
 		done
 	done
 	row_tput "nginx static file, wrk -c50 (requests/s)" nginx
+	row_cpu "nginx CPU per request, master + worker (µs)" nginx.cpu
 }
 
 # ----------------------------------------------------------- 4. start-up
@@ -370,11 +424,13 @@ bench_startup() {
 			harden) env=(-e "LD_PRELOAD=$LIB" -e "SOCKGUARD_CONFIG=$TMP/empty.conf") ;;
 			policy) env=(-e "LD_PRELOAD=$LIB" -e "SOCKGUARD_CONFIG=$POLICY50") ;;
 			esac
-			t=$("$P/bench_spawn" "$SP_N" "${env[@]}" -- /bin/true) && rec spawn "$cfg" "$t"
+			t=$("$P/bench_spawn" "$SP_N" "${env[@]}" -- /bin/true) && rec2 spawn "$cfg" "$t"
 		done
 	done
-	row_spawn "start-up of /bin/true (ms per start)" harden
-	row_spawn "start-up of /bin/true, 50-line policy (ms per start)" policy
+	row_dual "start-up of /bin/true (ms per start)" spawn base harden 1e-6 ms \
+		"≤ +0.2 ms" added
+	row_dual "start-up of /bin/true, 50-line policy (ms per start)" spawn base policy \
+		1e-6 ms "≤ +0.2 ms" added
 	have valgrind && startup_instructions
 }
 
@@ -407,16 +463,6 @@ startup_instructions() {
 	[ -n "$top" ] && NOTES+=("Start-up with sockguard, inclusive Ir of the costliest functions outside the dynamic loader: $top.")
 }
 
-row_spawn() {	# WHAT CFG
-	local b w
-	b=$(med spawn base) w=$(med spawn "$2")
-	if [ -z "$b" ] || [ -z "$w" ]; then
-		row "$1" "${b:-failed}" "${w:-failed}" "" "≤ +0.2 ms"
-		return
-	fi
-	row "$1" "$(calc %.3f "$b / 1e6")" "$(calc %.3f "$w / 1e6")" \
-		"$(calc "%.3f (%+.3f ms)" "$w / $b, ($w - $b) / 1e6")" "≤ +0.2 ms"
-}
 
 # --------------------------------------------------------- 5. error path
 
@@ -440,12 +486,12 @@ bench_errors() {
 	for ((r = 0; r < ERR_R; r++)); do
 		for k in 0 1 2; do
 			cfg=$(rot $r $k base logoff logunix)
-			t=$(under "$cfg" "$P/bench_calls" refused "$ERR_N") && rec err "$cfg" "$t"
+			t=$(under "$cfg" "$P/bench_calls" refused "$ERR_N") && rec2 err "$cfg" "$t"
 		done
 	done
-	row_ratio "$ERR_N refused connects, log=unix: rate-limited (ms)" err base logunix \
+	row_dual "$ERR_N refused connects, log=unix: rate-limited (ms)" err base logunix \
 		1e-6 ms "≤ 1.10"
-	row_ratio "$ERR_N refused connects, log=off (ms)" err base logoff 1e-6 ms "≤ 1.10"
+	row_dual "$ERR_N refused connects, log=off (ms)" err base logoff 1e-6 ms "≤ 1.10"
 	if have valgrind; then
 		note "5. callgrind: instructions per refused connect (socket+connect+close)"
 		local b off un

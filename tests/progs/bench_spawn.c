@@ -4,7 +4,8 @@
  *   bench_spawn N [-e NAME=VALUE]... -- PROGRAM [ARG]...
  *
  * Starts PROGRAM N times, one after the other (posix_spawn, then waitpid),
- * and prints the mean wall time of one start in nanoseconds.  The children
+ * and prints the mean wall time and the mean CPU time (user + system, of
+ * the children and of this launcher) of one start, in nanoseconds.  The children
  * get this process's environment without LD_PRELOAD and SOCKGUARD_*, plus
  * the -e settings, so the launcher itself never runs under the shim and only
  * the children are measured.  Exit status 1 if any child failed.
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +29,19 @@ static long long now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* User plus system time of this process and its waited-for children. */
+static long long cpu_ns(void)
+{
+	struct rusage s, c;
+
+	getrusage(RUSAGE_SELF, &s);
+	getrusage(RUSAGE_CHILDREN, &c);
+	return (s.ru_utime.tv_sec + s.ru_stime.tv_sec + c.ru_utime.tv_sec +
+		c.ru_stime.tv_sec) * 1000000000LL +
+	       (s.ru_utime.tv_usec + s.ru_stime.tv_usec + c.ru_utime.tv_usec +
+		c.ru_stime.tv_usec) * 1000LL;
 }
 
 /* Whether an inherited variable would change what the shim does. */
@@ -46,7 +61,7 @@ int main(int argc, char **argv)
 	static char *env[MAX_ENV];
 	int nenv = 0, i, status, failed = 0;
 	long n;
-	long long t0, t1;
+	long long t0, t1, c0, c1;
 	pid_t pid;
 
 	if (argc < 4)
@@ -65,6 +80,7 @@ int main(int argc, char **argv)
 	if (i + 1 >= argc)
 		usage();
 	env[nenv] = NULL;
+	c0 = cpu_ns();
 	t0 = now_ns();
 	for (long k = 0; k < n; k++) {
 		if (posix_spawn(&pid, argv[i + 1], NULL, NULL, argv + i + 1, env)) {
@@ -76,7 +92,8 @@ int main(int argc, char **argv)
 			failed++;
 	}
 	t1 = now_ns();
-	printf("%lld\n", (t1 - t0) / n);
+	c1 = cpu_ns();
+	printf("%lld %lld\n", (t1 - t0) / n, (c1 - c0) / n);
 	if (failed)
 		fprintf(stderr, "bench_spawn: %d of %ld runs failed\n", failed, n);
 	return failed ? 1 : 0;
