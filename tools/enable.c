@@ -420,7 +420,8 @@ static int scan_unit(const char *root, const char *unit, struct preload_scan *sc
 			if (pathf(path, "%s%s/%s.d", root, unit_dirs[i], names[k]) == 0)
 				add_dropins(&d, path);
 		}
-	qsort(d.v, d.n, sizeof(*d.v), dropin_order);
+	if (d.n)
+		qsort(d.v, d.n, sizeof(*d.v), dropin_order);
 	for (size_t i = 0; i < d.n; i++)
 		scan_file(d.v[i].path, sc, strcmp(d.v[i].name, DROPIN_NAME) > 0);
 	free(d.v);
