@@ -668,3 +668,44 @@ Test(eintr, epoll_pwait_with_a_sigmask_letting_sigchld_in_returns_eintr,
 {
 	masked_case("epoll_pwait_masked");
 }
+
+/*
+ * A socket whose SO_RCVTIMEO was set before exec (a supervisor, inetd):
+ * the timeout the socket carries still bounds the wait under signals.
+ */
+Test(eintr, recv_on_a_socket_inherited_with_so_rcvtimeo_times_out_through_sigchld,
+     .timeout = 20)
+{
+	struct fx_result r;
+	char e[32];
+	char *argv[] = { (char *)prog("sig_wait"), "recv_timeo_exec", "CHLD", "10",
+			 "500", NULL };
+
+	run(argv, no_shim, 5000, &r);
+	cr_assert_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "baseline: %s",
+			 r.out);
+	fx_run(argv, shim_env(""), 3000, &r);
+	cr_assert(!r.timed_out, "recv did not return within 3 s (500 ms "
+		  "SO_RCVTIMEO, SIGCHLD every 10 ms): %s", r.out);
+	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EAGAIN", "%s", r.out);
+	long ms = field(r.out, "elapsed");
+	cr_expect(ms >= 450 && ms <= 650, "recv returned after %ld ms", ms);
+}
+
+/* The same without signals: the EAGAIN is the program's timeout, returned. */
+Test(eintr, recv_on_a_socket_inherited_with_so_rcvtimeo_returns_eagain_in_time,
+     .timeout = 20)
+{
+	struct fx_result r;
+	char e[32];
+	char *argv[] = { (char *)prog("sig_wait"), "recv_timeo_exec", "CHLD",
+			 "10000", "500", NULL };
+
+	fx_run(argv, shim_env(""), 2000, &r);
+	cr_assert(!r.timed_out, "recv did not return within 2 s, SO_RCVTIMEO is "
+		  "500 ms: %s", r.out);
+	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EAGAIN", "%s", r.out);
+	long ms = field(r.out, "elapsed");
+	cr_expect(ms >= 450 && ms <= 650, "recv returned after %ld ms, SO_RCVTIMEO "
+		  "is 500: %s", ms, r.out);
+}

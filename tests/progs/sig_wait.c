@@ -8,6 +8,11 @@
  * CALL waits on a socket that never becomes ready, for TIMEOUT_MS:
  *   poll ppoll select pselect epoll_wait epoll_pwait   readiness calls
  *   recv_timeo accept_timeo   recv / accept with SO_RCVTIMEO = TIMEOUT_MS
+ *   recv_timeo_exec           as recv_timeo, but SO_RCVTIMEO is set before
+ *                             an execv() of this program, which then
+ *                             receives on the inherited socket (inetd-,
+ *                             systemd-style): the timeout was not set in
+ *                             the process that waits
  *   read                      a blocking read that a thread satisfies
  *                             after TIMEOUT_MS (one byte)
  *   ppoll_masked pselect_masked epoll_pwait_masked
@@ -240,6 +245,20 @@ static int wait_epoll(int fd, int with_mask)
 	return r;
 }
 
+/* Sets SO_RCVTIMEO, then runs this program again on the same socket. */
+static void exec_with_timeout(char **argv)
+{
+	char fds[32];
+
+	set_rcvtimeo(pair[0], timeout_ms);
+	snprintf(fds, sizeof(fds), "%d,%d", pair[0], pair[1]);
+	setenv("SIG_WAIT_FDS", fds, 1);
+	argv[1] = "recv_inherited";
+	execv("/proc/self/exe", argv);
+	printf("execv: %s\n", strerror(errno));
+	exit(2);
+}
+
 static long run_call(const char *call)
 {
 	struct pollfd p = { pair[0], POLLIN, 0 };
@@ -269,6 +288,8 @@ static long run_call(const char *call)
 		set_rcvtimeo(pair[0], timeout_ms);
 		return recv(pair[0], &byte, 1, 0);
 	}
+	if (strcmp(call, "recv_inherited") == 0)
+		return recv(pair[0], &byte, 1, 0);
 	if (strcmp(call, "accept_timeo") == 0) {
 		int l = listener();
 		set_rcvtimeo(l, timeout_ms);
@@ -292,8 +313,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	timeout_ms = atoi(argv[4]);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
+	const char *fds = getenv("SIG_WAIT_FDS");
+	if (strcmp(argv[1], "recv_inherited") == 0 && fds)
+		sscanf(fds, "%d,%d", &pair[0], &pair[1]);
+	else if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
 		return 2;
+	if (strcmp(argv[1], "recv_timeo_exec") == 0)
+		exec_with_timeout(argv);
 	sigemptyset(&call_mask);
 	if (strcmp(argv[2], "STOPCONT") == 0) {
 		stop_continue_every(atoi(argv[3]));
