@@ -248,6 +248,13 @@ static int accept_common(const char *op, int fd, struct sockaddr *addr,
 	}
 	socklen_t got = a.alen ? *a.alen : 0;
 	accepted(fd, p.st, r, a.addr, got < room ? got : room, flags);
+	/*
+	 * A listener inherited across exec never saw listen(), and the program
+	 * may have closed the reserve: take one while descriptors are free.
+	 */
+	if (SG_UNLIKELY(__atomic_load_n(&reserve_fd, __ATOMIC_RELAXED) < 0) &&
+	    sg_active)
+		sg_accept_reserve_take();
 	return r;
 }
 

@@ -16,56 +16,79 @@
 #include "shim.h"
 
 void sg_accept_reserve_lost(int fd);
+void sg_accept_reserve_take(void);
 
-/* fd is about to stop being the shim's: let its owner reopen elsewhere. */
-static void release(int fd)
+/*
+ * fd is about to stop being the shim's: let its owner reopen elsewhere.
+ * Returns 1 when it was the shim's.
+ */
+static int release(int fd)
 {
-	if (SG_UNLIKELY(sg_fd_get(fd) & SG_FD_SHIM)) {
+	if (SG_LIKELY(!(sg_fd_get(fd) & SG_FD_SHIM)))
+		return 0;
+	int saved = errno;
+	sg_fd_clear_bits(fd, SG_FD_SHIM);
+	sg_log_fd_lost(fd);
+	sg_accept_reserve_lost(fd);
+	errno = saved;
+	return 1;
+}
+
+/*
+ * After the program's call took a shim descriptor away: a new reserve now,
+ * while a descriptor is free (the program may be about to use them all).
+ */
+static int retake(int lost, int r)
+{
+	if (SG_UNLIKELY(lost)) {
 		int saved = errno;
-		sg_fd_clear_bits(fd, SG_FD_SHIM);
-		sg_log_fd_lost(fd);
-		sg_accept_reserve_lost(fd);
+		sg_accept_reserve_take();
 		errno = saved;
 	}
+	return r;
 }
 
 SG_EXPORT int close(int fd)
 {
-	release(fd);
+	int lost = release(fd);
 	sg_fd_forget(fd);
-	return REAL(close)(fd);
+	return retake(lost, REAL(close)(fd));
 }
 
 SG_EXPORT int fclose(FILE *f)
 {
 	int fd = f ? fileno(f) : -1;
+	int lost = 0;
 	if (fd >= 0) {
-		release(fd);
+		lost = release(fd);
 		sg_fd_forget(fd);
 	}
-	return REAL(fclose)(f);
+	return retake(lost, REAL(fclose)(f));
 }
 
-static void release_range(unsigned lo, unsigned hi)
+static int release_range(unsigned lo, unsigned hi)
 {
 	unsigned top = hi < sg_fdt_size ? hi : sg_fdt_size - 1;
+	int lost = 0;
 	for (unsigned fd = lo; fd <= top && fd < sg_fdt_size; fd++)
-		release((int)fd);
+		lost |= release((int)fd);
 	sg_fd_forget_range(lo, hi);
+	return lost;
 }
 
 SG_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
 {
+	int lost = 0;
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && lo <= hi)
-		release_range(lo, hi);
-	return REAL(close_range)(lo, hi, flags);
+		lost = release_range(lo, hi);
+	return retake(lost, REAL(close_range)(lo, hi, flags));
 }
 
 SG_EXPORT void closefrom(int lo)
 {
-	if (lo >= 0)
-		release_range((unsigned)lo, ~0u);
+	int lost = lo >= 0 ? release_range((unsigned)lo, ~0u) : 0;
 	REAL(closefrom)(lo);
+	retake(lost, 0);
 }
 
 SG_EXPORT int dup(int fd)
@@ -78,22 +101,20 @@ SG_EXPORT int dup(int fd)
 
 SG_EXPORT int dup2(int oldfd, int newfd)
 {
-	if (oldfd != newfd)
-		release(newfd);
+	int lost = oldfd != newfd ? release(newfd) : 0;
 	int r = REAL(dup2)(oldfd, newfd);
 	if (r >= 0 && oldfd != newfd)
 		sg_fd_copy(oldfd, newfd);
-	return r;
+	return retake(lost, r);
 }
 
 SG_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	if (oldfd != newfd)
-		release(newfd);
+	int lost = oldfd != newfd ? release(newfd) : 0;
 	int r = REAL(dup3)(oldfd, newfd, flags);
 	if (r >= 0)
 		sg_fd_copy(oldfd, newfd);
-	return r;
+	return retake(lost, r);
 }
 
 /* What a successful fcntl changed: O_NONBLOCK, or a new duplicate. */

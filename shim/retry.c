@@ -250,8 +250,10 @@ static ssize_t on_accept_error(struct sg_call *c, int err, sg_attempt_fn fn,
 		if (!sg_hardening() || sg_cfg.accept_emfile != SG_EMFILE_SHED ||
 		    !sg_accept_shed(c, err))
 			return report(c, err);
-		if (fd_nonblocking(c) || ++c->tries > sg_cfg.retry_max)
+		if (fd_nonblocking(c))
 			return -EAGAIN;
+		if (++c->tries > sg_cfg.retry_max)
+			return -err;	/* a blocking accept never says EAGAIN */
 		*stop = 0;
 		return fn(c, ctx, 0);
 	}
