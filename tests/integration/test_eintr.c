@@ -709,3 +709,53 @@ Test(eintr, recv_on_a_socket_inherited_with_so_rcvtimeo_returns_eagain_in_time,
 	cr_expect(ms >= 450 && ms <= 650, "recv returned after %ld ms, SO_RCVTIMEO "
 		  "is 500: %s", ms, r.out);
 }
+
+/*
+ * connect to a black hole under SIGCHLD every 10 ms: the deadlines the
+ * program (SO_SNDTIMEO) or the policy (connect_timeout) set still end it
+ */
+static void blackhole_connect(const char *mode, char *const *env,
+			      struct fx_result *r)
+{
+	int lfd, port;
+	char p[16];
+
+	FX_REQUIRE_NETNS();
+	lfd = fx_listen_tcp(&port);
+	cr_assert_geq(lfd, 0, "%s", fx_skip_reason());
+	cr_assert_eq(fx_fault_add(FX_DROP, port), 0, "%s", fx_skip_reason());
+	snprintf(p, sizeof(p), "%d", port);
+	char *argv[] = { (char *)prog("sig_connect"), (char *)mode, p, "10", NULL };
+	fx_run(argv, env, 3000, r);
+	close(lfd);
+	cr_assert(!r->timed_out, "connect did not return within 3 s: %s", r->out);
+}
+
+Test(eintr, connect_with_so_sndtimeo_times_out_through_sigchld, .timeout = 20)
+{
+	struct fx_result r;
+	char e[32];
+
+	blackhole_connect("sndtimeo", no_shim, &r);
+	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
+	cr_expect_lt(field(r.out, "elapsed"), 100, "%s", r.out);
+	blackhole_connect("sndtimeo", shim_env(""), &r);
+	/* connect(2): EINPROGRESS when SO_SNDTIMEO expires. */
+	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINPROGRESS", "%s",
+			 r.out);
+	long ms = field(r.out, "elapsed");
+	cr_expect(ms >= 450 && ms <= 650, "connect returned after %ld ms", ms);
+}
+
+Test(eintr, connect_timeout_fires_through_sigchld, .timeout = 20)
+{
+	struct fx_result r;
+	char e[32];
+
+	blackhole_connect("timer", shim_env("connect_timeout=300"), &r);
+	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "ETIMEDOUT", "%s",
+			 r.out);
+	long ms = field(r.out, "elapsed");
+	cr_expect(ms >= 280 && ms <= 450, "connect returned after %ld ms", ms);
+	cr_expect_gt(field(r.out, "signals"), 10, "%s", r.out);
+}

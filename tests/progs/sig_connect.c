@@ -4,6 +4,7 @@
  *   sig_connect alarm PORT         alarm(1) bounds the connect: the legacy
  *                                  connect timeout; SIGCHLD every 10 ms too
  *   sig_connect timer PORT MS      SIGCHLD every MS ms from a timer
+ *   sig_connect sndtimeo PORT MS   the same, with SO_SNDTIMEO = 500 ms
  *
  * Prints "connect rc=R errno=E elapsed=MS signals=N".  After a successful
  * connect it sends one byte and reads it back ("echo ok").  In timer mode,
@@ -92,6 +93,10 @@ int main(int argc, char **argv)
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
+	if (strcmp(argv[1], "sndtimeo") == 0) {
+		struct timeval tv = { 0, 500000 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	timer_t timer = sigchld_every(argc > 3 ? atoi(argv[3]) : 10);
 	if (alarm_mode) {
 		install(SIGALRM, on_alrm);
