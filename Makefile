@@ -47,6 +47,9 @@ INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INT
 PROG_BIN  := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
 DEMO_BIN  := $(patsubst tools/demo/%.c,$(BUILD)/demo/%,$(DEMO_SRC))
 
+# Keep intermediate objects (tests/lib), so a second make relinks nothing.
+.SECONDARY:
+
 .PHONY: all test check-deps demo bench install uninstall clean test-sanitize \
 	fuzz soak tests-build
 all: $(LIB) $(TOOL)

@@ -208,11 +208,13 @@ static ssize_t ax_attempt(struct sg_call *c, void *ctx, int nonblock)
 static void accepted(int lfd, uint32_t lst, int fd, const struct sockaddr *sa,
 		     socklen_t len, int flags)
 {
-	uint32_t inherit = SG_FD_TCP | SG_FD_UDP | SG_FD_UNIX | SG_FD_USER_KA |
-			   SG_FD_USER_UTO | SG_FD_USER_SNDBUF | SG_FD_USER_RCVBUF;
-	uint32_t bits = (lst & SG_FD_KNOWN) ?
-		(lst & inherit) | SG_FD_KNOWN | SG_FD_SOCKET : 0;
-	if (bits && (flags & SOCK_NONBLOCK))
+	uint32_t kind = SG_FD_TCP | SG_FD_UDP | SG_FD_UNIX;
+	/* What the program set on the listener, the kernel copied: it wins. */
+	uint32_t user = SG_FD_USER_KA | SG_FD_USER_UTO | SG_FD_USER_SNDBUF |
+			SG_FD_USER_RCVBUF;
+	uint32_t bits = (lst & user) | ((lst & SG_FD_KNOWN) ?
+		(lst & kind) | SG_FD_KNOWN | SG_FD_SOCKET : 0);
+	if ((bits & SG_FD_KNOWN) && (flags & SOCK_NONBLOCK))
 		bits |= SG_FD_NONBLOCK;
 	sg_fd_store(fd, bits);
 	if (len > 0 && len <= sizeof(struct sockaddr_storage))

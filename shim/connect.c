@@ -69,27 +69,6 @@ static void connected(int fd, const struct sg_sock_settings *ss)
 	sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
 }
 
-/* connect_timeout: a blocking connect bounded by the policy's deadline. */
-static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len,
-			   const struct sg_sock_settings *ss, uint64_t seq)
-{
-	int fl = REAL(fcntl)(fd, F_GETFL, 0);
-	if (fl < 0 || (fl & O_NONBLOCK))
-		return REAL(connect)(fd, sa, len) < 0 ? -errno : 0;
-	int64_t deadline = sg_now_ns() + (int64_t)ss->connect_timeout_ms * 1000000;
-	REAL(fcntl)(fd, F_SETFL, (unsigned long)(fl | O_NONBLOCK));
-	int r = REAL(connect)(fd, sa, len) < 0 ? -errno : 0;
-	if (r == -EINPROGRESS)
-		r = await_connect(fd, seq, deadline);
-	REAL(fcntl)(fd, F_SETFL, (unsigned long)fl);
-	if (r == -ETIMEDOUT && sg_now_ns() >= deadline)
-		connect_event(fd, SG_CLASS_TIMEOUT, ETIMEDOUT, SG_ACTION_TIMED_OUT,
-			      SG_DEADLINE_CONNECT_TIMEOUT, sa, len);
-	else if (r < 0 && r != -EINTR)
-		connect_event(fd, -1, -r, SG_ACTION_RETURNED, SG_DEADLINE_NONE, sa, len);
-	return r;
-}
-
 /* After a plain connect failed with err. */
 static int connect_failed(int fd, const struct sockaddr *sa, socklen_t len,
 			  uint64_t seq, int64_t t0, int err)
@@ -141,6 +120,64 @@ static int connect_plain(int fd, const struct sockaddr *sa, socklen_t len,
 	return connect_failed(fd, sa, len, seq, t0, err);
 }
 
+/* The program's own SO_SNDTIMEO in ns (0: none): it bounds connect(2) too. */
+static int64_t sndtimeo_ns(int fd)
+{
+	struct timeval tv = { 0, 0 };
+	socklen_t len = sizeof(tv);
+
+	if (!(sg_fd_get(fd) & SG_FD_SNDTIMEO) ||
+	    REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0)
+		return 0;
+	return (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+}
+
+/*
+ * Abandons a connect still under way: connect(2) with AF_UNSPEC dissolves
+ * it, so the handshake cannot complete behind the program's back after it
+ * was told ETIMEDOUT.
+ */
+static void abandon(int fd)
+{
+	struct sockaddr none = { .sa_family = AF_UNSPEC };
+	int saved = errno;
+	REAL(connect)(fd, &none, sizeof(none));
+	errno = saved;
+}
+
+/*
+ * connect_timeout: a blocking connect bounded by the policy's deadline, or
+ * by the program's shorter SO_SNDTIMEO (then EINPROGRESS, as the kernel
+ * says).  A non-blocking socket is the program's business: plain path.
+ */
+static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len,
+			   const struct sg_sock_settings *ss, uint64_t seq,
+			   int64_t t0)
+{
+	int fl = REAL(fcntl)(fd, F_GETFL, 0);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return connect_plain(fd, sa, len, seq, t0);
+	int64_t span = (int64_t)ss->connect_timeout_ms * 1000000;
+	int64_t own = sndtimeo_ns(fd);
+	int own_first = own > 0 && own < span;
+	int64_t deadline = sg_now_ns() + (own_first ? own : span);
+	REAL(fcntl)(fd, F_SETFL, (unsigned long)(fl | O_NONBLOCK));
+	int r = REAL(connect)(fd, sa, len) < 0 ? -errno : 0;
+	if (r == -EINPROGRESS)
+		r = await_connect(fd, seq, deadline);
+	REAL(fcntl)(fd, F_SETFL, (unsigned long)fl);
+	if (r == -ETIMEDOUT && sg_now_ns() >= deadline) {
+		if (own_first)
+			return -EINPROGRESS;
+		abandon(fd);
+		connect_event(fd, SG_CLASS_TIMEOUT, ETIMEDOUT, SG_ACTION_TIMED_OUT,
+			      SG_DEADLINE_CONNECT_TIMEOUT, sa, len);
+	} else if (r < 0 && r != -EINTR && r != -EFAULT) {
+		connect_event(fd, -1, -r, SG_ACTION_RETURNED, SG_DEADLINE_NONE, sa, len);
+	}
+	return r;
+}
+
 SG_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	if (!sg_active)
@@ -158,7 +195,7 @@ SG_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		sg_sockopts_apply(fd, ss, SG_OPT_BEFORE_CONNECT);
 	}
 	if (SG_UNLIKELY(ss->connect_timeout_ms) && sg_hardening())
-		r = connect_bounded(fd, sa, len, ss, seq);
+		r = connect_bounded(fd, sa, len, ss, seq, t0);
 	else
 		r = connect_plain(fd, sa, len, seq, t0);
 	if (r == 0) {

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "real.h"
@@ -97,6 +98,24 @@ void sg_fd_copy(int oldfd, int newfd)
 	peers[newfd] = peers[oldfd];
 }
 
+/* SO_RCVTIMEO/SO_SNDTIMEO set before the shim saw the socket (exec, SCM_RIGHTS). */
+static uint32_t timeout_bits(int fd)
+{
+	struct timeval tv;
+	socklen_t len;
+	uint32_t bits = 0;
+
+	len = sizeof(tv);
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 &&
+	    (tv.tv_sec || tv.tv_usec))
+		bits |= SG_FD_RCVTIMEO;
+	len = sizeof(tv);
+	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 &&
+	    (tv.tv_sec || tv.tv_usec))
+		bits |= SG_FD_SNDTIMEO;
+	return bits;
+}
+
 static uint32_t socket_bits(int fd)
 {
 	int type = 0, domain = 0;
@@ -127,7 +146,7 @@ uint32_t sg_fd_classify(int fd)
 	int saved = errno;
 	uint32_t bits = SG_FD_KNOWN;
 	if (syscall(SYS_fstat, fd, &sb) == 0 && S_ISSOCK(sb.st_mode))
-		bits |= socket_bits(fd);
+		bits |= socket_bits(fd) | timeout_bits(fd);
 	int fl = REAL(fcntl)(fd, F_GETFL, 0);
 	if (fl >= 0 && (fl & O_NONBLOCK))
 		bits |= SG_FD_NONBLOCK;

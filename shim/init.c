@@ -158,8 +158,6 @@ void sg_init(void)
 	if (sg_cfg.mode != SG_MODE_OFF && sg_fdt) {
 		sg_eof_tracking = eof_wanted();
 		sg_log_init();
-		sg_nosig_flag = sg_cfg.mode == SG_MODE_HARDEN &&
-			sg_cfg.sigpipe == SG_SIGPIPE_SOCKET ? MSG_NOSIGNAL : 0;
 		__atomic_store_n(&sg_active, 1, __ATOMIC_RELEASE);
 		sg_signals_init();
 		pthread_atfork(NULL, NULL, after_fork_child);

@@ -5,6 +5,8 @@
  * their EINTR is retried with only the time that is left.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -72,6 +74,26 @@ static int retry_eintr(uint64_t seq)
 	return 1;
 }
 
+/*
+ * ppoll/pselect/epoll_pwait with a mask that lets in a signal the thread
+ * otherwise blocks: that EINTR is the wake-up the program asked for (the
+ * race-free way to wait for "a descriptor or a signal"), never retried.
+ */
+static int mask_opens(const sigset_t *mask)
+{
+	sigset_t cur;
+
+	if (mask == NULL)
+		return 0;
+	if (pthread_sigmask(SIG_SETMASK, NULL, &cur) != 0)
+		return 1;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigismember(&cur, sig) == 1 && sigismember(mask, sig) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Milliseconds left of a poll-style timeout begun at t0 (-1: forever). */
 static int ms_left(int timeout, int64_t t0)
 {
@@ -121,7 +143,8 @@ static int ppoll_common(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	uint64_t seq = sg_sigseq();
 	int64_t t0 = ts ? sg_now_ns() : 0;
 	int r = REAL(ppoll)(fds, n, ts, mask);
-	while (SG_UNLIKELY(r < 0) && errno == EINTR && retry_eintr(seq)) {
+	while (SG_UNLIKELY(r < 0) && errno == EINTR && !mask_opens(mask) &&
+	       retry_eintr(seq)) {
 		struct timespec left;
 		if (ts)
 			ts_left(ts, t0, &left);
@@ -176,7 +199,8 @@ SG_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e,
 	uint64_t seq = sg_sigseq();
 	int64_t t0 = ts ? sg_now_ns() : 0;
 	int res = REAL(pselect)(n, r, w, e, ts, mask);
-	while (SG_UNLIKELY(res < 0) && errno == EINTR && retry_eintr(seq)) {
+	while (SG_UNLIKELY(res < 0) && errno == EINTR && !mask_opens(mask) &&
+	       retry_eintr(seq)) {
 		struct timespec left;
 		if (ts)
 			ts_left(ts, t0, &left);
@@ -201,7 +225,8 @@ SG_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
 	uint64_t seq = sg_sigseq();
 	int64_t t0 = timeout > 0 ? sg_now_ns() : 0;
 	int r = REAL(epoll_pwait)(ep, ev, max, timeout, mask);
-	while (SG_UNLIKELY(r < 0) && errno == EINTR && retry_eintr(seq))
+	while (SG_UNLIKELY(r < 0) && errno == EINTR && !mask_opens(mask) &&
+	       retry_eintr(seq))
 		r = REAL(epoll_pwait)(ep, ev, max, ms_left(timeout, t0), mask);
 	return r;
 }

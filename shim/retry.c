@@ -189,6 +189,12 @@ static ssize_t on_eintr(struct sg_call *c, sg_attempt_fn fn, void *ctx, int *sto
 	    sg_sigseq() != c->sigseq)
 		return give_up(c, EINTR);
 	sg_count(&sockguard_counters.retries[SG_RETRY_EINTR], 1);
+	/*
+	 * A timeout the shim learnt only now (the socket came through exec or
+	 * SCM_RIGHTS): its deadline counts from here, the best known start.
+	 */
+	if (!c->start_ns && (c->fdstate & timeo_bit(c)))
+		c->start_ns = sg_now_ns();
 	sg_call_timeout(c);
 	if (c->deadline_ns == 0) {
 		*stop = 0;

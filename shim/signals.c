@@ -15,10 +15,17 @@
 #include <signal.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
+#include "io.h"
 #include "real.h"
 #include "shim.h"
 
 #define SG_NSIG 65
+/* The kernel's flag for the restorer glibc installs (not in the headers). */
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
 
 SG_TLS uint64_t sg_tls_pass_seq;
 int sg_sigpipe_socket;
@@ -47,11 +54,38 @@ static int sigpipe_ignoring(void)
 	return sg_hardening() && sg_cfg.sigpipe == SG_SIGPIPE_IGNORE;
 }
 
+/* sigpipe=socket: the shim follows the program's SIGPIPE disposition. */
+static int sigpipe_socket_mode(void)
+{
+	return sg_hardening() && sg_cfg.sigpipe == SG_SIGPIPE_SOCKET;
+}
+
 static int managed(int sig)
 {
 	if (sig <= 0 || sig >= SG_NSIG)
 		return 0;
-	return pass_wrapped(sig) || (sig == SIGPIPE && sigpipe_ignoring());
+	return pass_wrapped(sig) ||
+	       (sig == SIGPIPE && (sigpipe_ignoring() || sigpipe_socket_mode()));
+}
+
+/* Signals siginterrupt(sig, 1) asked signal() to install without SA_RESTART. */
+static uint64_t interrupting;
+
+static int view_is_default(int sig)
+{
+	return view_valid[sig] && views[sig].sa_handler == SIG_DFL &&
+	       !(views[sig].sa_flags & SA_SIGINFO);
+}
+
+/*
+ * sigpipe=socket protects writes to sockets only while SIGPIPE would kill:
+ * a handler of the program's own (or its SIG_IGN) is honoured.
+ */
+static void update_socket_protection(void)
+{
+	int on = sigpipe_socket_mode() && view_is_default(SIGPIPE);
+	__atomic_store_n(&sg_sigpipe_socket, on, __ATOMIC_RELAXED);
+	__atomic_store_n(&sg_nosig_flag, on ? MSG_NOSIGNAL : 0, __ATOMIC_RELAXED);
 }
 
 /* Re-raises a signal whose handler was reset meanwhile: default action. */
@@ -89,6 +123,26 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
 		((void (*)(int))h)(sig);
 }
 
+/*
+ * The program's view of sig after it set act: its handler and flags, with
+ * what the kernel adds or strips (SA_RESTORER and the restorer glibc puts
+ * in, SIGKILL/SIGSTOP taken out of the mask), so that reading it back gives
+ * exactly what libc would report without the shim.
+ */
+static void remember_view(int sig, const struct sigaction *act)
+{
+	struct sigaction k;
+	struct sigaction v = *act;
+
+	if (REAL(sigaction)(sig, NULL, &k) == 0) {
+		v.sa_mask = k.sa_mask;
+		v.sa_flags = (act->sa_flags & ~SA_RESTORER) | (k.sa_flags & SA_RESTORER);
+		v.sa_restorer = k.sa_restorer;
+	}
+	views[sig] = v;
+	view_valid[sig] = 1;
+}
+
 /* What the kernel gets for the program's act on a managed signal. */
 static void kernel_action(int sig, const struct sigaction *act,
 			  struct sigaction *k)
@@ -117,12 +171,12 @@ static int managed_sigaction(int sig, const struct sigaction *act,
 	}
 	if (REAL(sigaction)(sig, act ? &k : NULL, &old) < 0)
 		return -errno;
-	if (act) {
-		views[sig] = *act;
-		view_valid[sig] = 1;
-	}
+	if (act)
+		remember_view(sig, act);
 	if (oact)
 		*oact = had_view ? prev : old;
+	if (sig == SIGPIPE)
+		update_socket_protection();
 	return 0;
 }
 
@@ -141,38 +195,78 @@ SG_EXPORT int sigaction(int sig, const struct sigaction *act,
 	return 0;
 }
 
-/* signal(2) with glibc's BSD semantics: restartable, the signal blocked. */
-static sighandler_t install(int sig, sighandler_t h, int flags)
+/*
+ * The signal(2) family, built on sigaction as glibc builds it.  block_self:
+ * the signal itself is in sa_mask (BSD signal()), not for sigset().
+ */
+static sighandler_t install(int sig, sighandler_t h, int flags, int block_self)
 {
 	struct sigaction act, old;
+
+	if (h == SIG_ERR || sig <= 0 || sig >= SG_NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
 	memset(&act, 0, sizeof(act));
 	act.sa_handler = h;
 	act.sa_flags = flags;
-	if (!(flags & SA_NODEFER) && sig > 0 && sig < SG_NSIG)
+	if (block_self)
 		sigaddset(&act.sa_mask, sig);
 	if (sigaction(sig, &act, &old) < 0)
 		return SIG_ERR;
 	return old.sa_handler;
 }
 
+/* BSD semantics: restartable unless siginterrupt(sig, 1) said otherwise. */
+static sighandler_t bsd_install(int sig, sighandler_t h)
+{
+	int intr = sig > 0 && sig < 64 &&
+		   (__atomic_load_n(&interrupting, __ATOMIC_RELAXED) & (1ull << sig));
+	return install(sig, h, intr ? 0 : SA_RESTART, 1);
+}
+
 SG_EXPORT sighandler_t signal(int sig, sighandler_t h)
 {
-	return install(sig, h, SA_RESTART);
+	return bsd_install(sig, h);
 }
 
 SG_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
 {
-	return install(sig, h, SA_RESTART);
+	return bsd_install(sig, h);
 }
 
 SG_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
 {
-	return install(sig, h, (int)(SA_RESETHAND | SA_NODEFER));
+	return install(sig, h, (int)(SA_RESETHAND | SA_NODEFER), 0);
 }
 
 SG_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h)
 {
-	return install(sig, h, (int)(SA_RESETHAND | SA_NODEFER));
+	return install(sig, h, (int)(SA_RESETHAND | SA_NODEFER), 0);
+}
+
+/* siginterrupt(3): glibc's goes around the interposed sigaction. */
+SG_EXPORT int siginterrupt(int sig, int flag)
+{
+	struct sigaction act;
+
+	if (sig <= 0 || sig >= SG_NSIG) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sig < 64) {
+		if (flag)
+			__atomic_fetch_or(&interrupting, 1ull << sig, __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_and(&interrupting, ~(1ull << sig), __ATOMIC_RELAXED);
+	}
+	if (sigaction(sig, NULL, &act) < 0)
+		return -1;
+	if (flag)
+		act.sa_flags &= ~SA_RESTART;
+	else
+		act.sa_flags |= SA_RESTART;
+	return sigaction(sig, &act, NULL);
 }
 
 /* sigset(3): System V semantics, with SIG_HOLD. */
@@ -181,7 +275,7 @@ SG_EXPORT sighandler_t sigset(int sig, sighandler_t h)
 	sigset_t one, old;
 	struct sigaction cur;
 
-	if (sig <= 0 || sig >= SG_NSIG) {
+	if (sig <= 0 || sig >= SG_NSIG || h == SIG_ERR) {
 		errno = EINVAL;
 		return SIG_ERR;
 	}
@@ -193,7 +287,7 @@ SG_EXPORT sighandler_t sigset(int sig, sighandler_t h)
 			return SIG_ERR;
 		return sigismember(&old, sig) ? SIG_HOLD : cur.sa_handler;
 	}
-	sighandler_t prev = install(sig, h, 0);
+	sighandler_t prev = install(sig, h, 0, 0);
 	if (prev == SIG_ERR || sigprocmask(SIG_UNBLOCK, &one, &old) < 0)
 		return SIG_ERR;
 	return sigismember(&old, sig) ? SIG_HOLD : prev;
@@ -217,18 +311,16 @@ static void adopt(int sig)
 
 void sg_signals_init(void)
 {
-	sg_sigpipe_socket = sg_hardening() && sg_cfg.sigpipe == SG_SIGPIPE_SOCKET;
 	for (int sig = 1; sig < SG_NSIG; sig++) {
 		if (managed(sig) && sig != SIGKILL && sig != SIGSTOP)
 			adopt(sig);
 	}
+	update_socket_protection();
 }
 
 int sg_sigpipe_suppressing(void)
 {
-	return sigpipe_ignoring() && view_valid[SIGPIPE] &&
-	       views[SIGPIPE].sa_handler == SIG_DFL &&
-	       !(views[SIGPIPE].sa_flags & SA_SIGINFO);
+	return sigpipe_ignoring() && view_is_default(SIGPIPE);
 }
 
 static void set_sigpipe(void (*h)(int))
