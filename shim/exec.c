@@ -4,10 +4,18 @@
  * SIG_IGN, so that a child that is not preloaded behaves as without
  * sockguard.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "real.h"
@@ -154,4 +162,139 @@ SG_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 	posix_spawnattr_t copy;
 	return REAL(posix_spawnp)(pid, file, fa, with_sigpipe_default(attr, &copy),
 				  argv, envp);
+}
+
+/*
+ * system(3), as glibc does it (SIGINT and SIGQUIT ignored and SIGCHLD
+ * blocked in the caller while the command runs; /bin/sh -c spawned), but
+ * through posix_spawn with SIGPIPE reset in the child: glibc's own system()
+ * spawns through an internal posix_spawn the shim cannot see, so its shell
+ * would start with the shim's SIG_IGN.
+ */
+static pthread_mutex_t system_lock = PTHREAD_MUTEX_INITIALIZER;
+static int system_users;
+static struct sigaction system_intr, system_quit;
+
+static void system_enter(sigset_t *omask)
+{
+	struct sigaction ign;
+	sigset_t chld;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	pthread_mutex_lock(&system_lock);
+	if (system_users++ == 0) {
+		sigaction(SIGINT, &ign, &system_intr);
+		sigaction(SIGQUIT, &ign, &system_quit);
+	}
+	pthread_mutex_unlock(&system_lock);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, omask);
+}
+
+static void system_leave(const sigset_t *omask)
+{
+	pthread_mutex_lock(&system_lock);
+	if (--system_users == 0) {
+		sigaction(SIGINT, &system_intr, NULL);
+		sigaction(SIGQUIT, &system_quit, NULL);
+	}
+	pthread_mutex_unlock(&system_lock);
+	sigprocmask(SIG_SETMASK, omask, NULL);
+}
+
+static int system_spawn(const char *line, const sigset_t *omask, pid_t *pid)
+{
+	posix_spawnattr_t attr;
+	sigset_t def;
+	char *const argv[] = { "sh", "-c", "--", (char *)line, NULL };
+
+	sigemptyset(&def);
+	if (system_intr.sa_handler != SIG_IGN)
+		sigaddset(&def, SIGINT);
+	if (system_quit.sa_handler != SIG_IGN)
+		sigaddset(&def, SIGQUIT);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	posix_spawnattr_setsigmask(&attr, omask);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	int r = posix_spawn(pid, "/bin/sh", NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	return r;
+}
+
+SG_EXPORT int system(const char *line)
+{
+	sigset_t omask;
+	pid_t pid;
+	int status = -1;
+
+	if (!sg_signals_spawn_resets_sigpipe())
+		return REAL(system)(line);
+	if (line == NULL)
+		return system("exit 0") == 0;
+	system_enter(&omask);
+	int r = system_spawn(line, &omask, &pid);
+	if (r == 0) {
+		while (waitpid(pid, &status, 0) < 0) {
+			if (errno != EINTR) {
+				status = -1;
+				break;
+			}
+		}
+	} else {
+		status = 127 << 8;	/* W_EXITCODE(127, 0): the shell could not run */
+	}
+	system_leave(&omask);
+	if (r != 0)
+		errno = r;
+	return status;
+}
+
+/* Whether this process has one thread (from /proc/self/status). */
+static int single_threaded(void)
+{
+	char buf[4096];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/status",
+			      O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	long n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *t = strstr(buf, "\nThreads:");
+	return t && atoi(t + 9) == 1;
+}
+
+/*
+ * popen(3): glibc spawns its shell through an internal posix_spawn, and
+ * pclose(3) must find the FILE in glibc's own list, so the call itself
+ * cannot be replaced.  In a single-threaded process, SIGPIPE is put back to
+ * the program's disposition for the moment of the spawn; with other threads
+ * running that would let their writes die of SIGPIPE, so the shell then
+ * inherits SIG_IGN (README, Limits).
+ */
+SG_EXPORT FILE *popen(const char *cmd, const char *type)
+{
+	static FILE *(*real_popen)(const char *, const char *);
+	FILE *(*fn)(const char *, const char *) =
+		__atomic_load_n(&real_popen, __ATOMIC_RELAXED);
+
+	if (fn == NULL) {
+		fn = (FILE *(*)(const char *, const char *))dlsym(RTLD_NEXT, "popen");
+		__atomic_store_n(&real_popen, fn, __ATOMIC_RELAXED);
+	}
+	if (fn == NULL) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	if (!sg_signals_spawn_resets_sigpipe() || !single_threaded())
+		return fn(cmd, type);
+	sg_signals_before_exec();
+	FILE *f = fn(cmd, type);
+	exec_done(0);
+	return f;
 }

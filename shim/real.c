@@ -73,6 +73,7 @@
 #define SG_NR_execvpe -1
 #define SG_NR_fexecve -1
 #define SG_NR_posix_spawn -1
+#define SG_NR_system -1
 #define SG_NR_posix_spawnp -1
 
 static SG_TLS int binding;	/* this thread is inside sg_real_bind_all */

@@ -88,6 +88,7 @@
 	X(execvp, int, (const char *a, char *const *b), (a, b))		\
 	X(execvpe, int, (const char *a, char *const *b, char *const *c), (a, b, c)) \
 	X(fexecve, int, (int a, char *const *b, char *const *c), (a, b, c)) \
+	X(system, int, (const char *a), (a))				\
 	X(posix_spawn, int, (pid_t *a, const char *b,			\
 		const posix_spawn_file_actions_t *c, const posix_spawnattr_t *d, \
 		char *const *e, char *const *f), (a, b, c, d, e, f))	\
