@@ -484,6 +484,12 @@ Test(handlers, siginterrupt_changes_what_sigaction_reads_back, .timeout = 30)
 	handler_case("siginterrupt", ALL_PASS, 0);
 }
 
+Test(handlers, system_and_popen_statuses_are_as_in_libc, .timeout = 30)
+{
+	FX_REQUIRE_PROGRAM("sh");
+	handler_case("system", "", 1);
+}
+
 /* Bit for bit what libc reports: SA_RESTORER set, SIGKILL/SIGSTOP never masked. */
 Test(handlers, sigaction_readback_is_bit_for_bit_what_libc_reports,
      .timeout = 30)

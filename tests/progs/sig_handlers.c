@@ -7,7 +7,7 @@
  *   sig_handlers CHECK
  *
  * CHECK is one of siginfo, resethand, readback, signal, sigset, sysv,
- * onstack, sigerr, siginterrupt.  Lines starting "FAIL" are broken expectations that hold
+ * onstack, sigerr, siginterrupt, system.  Lines starting "FAIL" are broken expectations that hold
  * without the shim; the exit status is 1 when there is one.
  */
 #include <errno.h>
@@ -511,6 +511,77 @@ static void check_onstack(void)
 	check_onstack_one(SIGWINCH);
 }
 
+static volatile sig_atomic_t reaped_by_handler;
+
+static void reap_all(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		reaped_by_handler++;
+	errno = saved;
+}
+
+/* One system(3) call, described: status, and what the parent saw meanwhile. */
+static void one_system(const char *cmd)
+{
+	errno = 0;
+	int st = system(cmd);
+	int err = errno;
+	if (st == -1)
+		printf("system(%s): -1 %s\n", cmd ? cmd : "NULL", strerror(err));
+	else if (cmd && WIFSIGNALED(st))
+		printf("system(%s): signaled %d\n", cmd, WTERMSIG(st));
+	else if (cmd)
+		printf("system(%s): exited %d\n", cmd, WEXITSTATUS(st));
+	else
+		printf("system(NULL): %s\n", st ? "shell available" : "no shell");
+}
+
+/*
+ * system(3) and popen(3) semantics: exit statuses, a signal that kills the
+ * command, and a program whose SIGCHLD handler reaps everything (glibc
+ * blocks SIGCHLD during system(), so the status is not stolen).
+ */
+static void check_system(void)
+{
+	struct sigaction a;
+	char line[64];
+
+	one_system(NULL);
+	one_system("exit 3");
+	one_system("kill -TERM $$");
+	one_system("echo from-sh");
+	one_system("/nonexistent/command 2>/dev/null");
+	/* SIGINT and SIGQUIT are ignored in the caller while the command runs. */
+	one_system("kill -INT $PPID; kill -QUIT $PPID; exit 0");
+
+	FILE *f = popen("echo popen-line; exit 5", "r");
+	CHECK(f != NULL, "popen: %s", strerror(errno));
+	while (f && fgets(line, sizeof(line), f))
+		printf("popen read: %s", line);
+	int st = f ? pclose(f) : -1;
+	printf("pclose: %s %d\n", st == -1 ? "-1" : "status",
+	       st == -1 ? 0 : WEXITSTATUS(st));
+	f = popen("cat > /dev/null", "w");
+	CHECK(f != NULL, "popen w: %s", strerror(errno));
+	if (f) {
+		fputs("data\n", f);
+		st = pclose(f);
+		printf("pclose w: %s %d\n", st == -1 ? "-1" : "status",
+		       st == -1 ? 0 : WEXITSTATUS(st));
+	}
+	memset(&a, 0, sizeof(a));
+	a.sa_handler = reap_all;
+	sigemptyset(&a.sa_mask);
+	sigaction(SIGCHLD, &a, NULL);
+	one_system("exit 7");
+	printf("handler reaped %d during system\n", (int)reaped_by_handler);
+
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -521,7 +592,7 @@ int main(int argc, char **argv)
 		{ "readback", check_readback }, { "signal", check_signal },
 		{ "sigset", check_sigset }, { "sysv", check_sysv },
 		{ "onstack", check_onstack }, { "sigerr", check_sigerr },
-		{ "siginterrupt", check_siginterrupt },
+		{ "siginterrupt", check_siginterrupt }, { "system", check_system },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
