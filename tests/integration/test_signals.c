@@ -346,6 +346,12 @@ Test(sigpipe, failed_execve_leaves_sigpipe_ignored, .timeout = 30)
 	cr_expect(strstr(r.out, "Broken pipe\nsurvived"), "%s", r.out);
 }
 
+Test(sigpipe, popen_child_of_a_threaded_program_starts_with_sigpipe_default,
+     .timeout = 30)
+{
+	expect_child_default("popen_threaded");
+}
+
 /* A process that started with SIGPIPE ignored passes SIG_IGN on. */
 Test(sigpipe, sigpipe_ignored_at_start_stays_ignored_for_children,
      .timeout = 30)

@@ -14,7 +14,8 @@
  *                              to the reset socket must leave it pending
  *   sig_pipe spawn HOW         start `sig_pipe show` without LD_PRELOAD via
  *                              HOW (execve, execv, execl, execvp, execle,
- *                              posix_spawn, posix_spawnp, system, popen)
+ *                              posix_spawn, posix_spawnp, system, popen;
+ *                              popen_threaded: popen with a second thread)
  *   sig_pipe badexec PORT      an execve that fails, then `sock write`:
  *                              SIGPIPE is ignored again after the failure
  *   sig_pipe show              print this process's SIGPIPE disposition
@@ -26,6 +27,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -275,6 +277,13 @@ static pid_t fork_exec(const char *how, const char *self)
 	_exit(127);
 }
 
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
 static void spawn_mode(const char *how, const char *self)
 {
 	char *argv[] = { (char *)self, "show", NULL };
@@ -294,7 +303,10 @@ static void spawn_mode(const char *how, const char *self)
 		rc = wait_child(pid);
 	} else if (strcmp(how, "system") == 0) {
 		rc = system(cmd);
-	} else if (strcmp(how, "popen") == 0) {
+	} else if (strncmp(how, "popen", 5) == 0) {
+		pthread_t t;
+		if (strcmp(how, "popen_threaded") == 0)
+			pthread_create(&t, NULL, idle_thread, NULL);
 		char line[256];
 		FILE *f = popen(cmd, "r");
 		while (f && fgets(line, sizeof(line), f))
