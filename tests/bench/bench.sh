@@ -124,8 +124,9 @@ row_dual() {	# WHAT KEY BASECFG CFG SCALE UNIT TARGET [added]
 		ratio=$(calc "CPU %.3f · wall %.3f" "$w / $b, $ww / $bw")
 	fi
 	row "$1" "$cell_b" "$cell_w" "$ratio" "$7"
-	NOTES+=("$1: rounds spread (max-min)/median, CPU: baseline $(noise "$2.cpu" "$3"), with $(noise "$2.cpu" "$4"); wall: baseline $(noise "$2.wall" "$3"), with $(noise "$2.wall" "$4").")
+	NOTES+=("$1: rounds spread (max-min)/median, CPU: baseline $(noise "$2.cpu" "$3"), with $(noise "$2.cpu" "$4"); wall: baseline $(noise "$2.wall" "$3"), with $(noise "$2.wall" "$4"). Ratio of the fastest rounds (other load only ever adds time): CPU $(calc %.3f "$(minv "$2.cpu" "$4") / $(minv "$2.cpu" "$3")"), wall $(calc %.3f "$(minv "$2.wall" "$4") / $(minv "$2.wall" "$3")").")
 }
+minv() { sort -g "$TMP/s.$1.$2" | head -1; }
 # Records the "WALL CPU" line a bench program printed.
 rec2() {	# KEY CFG "WALL CPU"
 	local w c
@@ -257,6 +258,7 @@ cg_note() {	# WHAT CFG FAMILY
 	[ -n "$top" ] && NOTES+=("$1: Ir per loop iteration in the shim's own functions (self cost): $top.")
 }
 
+CONNECT_CYCLE_EXTRA=	# extra Ir of a successful connect+close, for the error path
 bench_instructions() {
 	if ! have valgrind; then
 		row "instructions per call (callgrind)" "valgrind not installed" "" "" "≤ +25"
@@ -274,6 +276,7 @@ bench_instructions() {
 			row "instructions per call: $what (Ir)" "$b" "$w" \
 				"$(calc %+.1f "$w - $b")" "≤ +25"
 			cg_note "$what" harden "$fam"
+			[ "$fam" = connect ] && CONNECT_CYCLE_EXTRA=$(calc %.1f "($w - $b) * $calls")
 		else
 			row "instructions per call: $what (Ir)" "${b:-failed}" "${w:-failed}" "" "≤ +25"
 		fi
@@ -479,6 +482,17 @@ sink_start() {
 	return 1
 }
 
+# The extra instructions of a refused connect, and of the event alone: what
+# is left after the wrappers' cost on a successful connect+close.
+event_extra() {	# BASE WITH
+	if [ -n "$CONNECT_CYCLE_EXTRA" ]; then
+		calc "%+.0f (event alone ≈ %+.0f beyond a successful connect+close)" \
+			"$2 - $1, $2 - $1 - $CONNECT_CYCLE_EXTRA"
+	else
+		calc %+.0f "$2 - $1"
+	fi
+}
+
 bench_errors() {
 	note "5. error path: $ERR_N refused connects x 3 configurations x $ERR_R rounds"
 	sink_start || note "log sink did not start"
@@ -500,11 +514,11 @@ bench_errors() {
 		un=$(cg_per_call logunix refused 1) || un=
 		if [ -n "$b" ] && [ -n "$off" ]; then
 			row "one classified event (refused), log=off (Ir per connect)" "$b" "$off" \
-				"$(calc %+.0f "$off - $b")" "(report)"
+				"$(event_extra "$b" "$off")" "(report)"
 		fi
 		if [ -n "$b" ] && [ -n "$un" ]; then
 			row "one classified event (refused), log=unix: rate-limited (Ir per connect)" \
-				"$b" "$un" "$(calc %+.0f "$un - $b")" "(report)"
+				"$b" "$un" "$(event_extra "$b" "$un")" "(report)"
 		fi
 		cg_note "refused connect, log=off" logoff refused
 		cg_note "refused connect, log=unix:" logunix refused

@@ -81,11 +81,16 @@ int main(int argc, char **argv)
 
 			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			r = read(p[i].fd, buf, sizeof(buf));
-			if (r > 0) {
+			/*
+			 * Drain the queue: a Unix datagram socket holds only
+			 * net.unix.max_dgram_qlen (10) datagrams, and a writer that
+			 * does not block drops what does not fit.
+			 */
+			while ((r = recv(p[i].fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 				msgs++;
 				bytes += (unsigned long long)r;
-			} else if (stream) {
+			}
+			if (r == 0 && stream) {
 				close(p[i].fd);
 				p[i--] = p[--nfd];
 			}
