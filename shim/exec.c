@@ -4,17 +4,12 @@
  * SIG_IGN, so that a child that is not preloaded behaves as without
  * sockguard.
  */
-#include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -121,7 +116,7 @@ SG_EXPORT int execle(const char *path, const char *arg0, ...)
 }
 
 /* A copy of attr that also resets SIGPIPE to SIG_DFL in the child. */
-static const posix_spawnattr_t *with_sigpipe_default(const posix_spawnattr_t *attr,
+const posix_spawnattr_t *sg_spawnattr_sigpipe(const posix_spawnattr_t *attr,
 						     posix_spawnattr_t *copy)
 {
 	sigset_t def;
@@ -150,7 +145,7 @@ SG_EXPORT int posix_spawn(pid_t *pid, const char *path,
 			  char *const envp[])
 {
 	posix_spawnattr_t copy;
-	return REAL(posix_spawn)(pid, path, fa, with_sigpipe_default(attr, &copy),
+	return REAL(posix_spawn)(pid, path, fa, sg_spawnattr_sigpipe(attr, &copy),
 				 argv, envp);
 }
 
@@ -160,7 +155,7 @@ SG_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 			   char *const envp[])
 {
 	posix_spawnattr_t copy;
-	return REAL(posix_spawnp)(pid, file, fa, with_sigpipe_default(attr, &copy),
+	return REAL(posix_spawnp)(pid, file, fa, sg_spawnattr_sigpipe(attr, &copy),
 				  argv, envp);
 }
 
@@ -250,51 +245,4 @@ SG_EXPORT int system(const char *line)
 	if (r != 0)
 		errno = r;
 	return status;
-}
-
-/* Whether this process has one thread (from /proc/self/status). */
-static int single_threaded(void)
-{
-	char buf[4096];
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/status",
-			      O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	long n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
-	syscall(SYS_close, fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	const char *t = strstr(buf, "\nThreads:");
-	return t && atoi(t + 9) == 1;
-}
-
-/*
- * popen(3): glibc spawns its shell through an internal posix_spawn, and
- * pclose(3) must find the FILE in glibc's own list, so the call itself
- * cannot be replaced.  In a single-threaded process, SIGPIPE is put back to
- * the program's disposition for the moment of the spawn; with other threads
- * running that would let their writes die of SIGPIPE, so the shell then
- * inherits SIG_IGN (README, Limits).
- */
-SG_EXPORT FILE *popen(const char *cmd, const char *type)
-{
-	static FILE *(*real_popen)(const char *, const char *);
-	FILE *(*fn)(const char *, const char *) =
-		__atomic_load_n(&real_popen, __ATOMIC_RELAXED);
-
-	if (fn == NULL) {
-		fn = (FILE *(*)(const char *, const char *))dlsym(RTLD_NEXT, "popen");
-		__atomic_store_n(&real_popen, fn, __ATOMIC_RELAXED);
-	}
-	if (fn == NULL) {
-		errno = ENOSYS;
-		return NULL;
-	}
-	if (!sg_signals_spawn_resets_sigpipe() || !single_threaded())
-		return fn(cmd, type);
-	sg_signals_before_exec();
-	FILE *f = fn(cmd, type);
-	exec_done(0);
-	return f;
 }

@@ -38,6 +38,14 @@ void sg_signals_exec_failed(void);
 /* The sigdefault set posix_spawn needs for the same; 1 if SIGPIPE must be reset. */
 int sg_signals_spawn_resets_sigpipe(void);
 
+/*
+ * attr, or a copy of it in *copy that also resets SIGPIPE to SIG_DFL in the
+ * child when the shim is holding it ignored (exec.c).
+ */
+#include <spawn.h>
+const posix_spawnattr_t *sg_spawnattr_sigpipe(const posix_spawnattr_t *attr,
+					      posix_spawnattr_t *copy);
+
 /* sigpipe=socket: true when writes to sockets must be protected. */
 extern int sg_sigpipe_socket;
 

@@ -34,7 +34,7 @@ Test(binding, exports_only_the_interposed_symbols)
 		"connect dup dup2 dup3 epoll_create epoll_create1 epoll_ctl "
 		"epoll_pwait epoll_wait execl execle execlp execv execve execvp "
 		"execvpe fclose fcntl fcntl64 fexecve getsockopt ioctl listen poll "
-		"popen posix_spawn posix_spawnp ppoll prlimit prlimit64 pselect read readv recv recvfrom "
+		"pclose popen posix_spawn posix_spawnp ppoll prlimit prlimit64 pselect read readv recv recvfrom "
 		"recvmmsg recvmsg select send sendfile sendfile64 sendmmsg sendmsg "
 		"sendto setrlimit setrlimit64 setsockopt sigaction siginterrupt signal sigset socket socketpair "
 		"sockguard_counters system sysv_signal write writev ";
