@@ -72,47 +72,48 @@ static int collect(const char *arg0, va_list ap, char **argv, char ***envp)
 	return 0;
 }
 
-SG_EXPORT int execl(const char *path, const char *arg0, ...)
+enum execl_kind { EXECL, EXECLP, EXECLE };
+
+static int execl_common(enum execl_kind kind, const char *path,
+			const char *arg0, va_list ap)
 {
 	char *argv[SG_EXECL_MAX];
-	va_list ap;
-	va_start(ap, arg0);
-	int bad = collect(arg0, ap, argv, NULL);
-	va_end(ap);
-	if (bad) {
+	char **envp = NULL;
+
+	if (collect(arg0, ap, argv, kind == EXECLE ? &envp : NULL) < 0) {
 		errno = E2BIG;
 		return -1;
 	}
-	return execv(path, argv);
+	if (kind == EXECLP)
+		return execvp(path, argv);
+	return kind == EXECLE ? execve(path, argv, envp) : execv(path, argv);
+}
+
+SG_EXPORT int execl(const char *path, const char *arg0, ...)
+{
+	va_list ap;
+	va_start(ap, arg0);
+	int r = execl_common(EXECL, path, arg0, ap);
+	va_end(ap);
+	return r;
 }
 
 SG_EXPORT int execlp(const char *file, const char *arg0, ...)
 {
-	char *argv[SG_EXECL_MAX];
 	va_list ap;
 	va_start(ap, arg0);
-	int bad = collect(arg0, ap, argv, NULL);
+	int r = execl_common(EXECLP, file, arg0, ap);
 	va_end(ap);
-	if (bad) {
-		errno = E2BIG;
-		return -1;
-	}
-	return execvp(file, argv);
+	return r;
 }
 
 SG_EXPORT int execle(const char *path, const char *arg0, ...)
 {
-	char *argv[SG_EXECL_MAX];
-	char **envp;
 	va_list ap;
 	va_start(ap, arg0);
-	int bad = collect(arg0, ap, argv, &envp);
+	int r = execl_common(EXECLE, path, arg0, ap);
 	va_end(ap);
-	if (bad) {
-		errno = E2BIG;
-		return -1;
-	}
-	return execve(path, argv, envp);
+	return r;
 }
 
 /* A copy of attr that also resets SIGPIPE to SIG_DFL in the child. */

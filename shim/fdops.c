@@ -135,16 +135,22 @@ static void fcntl_done(int fd, int cmd, unsigned long arg, int r)
  * register class as an unsigned long on the ABIs glibc supports, which is
  * how glibc's own fcntl reads it.
  */
+static int fcntl_common(int (*fn)(int, int, unsigned long), int fd, int cmd,
+			unsigned long arg)
+{
+	int r = fn(fd, cmd, arg);
+	if (r >= 0 && (cmd == F_SETFL || cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		fcntl_done(fd, cmd, arg, r);
+	return r;
+}
+
 SG_EXPORT int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
 	va_start(ap, cmd);
 	unsigned long arg = va_arg(ap, unsigned long);
 	va_end(ap);
-	int r = REAL(fcntl)(fd, cmd, arg);
-	if (r >= 0 && (cmd == F_SETFL || cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		fcntl_done(fd, cmd, arg, r);
-	return r;
+	return fcntl_common(REAL(fcntl), fd, cmd, arg);
 }
 
 SG_EXPORT int fcntl64(int fd, int cmd, ...)
@@ -153,10 +159,7 @@ SG_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	unsigned long arg = va_arg(ap, unsigned long);
 	va_end(ap);
-	int r = REAL(fcntl64)(fd, cmd, arg);
-	if (r >= 0 && (cmd == F_SETFL || cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		fcntl_done(fd, cmd, arg, r);
-	return r;
+	return fcntl_common(REAL(fcntl64), fd, cmd, arg);
 }
 
 SG_EXPORT int ioctl(int fd, unsigned long req, ...)
