@@ -136,4 +136,4 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD)/obj $(BUILD)/shimobj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/shimobj $(BUILD)/tests -name '*.d' 2>/dev/null)
