@@ -147,11 +147,11 @@ static int parse_args(int argc, char **argv, struct sg_report *r,
 static int write_svg_file(const struct sg_report *r, const char *path)
 {
 	FILE *f = fopen(path, "w");
+	int bad = !f || sg_report_write_svg(r, f) < 0 || ferror(f);
 
-	if (!f || sg_report_write_svg(r, f) < 0 || ferror(f) || fclose(f) != 0) {
+	/* Closed exactly once, whatever failed. */
+	if ((f && fclose(f) != 0) || bad) {
 		fprintf(stderr, "sockguard report: %s: cannot write\n", path);
-		if (f)
-			fclose(f);
 		return -1;
 	}
 	return 0;
