@@ -7,7 +7,10 @@ set -u
 BUILD=${BUILD:-build}
 B=$(cd "$BUILD" && pwd)
 DIR=$(mktemp -d /tmp/sockguard-demo.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+# strace may leave its tracee running when it is killed: every server is
+# found by the temporary directory in its command line.
+stop_servers() { pkill -f "legacy_server $DIR/port" 2>/dev/null; }
+trap 'stop_servers; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$DIR"' EXIT
 
 say() { printf '%s\n' "$*"; }
 pause() { sleep "${DEMO_PAUSE:-0.3}"; }
@@ -74,7 +77,7 @@ round() {	# round LAUNCHER... : run each fault against a server
 		[ -n "$PORT" ] || { say "  (server did not start)"; cat "$DIR/server.err"; continue; }
 		"fault_$fault"; sleep 0.3
 		say "    => server: $(server_fate)"; pause
-		kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null
+		kill "$SERVER" 2>/dev/null; stop_servers; wait "$SERVER" 2>/dev/null
 		say ""
 	done
 }
