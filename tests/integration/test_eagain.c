@@ -589,7 +589,12 @@ static void expect_as_fast(const char *mode)
 	FX_REQUIRE_PROGRAM(python());
 	long plain = asyncio_best(mode, 0, NULL);
 	long shim = asyncio_best(mode, 1, "eagain_wait=5000");
-	cr_assert_leq(shim, plain * 3 / 2 + 60,
+	/*
+	 * A sanitizer build of the shim brings its runtime (and libstdc++)
+	 * into every process it is preloaded into: slower to start, not a stall.
+	 */
+	long slack = getenv("SG_SANITIZE") ? plain * 2 + 500 : plain / 2 + 60;
+	cr_assert_leq(shim, plain + slack,
 		      "asyncio %s: %ld ms under the shim, %ld ms without", mode,
 		      shim, plain);
 }
