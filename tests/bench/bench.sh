@@ -34,13 +34,16 @@ if [ ! -f "$LIB" ] || LD_PRELOAD=$LIB /bin/true 2>&1 | grep -q "ld.so"; then
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockguard-bench.XXXXXX") || exit 0
 T_START=$SECONDS
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # Sizes: the full run, or BENCH_QUICK.
 if [ -n "$QUICK" ]; then
 	PP_N=20000 PP_R=3 CG_N1=300 CG_N2=900 SRV_R=1 REDIS_N=20000 WRK_D=2
+	STRACE_REDIS_N=5000
 	SP_N=60 SP_R=5 ERR_N=20000 ERR_R=3 REP_N=500000
 else
 	PP_N=200000 PP_R=5 CG_N1=1000 CG_N2=3000 SRV_R=3 REDIS_N=200000 WRK_D=10
+	STRACE_REDIS_N=20000
 	SP_N=200 SP_R=10 ERR_N=100000 ERR_R=5 REP_N=5000000
 fi
 
@@ -285,43 +288,130 @@ bench_instructions() {
 
 # ----------------------------------------------------------- 3. servers
 
+# Starts a server under configuration CFG on a free port, pinned, and waits
+# for it to listen: SRV_PID and SRV_PORT, or status 1.
+start_redis() {	# CFG
+	SRV_PORT=$(free_port)
+	mkdir -p "$TMP/redis"
+	cfg_env "$1"
+	"${ENV[@]}" "${PIN[@]}" redis-server --port "$SRV_PORT" --bind 127.0.0.1 \
+		--save "" --appendonly no --dir "$TMP/redis" --daemonize no \
+		--logfile "$TMP/redis/redis.log" >/dev/null 2>&1 &
+	SRV_PID=$!
+	BG_PIDS+=("$SRV_PID")
+	wait_port "$SRV_PORT" "$SRV_PID" && return 0
+	note "redis-server ($1) did not start"
+	stop_pid "$SRV_PID"
+	return 1
+}
+load_redis() {	# N: SET and GET, N requests each, output in $TMP/load.out
+	"${PIN_CLIENT[@]}" redis-benchmark -p "$SRV_PORT" -q -t set,get -n "$1" -P 1 -c 50 \
+		2>/dev/null | tr '\r' '\n' >"$TMP/load.out"
+	echo $((2 * $1))
+}
+start_nginx() {	# CFG
+	local dir="$TMP/nginx"
+	SRV_PORT=$(free_port)
+	nginx_conf "$dir" "$SRV_PORT"
+	cfg_env "$1"
+	"${ENV[@]}" "${PIN[@]}" "$NGINX" -p "$dir" -c "$dir/nginx.conf" \
+		-e "$dir/logs/error.log" >/dev/null 2>&1 &
+	SRV_PID=$!
+	BG_PIDS+=("$SRV_PID")
+	if wait_port "$SRV_PORT" "$SRV_PID"; then
+		sleep 0.2	# the worker starts after the master listens
+		return 0
+	fi
+	note "nginx ($1) did not start: $(tail -1 "$dir/logs/error.log" 2>/dev/null)"
+	stop_pid "$SRV_PID"
+	return 1
+}
+load_nginx() {	# SECONDS: wrk output in $TMP/load.out; prints the request count
+	"${PIN_CLIENT[@]}" wrk -t2 -c50 -d"$1s" "http://127.0.0.1:$SRV_PORT/index.html" \
+		>"$TMP/load.out" 2>/dev/null
+	awk '/ requests in / { print $1 }' "$TMP/load.out"
+}
+
+# System calls per request made by the server (all its processes and
+# threads), counted by strace -c over a short load: a count the machine's
+# load cannot blur, showing whether the shim adds calls on the hot path.
+server_syscalls() {	# NAME CFG LOAD_ARG
+	local n pids
+	"start_$1" "$2" || return 1
+	pids=$(for p in "$SRV_PID" $(pgrep -P "$SRV_PID"); do printf -- '-p %s ' "$p"; done)
+	# shellcheck disable=SC2086
+	strace -f -c -o "$TMP/strace.out" $pids 2>/dev/null &
+	local spid=$!
+	sleep 0.5
+	n=$("load_$1" "$3")
+	sleep 0.2
+	kill -INT "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	stop_pid "$SRV_PID"
+	[ -n "$n" ] && [ "$n" -gt 0 ] || return 1
+	# "syscall calls-per-request" lines, kept for the difference note.
+	# strace -c columns: % time, seconds, usecs/call, calls, [errors,] syscall.
+	awk -v n="$n" '(NF == 5 || NF == 6) && $1 ~ /^[0-9.]+$/ && $4 ~ /^[0-9]+$/ {
+		printf "%s %.4f\n", $NF, $4 / n }' "$TMP/strace.out" >"$TMP/sys.$1.$2"
+	awk '$1 == "total" { print $2 }' "$TMP/sys.$1.$2"
+}
+row_syscalls() {	# WHAT NAME LOAD_ARG
+	have strace || return 0
+	local b w
+	b=$(server_syscalls "$2" base "$3") || b=
+	w=$(server_syscalls "$2" harden "$3") || w=
+	if [ -n "$b" ] && [ -n "$w" ]; then
+		row "$1" "$(calc %.3f "$b")" "$(calc %.3f "$w")" "$(calc %.3f "$w / $b")" "(report)"
+		local d
+		d=$(awk 'FNR == NR { a[$1] = $2; next } $1 != "total" {
+				x = $2 - a[$1]; if (x > 0.001 || x < -0.001) printf "%s %+.3f\n", $1, x }' \
+			"$TMP/sys.$2.base" "$TMP/sys.$2.harden" | sort -k2,2gr | head -5 |
+			awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')
+		NOTES+=("$1: per request, with sockguard minus baseline: ${d:-no difference above 0.001}.")
+	else
+		row "$1" "${b:-failed}" "${w:-failed}" "" "(report)"
+	fi
+}
+
 bench_redis() {
 	if ! have redis-server || ! have redis-benchmark; then
 		row "redis SET/GET (requests/s)" "redis-server or redis-benchmark not installed" "" "" "≥ 0.98"
 		return
 	fi
 	note "3. redis: -n $REDIS_N -c 50 -P 1, $SRV_R rounds each"
-	local r k cfg port pid t0 t1 dir="$TMP/redis"
-	mkdir -p "$dir"
+	local r k cfg t0 t1 n
 	for ((r = 0; r < SRV_R; r++)); do
 		for k in 0 1; do
 			cfg=$(rot $r $k base harden)
-			port=$(free_port)
-			cfg_env "$cfg"
-			"${ENV[@]}" "${PIN[@]}" redis-server --port "$port" --bind 127.0.0.1 \
-				--save "" --appendonly no --dir "$dir" --daemonize no \
-				--logfile "$dir/redis.log" >/dev/null 2>&1 &
-			pid=$!
-			BG_PIDS+=("$pid")
-			if wait_port "$port" "$pid"; then
-				t0=$(proc_ticks "$pid")
-				"${PIN_CLIENT[@]}" redis-benchmark -p "$port" -q -t set,get -n "$REDIS_N" -P 1 -c 50 \
-					2>/dev/null | tr '\r' '\n' >"$TMP/rb.out"
-				t1=$(proc_ticks "$pid")
-				awk '/^SET: .* requests per second/ { print $2 }' "$TMP/rb.out" |
-					while read -r x; do rec redis.set "$cfg" "$x"; done
-				awk '/^GET: .* requests per second/ { print $2 }' "$TMP/rb.out" |
-					while read -r x; do rec redis.get "$cfg" "$x"; done
-				rec redis.cpu "$cfg" "$(calc %.4f "($t1 - $t0) * 1e6 / $TICK / (2 * $REDIS_N)")"
-			else
-				note "redis-server ($cfg) did not start"
-			fi
-			stop_pid "$pid"
+			start_redis "$cfg" || continue
+			t0=$(proc_ticks "$SRV_PID")
+			n=$(load_redis "$REDIS_N")
+			t1=$(proc_ticks "$SRV_PID")
+			stop_pid "$SRV_PID"
+			awk '/^SET: .* requests per second/ { print $2 }' "$TMP/load.out" |
+				while read -r x; do rec redis.set "$cfg" "$x"; done
+			awk '/^GET: .* requests per second/ { print $2 }' "$TMP/load.out" |
+				while read -r x; do rec redis.get "$cfg" "$x"; done
+			rec redis.cpu "$cfg" "$(calc %.4f "($t1 - $t0) * 1e6 / $TICK / $n")"
 		done
 	done
 	row_tput "redis-benchmark SET (requests/s)" redis.set
 	row_tput "redis-benchmark GET (requests/s)" redis.get
 	row_cpu "redis-server CPU per request (µs)" redis.cpu
+	note "3. redis: system calls per request under strace"
+	row_syscalls "redis-server system calls per request (strace)" redis "$STRACE_REDIS_N"
+}
+
+# A throughput row: higher is better, ratio with/base.
+row_tput() {	# WHAT KEY
+	local b w
+	b=$(med "$2" base) w=$(med "$2" harden)
+	if [ -z "$b" ] || [ -z "$w" ]; then
+		row "$1" "${b:-failed}" "${w:-failed}" "" "≥ 0.98"
+		return
+	fi
+	row "$1" "$(calc %.0f "$b")" "$(calc %.0f "$w")" "$(calc %.3f "$w / $b")" "≥ 0.98"
+	NOTES+=("$1: rounds spread (max-min)/median: baseline $(noise "$2" base), with sockguard $(noise "$2" harden).")
 }
 
 # The server's own CPU time per request: less blurred by other load than
@@ -335,18 +425,6 @@ row_cpu() {	# WHAT KEY
 	fi
 	row "$1" "$(calc %.2f "$b")" "$(calc %.2f "$w")" "$(calc %.3f "$w / $b")" "≤ 1.02"
 	NOTES+=("$1: rounds spread (max-min)/median: baseline $(noise "$2" base), with sockguard $(noise "$2" harden); from /proc/PID/stat ticks of 1/$TICK s.")
-}
-
-# A throughput row: higher is better, ratio with/base.
-row_tput() {	# WHAT KEY
-	local b w
-	b=$(med "$2" base) w=$(med "$2" harden)
-	if [ -z "$b" ] || [ -z "$w" ]; then
-		row "$1" "${b:-failed}" "${w:-failed}" "" "≥ 0.98"
-		return
-	fi
-	row "$1" "$(calc %.0f "$b")" "$(calc %.0f "$w")" "$(calc %.3f "$w / $b")" "≥ 0.98"
-	NOTES+=("$1: rounds spread (max-min)/median: baseline $(noise "$2" base), with sockguard $(noise "$2" harden).")
 }
 
 nginx_conf() {	# DIR PORT
@@ -375,43 +453,31 @@ nginx_conf() {	# DIR PORT
 }
 
 bench_nginx() {
-	local nginx
-	nginx=$(command -v nginx || echo /usr/sbin/nginx)
-	if [ ! -x "$nginx" ] || ! have wrk; then
+	NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+	if [ ! -x "$NGINX" ] || ! have wrk; then
 		row "nginx static file, wrk (requests/s)" "nginx or wrk not installed" "" "" "≥ 0.98"
 		return
 	fi
 	note "3. nginx: wrk -t2 -c50 -d${WRK_D}s, $SRV_R rounds each"
-	local r k cfg port pid x n t0 t1 dir="$TMP/nginx"
+	local r k cfg x n t0 t1
 	for ((r = 0; r < SRV_R; r++)); do
 		for k in 0 1; do
 			cfg=$(rot $r $k base harden)
-			port=$(free_port)
-			nginx_conf "$dir" "$port"
-			cfg_env "$cfg"
-			"${ENV[@]}" "${PIN[@]}" "$nginx" -p "$dir" -c "$dir/nginx.conf" \
-				-e "$dir/logs/error.log" >/dev/null 2>&1 &
-			pid=$!
-			BG_PIDS+=("$pid")
-			if wait_port "$port" "$pid"; then
-				sleep 0.2	# the worker starts after the master listens
-				t0=$(proc_ticks "$pid" $(pgrep -P "$pid"))
-				"${PIN_CLIENT[@]}" wrk -t2 -c50 -d"${WRK_D}s" \
-					"http://127.0.0.1:$port/index.html" >"$TMP/wrk.out" 2>/dev/null
-				t1=$(proc_ticks "$pid" $(pgrep -P "$pid"))
-				x=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk.out")
-				n=$(awk '/ requests in / { print $1 }' "$TMP/wrk.out")
-				[ -n "$x" ] && rec nginx "$cfg" "$x"
-				[ -n "$n" ] && [ "$n" -gt 0 ] &&
-					rec nginx.cpu "$cfg" "$(calc %.4f "($t1 - $t0) * 1e6 / $TICK / $n")"
-			else
-				note "nginx ($cfg) did not start: $(tail -1 "$dir/logs/error.log" 2>/dev/null)"
-			fi
-			stop_pid "$pid"
+			start_nginx "$cfg" || continue
+			t0=$(proc_ticks "$SRV_PID" $(pgrep -P "$SRV_PID"))
+			n=$(load_nginx "$WRK_D")
+			t1=$(proc_ticks "$SRV_PID" $(pgrep -P "$SRV_PID"))
+			stop_pid "$SRV_PID"
+			x=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/load.out")
+			[ -n "$x" ] && rec nginx "$cfg" "$x"
+			[ -n "$n" ] && [ "$n" -gt 0 ] &&
+				rec nginx.cpu "$cfg" "$(calc %.4f "($t1 - $t0) * 1e6 / $TICK / $n")"
 		done
 	done
 	row_tput "nginx static file, wrk -c50 (requests/s)" nginx
 	row_cpu "nginx CPU per request, master + worker (µs)" nginx.cpu
+	note "3. nginx: system calls per request under strace"
+	row_syscalls "nginx system calls per request (strace)" nginx 2
 }
 
 # ----------------------------------------------------------- 4. start-up
@@ -576,6 +642,7 @@ machine_info() {
 	echo "- commit: \`$commit\`${dirty:+ (with uncommitted changes in shim/ or policy/)}"
 	echo "- machine: \`$(uname -a)\`"
 	echo "- CPUs: $(nproc) × $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "- load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 	echo "- shim: $(nm -D --defined-only "$LIB" 2>/dev/null |
 		grep -cwE 'send|recv|read|write|connect|accept|poll|epoll_wait|close') of the wrappers send, recv, read, write, connect, accept, poll, epoll_wait, close exported by the shim"
 	echo "- run: ${QUICK:+BENCH_QUICK=1, }$((SECONDS - T_START)) s; ping-pong $PP_N round trips × $PP_R rounds, server and ping-pong pinned with \`${PIN[*]:-(no taskset)}\`, load generators with \`${PIN_CLIENT[*]:-(none)}\`; callgrind loops $CG_N1/$CG_N2; servers $SRV_R rounds; start-up $SP_N × $SP_R; error path $ERR_N × $ERR_R"
@@ -591,6 +658,8 @@ report() {
 		echo "policy (harden) unless the row says otherwise. Ratios are with/baseline of"
 		echo "the medians of interleaved rounds; Ir rows give instructions per call"
 		echo "(callgrind) and the extra per call. Nothing here is asserted by tests."
+		echo "Times are only as good as the machine is quiet: the notes give how far"
+		echo "apart the rounds were; instruction and system-call counts do not vary."
 		echo
 		machine_info
 		echo
