@@ -22,13 +22,14 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 BUILD="$B" SG_SANITIZE=1 tests/run-tests.sh
 rc_asan=$?
 
-echo "== TSan: threaded unit tests"
+echo "== TSan: the shim's lock-free parts under threads (tests/tsan/)"
 rc_tsan=0
 mkdir -p "$B/tsan"
-for t in test_ratelimit; do
-	cc -std=gnu11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -Itests/lib \
-		-o "$B/tsan/$t" "tests/unit/$t.c" policy/*.c -lcriterion -lpthread || { rc_tsan=1; continue; }
-	TSAN_OPTIONS=halt_on_error=1 "$B/tsan/$t" --jobs 1 || rc_tsan=1
+for src in tests/tsan/*.c; do
+	t=$(basename "$src" .c)
+	cc -std=gnu11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -o "$B/tsan/$t" "$src" \
+		-lpthread || { rc_tsan=1; continue; }
+	TSAN_OPTIONS=halt_on_error=1 "$B/tsan/$t" || rc_tsan=1
 done
 
 echo "== valgrind memcheck over real programs under the shim"
