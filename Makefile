@@ -80,11 +80,11 @@ $(BUILD)/tests/progs/%: tests/progs/%.c $(TLIB_OBJ)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(POLICY_OBJ) $(TOOL_LIB_OBJ) $(TLIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $^ $(LDFLAGS_ALL) -lcriterion -lpthread
+	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $< $(filter %.o,$^) $(LDFLAGS_ALL) -lcriterion -lpthread
 
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TLIB_OBJ) $(POLICY_OBJ) $(TOOL_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $^ $(LDFLAGS_ALL) -lcriterion -lpthread
+	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $< $(filter %.o,$^) $(LDFLAGS_ALL) -lcriterion -lpthread
 
 tests-build: $(LIB) $(TOOL) $(PROG_BIN) $(UNIT_BIN) $(INTEG_BIN) $(DEMO_BIN)
 

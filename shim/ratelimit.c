@@ -158,10 +158,14 @@ static void claim(struct rl_slot *s, uint64_t key, int cls,
 		take_slot(s, &v->evicted);
 	/* Hidden while it is rewritten, so no one matches a half-written key. */
 	__atomic_store_n(&s->key, 0, __ATOMIC_RELEASE);
+	/*
+	 * Lines another context counted for the old key while it was being
+	 * evicted belong to it: taken, not dropped.
+	 */
+	v->evicted.count += __atomic_exchange_n(&s->held, 0, __ATOMIC_ACQ_REL);
 	s->cls = cls;
 	s->peerlen = len;
 	memcpy(&s->peer, host, sizeof(s->peer));
-	__atomic_store_n(&s->held, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->window, now << WINDOW_COUNT_BITS | 1,
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&s->key, key, __ATOMIC_RELEASE);

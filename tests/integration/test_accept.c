@@ -21,7 +21,6 @@
 #include "fixture.h"
 
 #include "ea_harness.h"
-}
 
 static long out_val(const char *out, const char *key)
 {
