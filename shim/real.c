@@ -4,6 +4,8 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -126,19 +128,43 @@ static void report_missing(const char *name, int *reported)
 SG_REAL_LIST(SG_REAL_FALLBACKS)
 #undef SG_REAL_FALLBACKS
 
+/* Where this library is mapped: [self_lo, self_hi). */
+static uintptr_t self_lo, self_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t here = (uintptr_t)data;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+		if (start < lo)
+			lo = start;
+		if (start + ph->p_memsz > hi)
+			hi = start + ph->p_memsz;
+	}
+	if (here < lo || here >= hi)
+		return 0;
+	self_lo = lo;
+	self_hi = hi;
+	return 1;
+}
+
 /*
- * Looks one symbol up behind the shim.  A result that is the shim's own
- * exported wrapper (a second copy of the library, RTLD_DEEPBIND) would loop
- * forever, so it counts as missing.
+ * Looks one symbol up behind the shim.  A result inside this library (a
+ * second copy of it, RTLD_DEEPBIND) would loop forever, so it counts as
+ * missing.  The library's bounds are found once, with dl_iterate_phdr:
+ * dladdr per symbol would cost millions of instructions at every start.
  */
 static void *lookup(const char *name)
 {
-	Dl_info mine, found;
 	void *p = dlsym(RTLD_NEXT, name);
 	if (p == NULL)
 		return NULL;
-	if (dladdr((void *)sg_real_bind_all, &mine) && dladdr(p, &found) &&
-	    mine.dli_fbase == found.dli_fbase)
+	if ((uintptr_t)p >= self_lo && (uintptr_t)p < self_hi)
 		return NULL;
 	return p;
 }
@@ -156,6 +182,8 @@ void sg_real_bind_all(void)
 		return;
 	int saved = errno;
 	binding = 1;
+	if (self_hi == 0)
+		dl_iterate_phdr(find_self, (void *)(uintptr_t)sg_real_bind_all);
 	SG_REAL_LIST(SG_REAL_BIND)
 	binding = 0;
 	__atomic_store_n(&bound, 1, __ATOMIC_RELEASE);
