@@ -483,15 +483,23 @@ bench_nginx() {
 # ----------------------------------------------------------- 4. start-up
 
 bench_startup() {
-	note "4. start-up: /bin/true, 3 configurations x $SP_R rounds of $SP_N starts"
-	local r k cfg t env
+	local cfgs=(base harden policy off) r k cfg t env
+	# The floor: what preloading any library costs, measured with an empty one.
+	if "${CC:-cc}" -shared -fPIC -o "$TMP/empty.so" -x c - <<<"int sg_bench_empty;" \
+		2>/dev/null; then
+		cfgs+=(empty)
+	fi
+	note "4. start-up: /bin/true, ${#cfgs[@]} configurations x $SP_R rounds of $SP_N starts"
 	for ((r = 0; r < SP_R; r++)); do
-		for k in 0 1 2; do
-			cfg=$(rot $r $k base harden policy)
+		for ((k = 0; k < ${#cfgs[@]}; k++)); do
+			cfg=$(rot $r $k "${cfgs[@]}")
 			case $cfg in
 			base) env=() ;;
 			harden) env=(-e "LD_PRELOAD=$LIB" -e "SOCKGUARD_CONFIG=$TMP/empty.conf") ;;
 			policy) env=(-e "LD_PRELOAD=$LIB" -e "SOCKGUARD_CONFIG=$POLICY50") ;;
+			off) env=(-e "LD_PRELOAD=$LIB" -e "SOCKGUARD_CONFIG=$TMP/empty.conf"
+				-e "SOCKGUARD_OPTIONS=mode=off") ;;
+			empty) env=(-e "LD_PRELOAD=$TMP/empty.so") ;;
 			esac
 			t=$("$P/bench_spawn" "$SP_N" "${env[@]}" -- /bin/true) && rec2 spawn "$cfg" "$t"
 		done
@@ -500,6 +508,11 @@ bench_startup() {
 		"≤ +0.2 ms" added
 	row_dual "start-up of /bin/true, 50-line policy (ms per start)" spawn base policy \
 		1e-6 ms "≤ +0.2 ms" added
+	row_dual "start-up of /bin/true, mode=off (ms per start)" spawn base off \
+		1e-6 ms "(report)" added
+	[ -f "$TMP/empty.so" ] &&
+		row_dual "start-up of /bin/true, an empty preloaded library: the floor (ms per start)" \
+			spawn base empty 1e-6 ms "(reference)" added
 	have valgrind && startup_instructions
 }
 
