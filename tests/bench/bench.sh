@@ -10,7 +10,7 @@
 #
 # It reports and never fails: a missing tool turns its row into a note.
 # BENCH_QUICK=1 makes a short run (under a minute); the full run takes about
-# six minutes on two cores.  BENCH_ONLY="SECTION..." runs only the named
+# five minutes on two cores.  BENCH_ONLY="SECTION..." runs only the named
 # sections (pingpong instructions redis nginx startup errors report).
 set -u
 export LC_ALL=C
