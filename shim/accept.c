@@ -249,7 +249,7 @@ static int accept_common(const char *op, int fd, struct sockaddr *addr,
 			return r;
 	}
 	socklen_t got = a.alen ? *a.alen : 0;
-	accepted(fd, p.st, r, a.addr, got < room ? got : room, flags);
+	accepted(fd, sg_fd_get(fd), r, a.addr, got < room ? got : room, flags);
 	/*
 	 * A listener inherited across exec never saw listen(), and the program
 	 * may have closed the reserve: take one while descriptors are free.

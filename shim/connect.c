@@ -13,6 +13,7 @@
 #include "counters.h"
 #include "event.h"
 #include "fdtable.h"
+#include "io.h"
 #include "real.h"
 #include "retry.h"
 #include "shim.h"
@@ -279,10 +280,12 @@ static void option_set(int fd, int level, int name, const void *val,
 	    name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW)) {
 		uint32_t bit = (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW) ?
 			SG_FD_RCVTIMEO : SG_FD_SNDTIMEO;
-		if (nonzero(val, len))
+		if (nonzero(val, len)) {
 			sg_fd_set_bits(fd, bit);
-		else
+			__atomic_store_n(&sg_any_timeo, 1, __ATOMIC_RELAXED);
+		} else {
 			sg_fd_clear_bits(fd, bit);
+		}
 		return;
 	}
 	uint32_t bit = user_bit(level, name);

@@ -18,6 +18,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "real.h"
 #include "shim.h"
 
@@ -113,6 +114,8 @@ static uint32_t timeout_bits(int fd)
 	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 &&
 	    (tv.tv_sec || tv.tv_usec))
 		bits |= SG_FD_SNDTIMEO;
+	if (bits)
+		__atomic_store_n(&sg_any_timeo, 1, __ATOMIC_RELAXED);
 	return bits;
 }
 

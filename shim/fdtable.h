@@ -7,8 +7,12 @@
 #ifndef SG_FDTABLE_H
 #define SG_FDTABLE_H
 
+
 #include <stdint.h>
 #include <sys/socket.h>
+
+/* Everything declared here lives in the shim: direct, not through the GOT. */
+#pragma GCC visibility push(hidden)
 
 #define SG_FD_KNOWN	0x00000001u	/* the bits below were learnt */
 #define SG_FD_SOCKET	0x00000002u
@@ -112,5 +116,7 @@ static inline void sg_fd_note_recv(int fd)
 	if (__builtin_expect(sg_eof_tracking, 0) && (unsigned)fd < sg_fdt_size)
 		__atomic_store_n(&sg_fd_lastop[fd], 0, __ATOMIC_RELAXED);
 }
+
+#pragma GCC visibility pop
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 
 int sg_nosig_flag;
+int sg_any_timeo;
 
 ssize_t sg_io_slow(struct sg_call *c, const struct sg_pre *p, ssize_t r,
 		   sg_attempt_fn fn, void *ctx)
@@ -14,7 +15,7 @@ ssize_t sg_io_slow(struct sg_call *c, const struct sg_pre *p, ssize_t r,
 
 	if (!sg_active)
 		return r;
-	c->fdstate = p->st;
+	c->fdstate = sg_fd_get(c->fd);
 	c->sigseq = p->seq;
 	c->start_ns = p->t0;
 	ssize_t res = sg_retry(c, r < 0 ? -saved : r, fn, ctx);

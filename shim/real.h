@@ -9,6 +9,7 @@
 #ifndef SG_REAL_H
 #define SG_REAL_H
 
+
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -19,6 +20,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+
+/* Everything declared here lives in the shim: direct, not through the GOT. */
+#pragma GCC visibility push(hidden)
 
 /* X(name, return type, parameters, arguments) for every forwarded symbol. */
 #define SG_REAL_LIST(X)							\
@@ -106,5 +110,7 @@ SG_REAL_LIST(SG_REAL_DECLARE)
 
 /* Binds every symbol now (constructor); later calls are no-ops. */
 void sg_real_bind_all(void);
+
+#pragma GCC visibility pop
 
 #endif

@@ -80,6 +80,17 @@ static ssize_t rx_slow(const char *op, int fd, const struct sg_pre *p, ssize_t r
 	return sg_io_slow(&c, p, r, fn, a);
 }
 
+/* The slow path of the single-buffer receives, out of line. */
+static SG_COLD ssize_t buffer_slow(const char *op, int fd, void *buf, size_t len,
+				   int flags, struct sockaddr *addr,
+				   socklen_t *alen, int is_read,
+				   const struct sg_pre *p, ssize_t r)
+{
+	struct rx a = { .buf = buf, .len = len, .flags = flags, .addr = addr,
+			.alen = alen, .is_read = is_read };
+	return rx_slow(op, fd, p, r, rx_buffer, &a);
+}
+
 #define RX_FAST(r, fd)					\
 	do {						\
 		if (SG_LIKELY((r) > 0)) {		\
@@ -95,9 +106,7 @@ SG_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 	sg_pre_read(&p, fd, SG_FD_RCVTIMEO);
 	ssize_t r = REAL(recvfrom)(fd, buf, len, flags, addr, alen);
 	RX_FAST(r, fd);
-	struct rx a = { .buf = buf, .len = len, .flags = flags, .addr = addr,
-			.alen = alen };
-	return rx_slow("recvfrom", fd, &p, r, rx_buffer, &a);
+	return buffer_slow("recvfrom", fd, buf, len, flags, addr, alen, 0, &p, r);
 }
 
 SG_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
@@ -106,8 +115,7 @@ SG_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 	sg_pre_read(&p, fd, SG_FD_RCVTIMEO);
 	ssize_t r = REAL(recv)(fd, buf, len, flags);
 	RX_FAST(r, fd);
-	struct rx a = { .buf = buf, .len = len, .flags = flags };
-	return rx_slow("recv", fd, &p, r, rx_buffer, &a);
+	return buffer_slow("recv", fd, buf, len, flags, NULL, NULL, 0, &p, r);
 }
 
 SG_EXPORT ssize_t read(int fd, void *buf, size_t len)
@@ -116,8 +124,7 @@ SG_EXPORT ssize_t read(int fd, void *buf, size_t len)
 	sg_pre_read(&p, fd, SG_FD_RCVTIMEO);
 	ssize_t r = REAL(read)(fd, buf, len);
 	RX_FAST(r, fd);
-	struct rx a = { .buf = buf, .len = len, .is_read = 1 };
-	return rx_slow("read", fd, &p, r, rx_buffer, &a);
+	return buffer_slow("read", fd, buf, len, 0, NULL, NULL, 1, &p, r);
 }
 
 SG_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)

@@ -9,9 +9,14 @@
 #ifndef SG_RETRY_H
 #define SG_RETRY_H
 
+
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* Everything declared here lives in the shim: direct, not through the GOT. */
+#pragma GCC visibility push(hidden)
 
 enum sg_dir { SG_DIR_IN, SG_DIR_OUT };
 
@@ -59,8 +64,7 @@ ssize_t sg_retry(struct sg_call *c, ssize_t r, sg_attempt_fn fn, void *ctx);
 static inline ssize_t sg_result(ssize_t r)
 {
 	if (r < 0) {
-		extern int *__errno_location(void);
-		*__errno_location() = (int)-r;
+		errno = (int)-r;
 		return -1;
 	}
 	return r;
@@ -85,5 +89,7 @@ void sg_call_timeout(struct sg_call *c);
 /* Logs an event for c (class from err unless cls >= 0). */
 void sg_call_event(const struct sg_call *c, int cls, int err, int action,
 		   int deadline);
+
+#pragma GCC visibility pop
 
 #endif

@@ -153,6 +153,18 @@ static ssize_t tx_slow(const char *op, int fd, const struct sg_pre *p,
 		}					\
 	} while (0)
 
+static SG_COLD ssize_t sendto_slow(int fd, const void *buf, size_t len,
+				    int flags, const struct sockaddr *addr,
+				    socklen_t alen, const struct sg_pre *p,
+				    ssize_t r)
+{
+	if (addr && (r >= 0 || errno != EFAULT))
+		sg_fd_remember_peer(fd, addr, alen);
+	struct tx a = { .buf = buf, .len = len, .flags = flags, .addr = addr,
+			.alen = alen };
+	return tx_slow("sendto", fd, p, r, len, tx_buffer, &a);
+}
+
 SG_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 			 const struct sockaddr *addr, socklen_t alen)
 {
@@ -160,11 +172,14 @@ SG_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	sg_pre_read(&p, fd, SG_FD_SNDTIMEO);
 	ssize_t r = REAL(sendto)(fd, buf, len, flags | sg_nosig_flag, addr, alen);
 	TX_FAST(r, len, fd);
-	if (addr && (r >= 0 || errno != EFAULT))
-		sg_fd_remember_peer(fd, addr, alen);
-	struct tx a = { .buf = buf, .len = len, .flags = flags, .addr = addr,
-			.alen = alen };
-	return tx_slow("sendto", fd, &p, r, len, tx_buffer, &a);
+	return sendto_slow(fd, buf, len, flags, addr, alen, &p, r);
+}
+
+static SG_COLD ssize_t send_slow(int fd, const void *buf, size_t len,
+				  int flags, const struct sg_pre *p, ssize_t r)
+{
+	struct tx a = { .buf = buf, .len = len, .flags = flags };
+	return tx_slow("send", fd, p, r, len, tx_buffer, &a);
 }
 
 SG_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
@@ -173,39 +188,45 @@ SG_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 	sg_pre_read(&p, fd, SG_FD_SNDTIMEO);
 	ssize_t r = REAL(send)(fd, buf, len, flags | sg_nosig_flag);
 	TX_FAST(r, len, fd);
-	struct tx a = { .buf = buf, .len = len, .flags = flags };
-	return tx_slow("send", fd, &p, r, len, tx_buffer, &a);
+	return send_slow(fd, buf, len, flags, &p, r);
 }
 
 /* sigpipe=socket: a write to a socket becomes a send with MSG_NOSIGNAL. */
-static int write_as_send(int fd, uint32_t st)
+static int write_as_send(int fd)
 {
 	if (SG_LIKELY(!sg_sigpipe_socket))
 		return 0;
+	uint32_t st = sg_fd_get(fd);
 	if (!(st & SG_FD_KNOWN))
 		st = sg_fd_classify(fd);
 	return (st & SG_FD_SOCKET) != 0;
+}
+
+static SG_COLD ssize_t write_slow(int fd, const void *buf, size_t len,
+				   int as_send, const struct sg_pre *p, ssize_t r)
+{
+	struct tx a = { .buf = buf, .len = len, .plain_write = !as_send };
+	return tx_slow("write", fd, p, r, len, tx_buffer, &a);
 }
 
 SG_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
 	struct sg_pre p;
 	sg_pre_read(&p, fd, SG_FD_SNDTIMEO);
-	int as_send = write_as_send(fd, p.st);
+	int as_send = write_as_send(fd);
 	ssize_t r = as_send ? REAL(send)(fd, buf, len, MSG_NOSIGNAL) :
 			      REAL(write)(fd, buf, len);
 	if (SG_UNLIKELY(as_send && r < 0 && errno == ENOTSOCK))
 		r = REAL(write)(fd, buf, len);
 	TX_FAST(r, len, fd);
-	struct tx a = { .buf = buf, .len = len, .plain_write = !as_send };
-	return tx_slow("write", fd, &p, r, len, tx_buffer, &a);
+	return write_slow(fd, buf, len, as_send, &p, r);
 }
 
 SG_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct sg_pre p;
 	sg_pre_read(&p, fd, SG_FD_SNDTIMEO);
-	int as_send = write_as_send(fd, p.st);
+	int as_send = write_as_send(fd);
 	struct msghdr m = { .msg_iov = (struct iovec *)iov,
 			    .msg_iovlen = iovcnt > 0 ? (size_t)iovcnt : 0 };
 	ssize_t r = as_send ? REAL(sendmsg)(fd, &m, MSG_NOSIGNAL) :

@@ -6,14 +6,20 @@
 #ifndef SG_SHIM_H
 #define SG_SHIM_H
 
+
 #include <stdint.h>
 
 #include "../policy/policy.h"
+
+/* Everything declared here lives in the shim: direct, not through the GOT. */
+#pragma GCC visibility push(hidden)
 
 #define SG_EXPORT __attribute__((visibility("default")))
 #define SG_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SG_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define SG_TLS __thread __attribute__((tls_model("initial-exec")))
+/* A wrapper's slow path: kept out of line so the success path stays small. */
+#define SG_COLD __attribute__((noinline, cold))
 
 /* The process's settings; valid once sg_active is set by the constructor. */
 extern struct sg_settings sg_cfg;
@@ -38,5 +44,7 @@ static inline int sg_hardening(void)
 {
 	return sg_active && sg_cfg.mode == SG_MODE_HARDEN;
 }
+
+#pragma GCC visibility pop
 
 #endif

@@ -6,10 +6,15 @@
 #ifndef SG_SIGNALS_H
 #define SG_SIGNALS_H
 
+
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 
 #include "shim.h"
+
+/* Everything declared here lives in the shim: direct, not through the GOT. */
+#pragma GCC visibility push(hidden)
 
 /*
  * Incremented by the shim's trampoline each time a handler for a signal in
@@ -42,7 +47,7 @@ int sg_signals_spawn_resets_sigpipe(void);
  * attr, or a copy of it in *copy that also resets SIGPIPE to SIG_DFL in the
  * child when the shim is holding it ignored (exec.c).
  */
-#include <spawn.h>
+
 const posix_spawnattr_t *sg_spawnattr_sigpipe(const posix_spawnattr_t *attr,
 					      posix_spawnattr_t *copy);
 
@@ -60,5 +65,7 @@ struct sg_sigpipe_guard {
 };
 void sg_sigpipe_block(struct sg_sigpipe_guard *g);
 void sg_sigpipe_unblock(struct sg_sigpipe_guard *g, int raised_epipe);
+
+#pragma GCC visibility pop
 
 #endif

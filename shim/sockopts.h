@@ -6,9 +6,13 @@
 #ifndef SG_SOCKOPTS_H
 #define SG_SOCKOPTS_H
 
+
 #include <sys/socket.h>
 
 #include "../policy/policy.h"
+
+/* Everything declared here lives in the shim: direct, not through the GOT. */
+#pragma GCC visibility push(hidden)
 
 enum sg_opt_phase {
 	SG_OPT_BEFORE_CONNECT,	/* buffer sizes, before the handshake */
@@ -29,5 +33,7 @@ int sg_sockopts_wanted(const struct sg_sock_settings *s);
 
 /* Applies what phase calls for on TCP socket fd (harden mode only). */
 void sg_sockopts_apply(int fd, const struct sg_sock_settings *s, int phase);
+
+#pragma GCC visibility pop
 
 #endif
