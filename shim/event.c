@@ -69,8 +69,9 @@ static struct sock_info sock_info_of(int fd)
 }
 
 /*
- * The peer to report: the socket's own (getpeername), else the one the core
- * remembered from connect/sendto/accept, else the one the wrapper passed.
+ * The peer to report: the one the wrapper passed (connect's address: a
+ * failed connect has no peer for getpeername to find), else the socket's own
+ * (getpeername), else the one the core remembered from connect/sendto/accept.
  * Returns its length, 0 when none is known.
  */
 static socklen_t event_peer(const struct sg_event *ev,
@@ -78,18 +79,16 @@ static socklen_t event_peer(const struct sg_event *ev,
 {
 	socklen_t len = sizeof(*ss);
 
-	if (ev->fd >= 0) {
-		if (syscall(SYS_getpeername, ev->fd, ss, &len) == 0)
-			return len;
-		len = sg_fd_recall_peer(ev->fd, ss);
-		if (len)
-			return len;
+	if (ev->peer && ev->peerlen > 0) {
+		len = ev->peerlen < sizeof(*ss) ? ev->peerlen : sizeof(*ss);
+		memcpy(ss, ev->peer, len);
+		return len;
 	}
-	if (!ev->peer || ev->peerlen == 0)
+	if (ev->fd < 0)
 		return 0;
-	len = ev->peerlen < sizeof(*ss) ? ev->peerlen : sizeof(*ss);
-	memcpy(ss, ev->peer, len);
-	return len;
+	if (syscall(SYS_getpeername, ev->fd, ss, &len) == 0)
+		return len;
+	return sg_fd_recall_peer(ev->fd, ss);
 }
 
 /* The socket settings for this peer: [peer] sections, if any apply. */

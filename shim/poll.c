@@ -37,10 +37,8 @@ static void watch_fd(int fd)
 		sg_fd_set_bits(fd, SG_FD_WATCHED);
 }
 
-static void note_pollfds(const struct pollfd *fds, nfds_t n)
+static SG_COLD void mark_pollfds(const struct pollfd *fds, nfds_t n)
 {
-	if (SG_LIKELY(sg_proc_watched && !mark_each()) || !sg_active)
-		return;
 	int saved = errno;
 	for (nfds_t i = 0; i < n; i++) {
 		if (fds[i].fd >= 0)
@@ -49,9 +47,21 @@ static void note_pollfds(const struct pollfd *fds, nfds_t n)
 	errno = saved;
 }
 
+/* Whether a readiness call must look at its descriptors at all. */
+static inline int must_note(void)
+{
+	return SG_UNLIKELY(!sg_proc_watched || mark_each()) && sg_active;
+}
+
+static inline void note_pollfds(const struct pollfd *fds, nfds_t n)
+{
+	if (must_note())
+		mark_pollfds(fds, n);
+}
+
 static void note_fdsets(int n, const fd_set *r, const fd_set *w, const fd_set *e)
 {
-	if (SG_LIKELY(sg_proc_watched && !mark_each()) || !sg_active)
+	if (!must_note())
 		return;
 	int saved = errno;
 	for (int fd = 0; fd < n && fd < FD_SETSIZE; fd++) {
