@@ -1,5 +1,5 @@
 /*
- * The constructor: binds libc, sets up the fd table, loads the policy
+ * The constructor: sets up the fd table, loads the policy
  * (SPEC.md section 2) and arms the signal handling.  Until it has run, and
  * for ever with mode=off, every wrapper passes straight through to libc.
  */
@@ -149,7 +149,6 @@ void sg_init(void)
 	if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
 		return;
 	int saved = errno;
-	sg_real_bind_all();
 	sg_fdtable_init();
 	learn_program();
 	load_policy();

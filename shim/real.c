@@ -78,8 +78,9 @@
 #define SG_NR_system -1
 #define SG_NR_posix_spawnp -1
 
-static SG_TLS int binding;	/* this thread is inside sg_real_bind_all */
-static int bound;		/* every pointer holds its final value */
+static SG_TLS int binding;	/* this thread is inside bind_one */
+
+static void *bind_one(const char *name, void *missing);
 
 /* The stubs every pointer starts at, and the ENOSYS stand-ins. */
 #define SG_REAL_STUB(name, ret, params, args)				\
@@ -115,9 +116,12 @@ static void report_missing(const char *name, int *reported)
 	}								\
 	static ret stub_##name params					\
 	{								\
-		sg_real_bind_all();					\
-		if (__atomic_load_n(&sg_real_##name, __ATOMIC_RELAXED) != stub_##name) \
-			return sg_real_##name args;			\
+		void *p = bind_one(#name, (void *)missing_##name);	\
+		if (p) {						\
+			ret (*fn) params = (ret (*) params)p;		\
+			__atomic_store_n(&sg_real_##name, fn, __ATOMIC_RELAXED); \
+			return fn args;					\
+		}							\
 		if (SG_NR_##name < 0) {					\
 			errno = ENOSYS;					\
 			return (ret)-1;					\
@@ -148,8 +152,8 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	if (here < lo || here >= hi)
 		return 0;
-	self_lo = lo;
-	self_hi = hi;
+	__atomic_store_n(&self_lo, lo, __ATOMIC_RELAXED);
+	__atomic_store_n(&self_hi, hi, __ATOMIC_RELEASE);
 	return 1;
 }
 
@@ -169,23 +173,22 @@ static void *lookup(const char *name)
 	return p;
 }
 
-#define SG_REAL_BIND(name, ret, params, args)				\
-	do {								\
-		void *p = lookup(#name);				\
-		__atomic_store_n(&sg_real_##name, p ? (ret(*) params)p : missing_##name, \
-				 __ATOMIC_RELAXED);			\
-	} while (0);
-
-void sg_real_bind_all(void)
+/*
+ * Binds one symbol on its first call (each on its own, so a process start
+ * pays only for the calls it makes): libc's function, or the ENOSYS
+ * stand-in.  NULL while this thread is already binding (dlsym may allocate,
+ * and an allocator may do I/O): the caller then makes the system call.
+ */
+static void *bind_one(const char *name, void *missing)
 {
-	if (__atomic_load_n(&bound, __ATOMIC_ACQUIRE) || binding)
-		return;
+	if (binding)
+		return NULL;
 	int saved = errno;
 	binding = 1;
-	if (self_hi == 0)
-		dl_iterate_phdr(find_self, (void *)(uintptr_t)sg_real_bind_all);
-	SG_REAL_LIST(SG_REAL_BIND)
+	if (__atomic_load_n(&self_hi, __ATOMIC_ACQUIRE) == 0)
+		dl_iterate_phdr(find_self, (void *)(uintptr_t)bind_one);
+	void *p = lookup(name);
 	binding = 0;
-	__atomic_store_n(&bound, 1, __ATOMIC_RELEASE);
 	errno = saved;
+	return p ? p : missing;
 }

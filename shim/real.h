@@ -1,6 +1,6 @@
 /*
  * The libc functions the shim forwards to.  Each pointer starts at a stub
- * that binds every symbol with dlsym(RTLD_NEXT, ...) on first use, so a call
+ * that binds that symbol with dlsym(RTLD_NEXT, ...) on first use, so a call
  * that arrives before the constructor (another library's constructor, a
  * preinit function) works, and wrappers never test for NULL.  While binding
  * is under way on a thread (dlsym may allocate, and an allocator may do I/O),
@@ -108,8 +108,6 @@ SG_REAL_LIST(SG_REAL_DECLARE)
 /* The libc function behind an interposed name. */
 #define REAL(name) (__atomic_load_n(&sg_real_##name, __ATOMIC_RELAXED))
 
-/* Binds every symbol now (constructor); later calls are no-ops. */
-void sg_real_bind_all(void);
 
 #pragma GCC visibility pop
 
