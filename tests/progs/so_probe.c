@@ -240,7 +240,11 @@ static void exec_with_listener(char **argv, int port)
 	char fdarg[32];
 	int fd = listener(port);
 
-	listen(fd, 8);
+	/*
+	 * Bound, not listening yet: the exec'd image listens after setting its
+	 * options, so no client can be queued (and get the listener's options
+	 * of the moment) before the program has set its own.
+	 */
 	snprintf(fdarg, sizeof(fdarg), "fd=%d", fd);
 	char *args[] = { argv[0], "serve", argv[2], "own", fdarg, NULL };
 	execv("/proc/self/exe", args);
@@ -254,8 +258,7 @@ static int do_serve(char **argv, int port, const struct flags *f)
 		exec_with_listener(argv, port);
 	int lfd = f->fd >= 0 ? f->fd : listener(port);
 	own_options(lfd, f);
-	if (f->fd < 0)
-		listen(lfd, 8);
+	listen(lfd, 8);
 	printf("listening\n");
 	fflush(stdout);
 	int fd = accept(lfd, NULL, NULL);
