@@ -36,7 +36,8 @@ env LD_PRELOAD="$B/libsockguard.so" SOCKGUARD_OPTIONS="log=unix:$D/log.sock" \
 	nginx -p "$D" -c "$D/nginx.conf" -g 'daemon off;' &
 for _ in $(seq 100); do [ -s "$D/nginx.pid" ] && break; sleep 0.1; done
 sleep 0.5
-pids() { pgrep -f "nginx.*$D/nginx.conf" | sort; }
+# The master (its command line names our config) and its workers.
+pids() { local m; m=$(pgrep -f "nginx.*$D/nginx.conf" | head -1); { echo "$m"; pgrep -P "$m"; } | sort -n; }
 fds() { local t=0; for p in $(pids); do t=$((t + $(ls /proc/$p/fd | wc -l))); done; echo $t; }
 rss() { local t=0; for p in $(pids); do t=$((t + $(awk '/VmRSS/{print $2}' /proc/$p/status))); done; echo $t; }
 # Warm up, then measure.
