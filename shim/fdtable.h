@@ -33,12 +33,7 @@
 /* bits 16..23: an errno held back after a partial write (0: none) */
 #define SG_FD_PENDING_SHIFT 16
 #define SG_FD_PENDING_MASK 0x00ff0000u
-/* bits 24..31: index of the cached per-peer socket settings (0: program's) */
-#define SG_FD_PROFILE_SHIFT 24
-#define SG_FD_PROFILE_MASK 0xff000000u
-
-/* Bits that describe the open file itself; cleared when the number is reused. */
-#define SG_FD_FILE_BITS 0xffffffffu
+/* bits 24..31: free */
 
 extern uint32_t *sg_fdt;
 extern unsigned sg_fdt_size;

@@ -10,7 +10,6 @@
 #define SG_RETRY_H
 
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -59,16 +58,6 @@ typedef ssize_t (*sg_attempt_fn)(struct sg_call *c, void *ctx, int nonblock);
  * value the program gets (>= 0 or -errno).
  */
 ssize_t sg_retry(struct sg_call *c, ssize_t r, sg_attempt_fn fn, void *ctx);
-
-/* Sets errno from an internal result and returns the libc-style result. */
-static inline ssize_t sg_result(ssize_t r)
-{
-	if (r < 0) {
-		errno = (int)-r;
-		return -1;
-	}
-	return r;
-}
 
 /* CLOCK_MONOTONIC in nanoseconds (vDSO, no system call). */
 int64_t sg_now_ns(void);
