@@ -23,6 +23,12 @@
 #include "shim.h"
 
 #define SG_FDT_CAP (1u << 20)	/* larger limits: the rest is "unknown" */
+/*
+ * Remembered peers are kept for the first 64 Ki descriptors only: 2 MiB of
+ * address space rather than 32, which matters where overcommit is strict
+ * (MAP_NORESERVE is then ignored) and every process on a host preloads us.
+ */
+#define SG_PEERS_CAP (1u << 16)
 
 /* A remembered peer: enough for sockaddr_in6; unix paths are not kept. */
 struct sg_peer_slot {
@@ -35,6 +41,7 @@ unsigned sg_fdt_size;
 uint8_t *sg_fd_lastop;
 int sg_eof_tracking;
 static struct sg_peer_slot *peers;
+static unsigned peers_size;
 
 static void *map_zeroed(size_t bytes)
 {
@@ -56,12 +63,14 @@ void sg_fdtable_init(void)
 	}
 	if (n < 1024)
 		n = 1024;
+	unsigned np = n < SG_PEERS_CAP ? n : SG_PEERS_CAP;
 	uint32_t *t = map_zeroed((size_t)n * sizeof(*t));
-	struct sg_peer_slot *p = map_zeroed((size_t)n * sizeof(*p));
+	struct sg_peer_slot *p = map_zeroed((size_t)np * sizeof(*p));
 	uint8_t *l = map_zeroed(n);
 	if (!t || !p || !l)
 		return;	/* no table: every descriptor stays "unknown" */
 	peers = p;
+	peers_size = np;
 	sg_fd_lastop = l;
 	sg_fdt = t;
 	__atomic_store_n(&sg_fdt_size, n, __ATOMIC_RELEASE);
@@ -73,7 +82,8 @@ void sg_fd_forget(int fd)
 		return;
 	if (__atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED))
 		__atomic_store_n(&sg_fdt[fd], 0, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&peers[fd].len, __ATOMIC_RELAXED))
+	if ((unsigned)fd < peers_size &&
+	    __atomic_load_n(&peers[fd].len, __ATOMIC_RELAXED))
 		__atomic_store_n(&peers[fd].len, 0, __ATOMIC_RELAXED);
 	if (sg_eof_tracking)
 		__atomic_store_n(&sg_fd_lastop[fd], 0, __ATOMIC_RELAXED);
@@ -96,7 +106,8 @@ void sg_fd_copy(int oldfd, int newfd)
 	/* A duplicate shares the open file, not the shim's own bookkeeping. */
 	uint32_t keep = ~(SG_FD_SHIM | SG_FD_PENDING_MASK | SG_FD_CONNECTING);
 	sg_fd_store(newfd, sg_fd_get(oldfd) & keep);
-	peers[newfd] = peers[oldfd];
+	if ((unsigned)oldfd < peers_size && (unsigned)newfd < peers_size)
+		peers[newfd] = peers[oldfd];
 }
 
 /* SO_RCVTIMEO/SO_SNDTIMEO set before the shim saw the socket (exec, SCM_RIGHTS). */
@@ -179,7 +190,7 @@ void sg_fd_set_pending(int fd, int err)
 
 void sg_fd_remember_peer(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	if ((unsigned)fd >= sg_fdt_size || sa == NULL || len < sizeof(sa_family_t))
+	if ((unsigned)fd >= peers_size || sa == NULL || len < sizeof(sa_family_t))
 		return;
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return;
@@ -191,7 +202,7 @@ void sg_fd_remember_peer(int fd, const struct sockaddr *sa, socklen_t len)
 
 socklen_t sg_fd_recall_peer(int fd, struct sockaddr_storage *ss)
 {
-	if ((unsigned)fd >= sg_fdt_size)
+	if ((unsigned)fd >= peers_size)
 		return 0;
 	uint16_t len = __atomic_load_n(&peers[fd].len, __ATOMIC_ACQUIRE);
 	if (len == 0 || len > sizeof(peers[fd].addr))
