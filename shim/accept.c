@@ -26,27 +26,12 @@ static int reserve_fd = -1;
 static dev_t reserve_dev;
 static ino_t reserve_ino;
 
-/*
- * Where the reserve lives: high, but below the soft descriptor limit, since
- * closing a descriptor above the limit frees nothing accept() could use.
- */
-static int floor_for(rlim_t soft)
-{
-	rlim_t floor = soft > 1100 ? 1000 : soft * 3 / 4;
-	return floor < 3 ? 3 : (int)floor;
-}
-
 static rlim_t soft_limit(void)
 {
 	struct rlimit rl;
 	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) != 0)
 		return 1024;
 	return rl.rlim_cur;
-}
-
-static int high_fd_floor(void)
-{
-	return floor_for(soft_limit());
 }
 
 void sg_accept_reserve_take(void)
@@ -60,7 +45,7 @@ void sg_accept_reserve_take(void)
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null",
 			      O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_fd_floor());
+		int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, sg_fd_high_floor());
 		if (high >= 0) {
 			syscall(SYS_close, fd);
 			fd = high;
@@ -89,10 +74,9 @@ void sg_accept_reserve_take(void)
 static void reserve_follow_limit(void)
 {
 	int fd = __atomic_load_n(&reserve_fd, __ATOMIC_ACQUIRE);
-	rlim_t soft = soft_limit();
-	if (fd < 0 || (rlim_t)fd < soft)
+	if (fd < 0 || (rlim_t)fd < soft_limit())
 		return;
-	int moved = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor_for(soft));
+	int moved = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, sg_fd_high_floor());
 	if (moved < 0)
 		return;
 	if (__atomic_compare_exchange_n(&reserve_fd, &fd, moved, 0,
@@ -205,7 +189,7 @@ static ssize_t ax_attempt(struct sg_call *c, void *ctx, int nonblock)
 }
 
 /* The new socket is like its listener, with the peer remembered. */
-static void accepted(int lfd, uint32_t lst, int fd, const struct sockaddr *sa,
+static void accepted(uint32_t lst, int fd, const struct sockaddr *sa,
 		     socklen_t len, int flags)
 {
 	uint32_t kind = SG_FD_TCP | SG_FD_UDP | SG_FD_UNIX;
@@ -225,7 +209,6 @@ static void accepted(int lfd, uint32_t lst, int fd, const struct sockaddr *sa,
 		if (sg_sockopts_wanted(ss))
 			sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
 	}
-	(void)lfd;
 }
 
 static int accept_common(const char *op, int fd, struct sockaddr *addr,
@@ -249,7 +232,7 @@ static int accept_common(const char *op, int fd, struct sockaddr *addr,
 			return r;
 	}
 	socklen_t got = a.alen ? *a.alen : 0;
-	accepted(fd, sg_fd_get(fd), r, a.addr, got < room ? got : room, flags);
+	accepted(sg_fd_get(fd), r, a.addr, got < room ? got : room, flags);
 	/*
 	 * A listener inherited across exec never saw listen(), and the program
 	 * may have closed the reserve: take one while descriptors are free.

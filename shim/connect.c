@@ -304,18 +304,8 @@ SG_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 
 static uint32_t socket_bits(int domain, int type)
 {
-	uint32_t bits = SG_FD_KNOWN | SG_FD_SOCKET;
-	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-	if (type & SOCK_NONBLOCK)
-		bits |= SG_FD_NONBLOCK;
-	if (domain == AF_UNIX)
-		bits |= SG_FD_UNIX;
-	else if ((domain == AF_INET || domain == AF_INET6) && base == SOCK_STREAM)
-		bits |= SG_FD_TCP;
-	else if ((domain == AF_INET || domain == AF_INET6) && base == SOCK_DGRAM)
-		bits |= SG_FD_UDP;
-	return bits;
+	uint32_t bits = SG_FD_KNOWN | SG_FD_SOCKET | sg_fd_socket_kind(domain, type);
+	return (type & SOCK_NONBLOCK) ? bits | SG_FD_NONBLOCK : bits;
 }
 
 SG_EXPORT int socket(int domain, int type, int protocol)

@@ -123,7 +123,7 @@ const posix_spawnattr_t *sg_spawnattr_sigpipe(const posix_spawnattr_t *attr,
 	sigset_t def;
 	short flags = 0;
 
-	if (!sg_signals_spawn_resets_sigpipe())
+	if (!sg_sigpipe_suppressing())
 		return attr;
 	if (attr)
 		*copy = *attr;
@@ -226,7 +226,7 @@ SG_EXPORT int system(const char *line)
 	pid_t pid;
 	int status = -1;
 
-	if (!sg_signals_spawn_resets_sigpipe())
+	if (!sg_sigpipe_suppressing())
 		return REAL(system)(line);
 	if (line == NULL)
 		return system("exit 0") == 0;

@@ -66,13 +66,15 @@ SG_EXPORT int fclose(FILE *f)
 	return retake(lost, REAL(fclose)(f));
 }
 
+/* Every descriptor in [lo, hi] is about to close: one walk over the table. */
 static int release_range(unsigned lo, unsigned hi)
 {
 	unsigned top = hi < sg_fdt_size ? hi : sg_fdt_size - 1;
 	int lost = 0;
-	for (unsigned fd = lo; fd <= top && fd < sg_fdt_size; fd++)
+	for (unsigned fd = lo; fd <= top && fd < sg_fdt_size; fd++) {
 		lost |= release((int)fd);
-	sg_fd_forget_range(lo, hi);
+		sg_fd_forget((int)fd);
+	}
 	return lost;
 }
 

@@ -89,14 +89,6 @@ void sg_fd_forget(int fd)
 		__atomic_store_n(&sg_fd_lastop[fd], 0, __ATOMIC_RELAXED);
 }
 
-void sg_fd_forget_range(unsigned lo, unsigned hi)
-{
-	if (hi >= sg_fdt_size)
-		hi = sg_fdt_size - 1;
-	for (unsigned fd = lo; fd <= hi && fd < sg_fdt_size; fd++)
-		sg_fd_forget((int)fd);
-}
-
 void sg_fd_copy(int oldfd, int newfd)
 {
 	if ((unsigned)oldfd >= sg_fdt_size || (unsigned)newfd >= sg_fdt_size) {
@@ -130,24 +122,43 @@ static uint32_t timeout_bits(int fd)
 	return bits;
 }
 
+int sg_fd_high_floor(void)
+{
+	struct rlimit rl;
+	unsigned long hi = 1024;
+
+	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 &&
+	    rl.rlim_cur < hi)
+		hi = rl.rlim_cur;
+	if (sg_fdt_size && sg_fdt_size < hi)
+		hi = sg_fdt_size;
+	return (int)(hi > 256 ? hi - 64 : hi * 3 / 4);
+}
+
+uint32_t sg_fd_socket_kind(int domain, int type)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (domain == AF_UNIX)
+		return SG_FD_UNIX;
+	if (domain != AF_INET && domain != AF_INET6)
+		return 0;
+	if (base == SOCK_STREAM)
+		return SG_FD_TCP;
+	return base == SOCK_DGRAM ? SG_FD_UDP : 0;
+}
+
 static uint32_t socket_bits(int fd)
 {
 	int type = 0, domain = 0;
 	socklen_t len = sizeof(type);
-	uint32_t bits = SG_FD_SOCKET;
 
 	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return bits;
+		return SG_FD_SOCKET;
 	len = sizeof(domain);
 	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
-		return bits;
-	if (domain == AF_UNIX)
-		bits |= SG_FD_UNIX;
-	else if ((domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM)
-		bits |= SG_FD_TCP;
-	else if ((domain == AF_INET || domain == AF_INET6) && type == SOCK_DGRAM)
-		bits |= SG_FD_UDP;
-	return bits;
+		return SG_FD_SOCKET;
+	return SG_FD_SOCKET | sg_fd_socket_kind(domain, type);
 }
 
 uint32_t sg_fd_classify(int fd)

@@ -70,8 +70,6 @@ static inline void sg_fd_store(int fd, uint32_t word)
 
 /* The descriptor was closed (or is about to be reused): forget it. */
 void sg_fd_forget(int fd);
-/* Every descriptor in [lo, hi] was closed. */
-void sg_fd_forget_range(unsigned lo, unsigned hi);
 /* newfd is now a duplicate of oldfd (dup, dup2, dup3, F_DUPFD). */
 void sg_fd_copy(int oldfd, int newfd);
 
@@ -81,6 +79,18 @@ void sg_fd_copy(int oldfd, int newfd);
  * path only: costs syscalls the first time.
  */
 uint32_t sg_fd_classify(int fd);
+
+/*
+ * The lowest number a shim-owned descriptor (log socket, accept reserve) may
+ * take: 64 below the soft descriptor limit, capped at 1024 (and the table),
+ * so that programs counting on low numbers, or on select(2)'s FD_SETSIZE,
+ * never meet it; with a small limit, the top quarter of it.  Always below
+ * the soft limit, where a freed descriptor is one accept() can use.
+ */
+int sg_fd_high_floor(void);
+
+/* SG_FD_TCP, SG_FD_UDP, SG_FD_UNIX or 0 for a socket's domain and type. */
+uint32_t sg_fd_socket_kind(int domain, int type);
 
 /* Pending error held back after a partial write. */
 int sg_fd_take_pending(int fd);

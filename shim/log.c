@@ -70,25 +70,6 @@ unsigned long long sg_log_now_ms(void)
 	return (unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * The lowest number the log socket may take: 64 below the soft descriptor
- * limit, capped at 1024 (and the fd table), so that programs counting on
- * low numbers, or on select(2)'s FD_SETSIZE, never meet it; with a small
- * limit, the top quarter of it.
- */
-static int high_fd_floor(void)
-{
-	struct rlimit rl;
-	unsigned long hi = 1024;
-
-	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 &&
-	    rl.rlim_cur < hi)
-		hi = rl.rlim_cur;
-	if (sg_fdt_size && sg_fdt_size < hi)
-		hi = sg_fdt_size;
-	return (int)(hi > 256 ? hi - 64 : hi * 3 / 4);
-}
-
 static int fd_is_ours(int fd, uint64_t dev, uint64_t ino)
 {
 	struct stat st;
@@ -103,7 +84,7 @@ static int open_log_socket(uint64_t *dev, uint64_t *ino)
 	struct stat st;
 	int fd = (int)syscall(SYS_socket, AF_UNIX,
 			      SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	int floor = high_fd_floor();
+	int floor = sg_fd_high_floor();
 
 	if (fd < 0)
 		return -1;

@@ -190,15 +190,15 @@ SG_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 		t0 = sg_now_ns();
 	}
 	int res = REAL(select)(n, r, w, e, tv);
-	while (SG_UNLIKELY(res < 0) && errno == EINTR && tv && retry_eintr(seq)) {
-		struct timespec left;
-		ts_left(&span, t0, &left);
-		tv->tv_sec = left.tv_sec;
-		tv->tv_usec = left.tv_nsec / 1000;
+	while (SG_UNLIKELY(res < 0) && errno == EINTR && retry_eintr(seq)) {
+		if (tv) {
+			struct timespec left;
+			ts_left(&span, t0, &left);
+			tv->tv_sec = left.tv_sec;
+			tv->tv_usec = left.tv_nsec / 1000;
+		}
 		res = REAL(select)(n, r, w, e, tv);
 	}
-	while (SG_UNLIKELY(res < 0) && errno == EINTR && !tv && retry_eintr(seq))
-		res = REAL(select)(n, r, w, e, NULL);
 	return res;
 }
 

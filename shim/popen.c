@@ -132,7 +132,7 @@ static FILE *open_stream(const char *cmd, int reading, int cloexec, int slot)
 
 SG_EXPORT FILE *popen(const char *cmd, const char *type)
 {
-	if (!sg_signals_spawn_resets_sigpipe() || cmd == NULL || type == NULL)
+	if (!sg_sigpipe_suppressing() || cmd == NULL || type == NULL)
 		return libc_popen(cmd, type);
 	if ((type[0] != 'r' && type[0] != 'w') ||
 	    (type[1] != '\0' && strcmp(type + 1, "e") != 0)) {

@@ -342,11 +342,6 @@ void sg_signals_exec_failed(void)
 		set_sigpipe(SIG_IGN);
 }
 
-int sg_signals_spawn_resets_sigpipe(void)
-{
-	return sg_sigpipe_suppressing();
-}
-
 void sg_sigpipe_block(struct sg_sigpipe_guard *g)
 {
 	sigset_t one, pending, old;

@@ -32,16 +32,15 @@ static inline uint64_t sg_sigseq(void)
 void sg_signals_init(void);
 
 /*
- * Whether an EPIPE here was kept from killing the program by the shim
- * (sigpipe=ignore while the program's own disposition is SIG_DFL).
+ * Whether the shim holds SIGPIPE ignored where the program's own disposition
+ * is SIG_DFL (sigpipe=ignore): an EPIPE then was kept from killing it, and a
+ * spawned child must get SIG_DFL back.
  */
 int sg_sigpipe_suppressing(void);
 
 /* Around exec: give the new image the SIGPIPE disposition the program set. */
 void sg_signals_before_exec(void);
 void sg_signals_exec_failed(void);
-/* The sigdefault set posix_spawn needs for the same; 1 if SIGPIPE must be reset. */
-int sg_signals_spawn_resets_sigpipe(void);
 
 /*
  * attr, or a copy of it in *copy that also resets SIGPIPE to SIG_DFL in the

@@ -129,8 +129,9 @@ static void udp_pair(int *a, int *b)
  * A descriptor number that is closed and stays closed: far above the ones
  * the program opens (a freed low number would be reused by the next
  * socket), below FD_SETSIZE so that select can be handed it, and below
- * the numbers the shim takes for its own descriptors (from 3/4 of the
- * descriptor limit, or 1000, upwards), which may appear at any time.
+ * the numbers the shim takes for its own descriptors (from 64 below the
+ * soft limit, at most 1024, or 3/4 of a small limit, upwards), which may
+ * appear at any time.
  */
 static int closed_fd(void)
 {
