@@ -19,34 +19,7 @@
 
 #include "fixture.h"
 
-/* The environment of a run: "KEY=VALUE" sets, a bare "KEY" unsets. */
-static char *const no_shim[] = { "LD_PRELOAD", "SOCKGUARD_OPTIONS",
-				 "SOCKGUARD_CONFIG", NULL };
-
-static char options[512];
-
-/* LD_PRELOAD=<shim> and SOCKGUARD_OPTIONS=opts (log=off unless given). */
-static char *const *shim_env(const char *opts)
-{
-	static char *env[4];
-
-	snprintf(options, sizeof(options), "SOCKGUARD_OPTIONS=%s%s",
-		 strstr(opts, "log=") ? "" : "log=off:", opts);
-	env[0] = (char *)fx_preload_env();
-	env[1] = options;
-	env[2] = "SOCKGUARD_CONFIG";
-	env[3] = NULL;
-	return env;
-}
-
-static const char *prog(const char *name)
-{
-	static char buf[4][4096];
-	static int next;
-	char *b = buf[next++ % 4];
-
-	return fx_prog_path(name, b, sizeof(buf[0]));
-}
+#include "sig_harness.h"
 
 /* Runs a program; the result must be a completed run. */
 static void run(char *const argv[], char *const *env, int timeout_ms,

@@ -17,31 +17,7 @@
 
 #define KILLED_BY_SIGPIPE (128 + SIGPIPE)
 
-static char *const no_shim[] = { "LD_PRELOAD", "SOCKGUARD_OPTIONS",
-				 "SOCKGUARD_CONFIG", NULL };
-
-/* LD_PRELOAD=<shim> and SOCKGUARD_OPTIONS=opts (log=off unless given). */
-static char *const *shim_env(const char *opts)
-{
-	static char options[512];
-	static char *env[4];
-
-	snprintf(options, sizeof(options), "SOCKGUARD_OPTIONS=%s%s",
-		 strstr(opts, "log=") ? "" : "log=off:", opts);
-	env[0] = (char *)fx_preload_env();
-	env[1] = options;
-	env[2] = "SOCKGUARD_CONFIG";
-	env[3] = NULL;
-	return env;
-}
-
-static const char *prog(const char *name)
-{
-	static char buf[4][4096];
-	static int next;
-
-	return fx_prog_path(name, buf[next++ % 4], sizeof(buf[0]));
-}
+#include "sig_harness.h"
 
 static void run(char *const argv[], char *const *env, struct fx_result *r)
 {
