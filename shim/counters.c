@@ -12,7 +12,8 @@
 
 SG_EXPORT struct sg_counters sockguard_counters = {
 	.magic = SG_COUNTERS_MAGIC,
-	.version = 1,
+	.version = SG_COUNTERS_VERSION,
+	.size = sizeof(struct sg_counters),
 };
 
 void sg_counters_reset(uint64_t pid)

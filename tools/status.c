@@ -4,7 +4,7 @@
  *
  * The shim creates no file, socket or shared memory for this.  A process has
  * the shim when /proc/PID/maps shows libsockguard.so; its counters are the
- * exported `sockguard_counters` block (shim/counters.h), found from the
+ * exported `sockguard_counters` block (policy/live.h), found from the
  * library's dynamic symbol table and the load bias of the mapping, and read
  * with process_vm_readv(2), which needs the same permission as ptrace(2)
  * reading: root, or the process's own user where Yama allows it.
@@ -21,7 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../shim/counters.h"
+#include "../policy/live.h"
 #include "elf.h"
 #include "tools.h"
 
@@ -140,7 +140,8 @@ static void read_counters(struct row *r, const struct shim_map *m)
 		return;
 	}
 	if (strncmp(r->c.magic, SG_COUNTERS_MAGIC, sizeof(r->c.magic)) != 0 ||
-	    r->c.version != 1) {
+	    r->c.version != SG_COUNTERS_VERSION ||
+	    r->c.size != sizeof(r->c)) {
 		snprintf(r->why, sizeof(r->why), "no counter block of this "
 			 "version (the shim has not started, or is another version)");
 		return;
