@@ -24,7 +24,7 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 SHIM_SRC   := $(wildcard shim/*.c)
 POLICY_SRC := $(wildcard policy/*.c)
-TOOL_SRC   := $(wildcard tools/*.c)
+TOOL_SRC   := $(wildcard tools/*.c tools/report/*.c)
 TOOL_LIB_SRC := $(filter-out tools/main.c,$(TOOL_SRC))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 INTEG_SRC  := $(wildcard tests/integration/*.c)

@@ -5,7 +5,7 @@
  * characters.  Every byte that is not printable ASCII or part of a valid
  * UTF-8 sequence is written as \xNN, the escape the shim itself uses.
  */
-#include "report.h"
+#include "report/report.h"
 
 #include <string.h>
 

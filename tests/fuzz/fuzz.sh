@@ -19,7 +19,7 @@ CFLAGS="-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
 # less says so in a comment line " * fuzz-sources: GLOB...", so that it does
 # not depend on unrelated code.
 default_sources() {
-	ls policy/*.c tools/*.c | grep -v '^tools/main\.c$'
+	ls policy/*.c tools/*.c tools/report/*.c | grep -v '^tools/main\.c$'
 }
 
 sources_of() {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../tools/report.h"
+#include "../../tools/report/report.h"
 
 static struct sg_report report;
 static FILE *devnull;

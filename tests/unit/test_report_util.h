@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "../../tools/report.h"
+#include "../../tools/report/report.h"
 
 #define FIXTURES "tests/fixtures/report/"
 

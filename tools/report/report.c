@@ -4,14 +4,14 @@
  * (SPEC.md section 5): reads sockguard log lines from syslog files,
  * journalctl output or stdin, and prints which faults happened, where and
  * when.  This file holds the command line; parsing, counting and the three
- * writers live in tools/report_*.c.
+ * writers live in the other files of tools/report/.
  */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
-#include "tools.h"
+#include "../tools.h"
 
 struct options {
 	int json;

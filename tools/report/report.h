@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "../policy/classify.h"
+#include "../../policy/classify.h"
 
 /* The classes that are events; suppressed and summary are bookkeeping. */
 #define SG_REPORT_NCLASS SG_CLASS_SUPPRESSED
