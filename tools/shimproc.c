@@ -1,0 +1,261 @@
+/*
+ * Finding the processes that run with the shim and reading their counter
+ * blocks (see shimproc.h): shared by `sockguard status` and
+ * `sockguard metrics`.
+ */
+#include "shimproc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "elf.h"
+
+/* The lowest mapping of the library in one process. */
+struct shim_map {
+	uint64_t start, end, offset;
+	char path[PATH_MAX];
+};
+
+static int is_shim_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return strcmp(base, SG_SHIM_LIB_NAME) == 0 ||
+	       strcmp(base, SG_SHIM_LIB_NAME " (deleted)") == 0;
+}
+
+/*
+ * Finds the library in /proc/PID/maps.  Returns 1 when it is mapped, 0 when
+ * not, -errno when the maps cannot be read.  The lines come in address
+ * order, so the first one of the library is its lowest mapping.
+ */
+static int find_shim(pid_t pid, struct shim_map *m)
+{
+	char name[64], line[PATH_MAX + 128];
+	int found = 0;
+
+	snprintf(name, sizeof(name), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(name, "re");
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f)) {
+		int path_at = 0;
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %n",
+			   &m->start, &m->end, &m->offset, &path_at) < 3 ||
+		    path_at == 0)
+			continue;
+		if (is_shim_path(line + path_at)) {
+			snprintf(m->path, sizeof(m->path), "%s", line + path_at);
+			found = 1;
+		}
+	}
+	int err = ferror(f) ? errno : 0;
+	fclose(f);
+	return err ? -err : found;
+}
+
+/*
+ * Opens the very file that is mapped: through map_files (right even if the
+ * library was rebuilt or deleted since), else through the process's root
+ * directory, else by its path.
+ */
+static int open_mapped_file(pid_t pid, const struct shim_map *m)
+{
+	char name[PATH_MAX + 64];
+	int fd;
+
+	snprintf(name, sizeof(name), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+		 (int)pid, m->start, m->end);
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC)) >= 0)
+		return fd;
+	snprintf(name, sizeof(name), "/proc/%d/root%s", (int)pid, m->path);
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC)) >= 0)
+		return fd;
+	return open(m->path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Where the counter block lives in the process: bias + st_value. */
+static int counters_address(pid_t pid, const struct shim_map *m, uint64_t *addr)
+{
+	uint64_t value, bias;
+	int fd = open_mapped_file(pid, m);
+
+	if (fd < 0)
+		return -errno;
+	int rc = sg_elf_dynsym(fd, SG_COUNTERS_SYMBOL, &value);
+	if (rc == 0)
+		rc = sg_elf_load_bias(fd, m->start, m->offset, &bias);
+	close(fd);
+	if (rc == 0)
+		*addr = bias + value;
+	return rc;
+}
+
+/* Whether the block read is one this tool understands, and pid's own. */
+static int check_block(struct sg_shim_proc *p)
+{
+	const struct sg_counters *c = &p->c;
+
+	if (strncmp(c->magic, SG_COUNTERS_MAGIC, sizeof(c->magic)) != 0 ||
+	    c->version != SG_COUNTERS_VERSION || c->size != sizeof(*c)) {
+		snprintf(p->why, sizeof(p->why), "no counter block of this "
+			 "version (the shim has not started, or is another version)");
+		return -1;
+	}
+	if (c->pid != (uint64_t)p->pid) {
+		snprintf(p->why, sizeof(p->why), "its counters are not yet its own "
+			 "(the shim has not started, or the process was just forked)");
+		return -1;
+	}
+	return 0;
+}
+
+static void read_counters(struct sg_shim_proc *p, const struct shim_map *m)
+{
+	uint64_t addr = 0;
+	int rc = counters_address(p->pid, m, &addr);
+
+	if (rc < 0) {
+		snprintf(p->why, sizeof(p->why), "cannot find its counters in %.120s: %s",
+			 m->path, rc == -ENOENT ? "no " SG_COUNTERS_SYMBOL " symbol" :
+			 strerror(-rc));
+		return;
+	}
+	struct iovec local = { &p->c, sizeof(p->c) };
+	struct iovec remote = { (void *)(uintptr_t)addr, sizeof(p->c) };
+	if (process_vm_readv(p->pid, &local, 1, &remote, 1, 0) != sizeof(p->c)) {
+		snprintf(p->why, sizeof(p->why), "cannot read its memory: %s%s",
+			 strerror(errno), errno == EPERM ?
+			 " (run as root or as the process's user)" : "");
+		return;
+	}
+	p->readable = check_block(p) == 0;
+}
+
+static void read_comm(pid_t pid, char *comm, size_t len)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(name, "re");
+	if (!f || !fgets(comm, (int)len, f))
+		snprintf(comm, len, "?");
+	comm[strcspn(comm, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Field 22 of /proc/PID/stat (proc(5)), counted after the ')' that ends the
+ * command name, which may itself hold spaces and parentheses.  0 when
+ * unreadable.
+ */
+static uint64_t read_start_ticks(pid_t pid)
+{
+	char name[64], buf[1024];
+	unsigned long long v = 0;
+
+	snprintf(name, sizeof(name), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(name, "re");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p && sscanf(p + 1, "%llu", &v) != 1)
+		v = 0;
+	return v;
+}
+
+int sg_shim_inspect(pid_t pid, struct sg_shim_proc *p)
+{
+	struct shim_map m;
+	int rc = find_shim(pid, &m);
+
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	if (rc <= 0)
+		return rc;
+	read_comm(pid, p->comm, sizeof(p->comm));
+	p->start_ticks = read_start_ticks(pid);
+	read_counters(p, &m);
+	return 1;
+}
+
+struct sg_shim_proc *sg_shim_procs_next(struct sg_shim_procs *ps)
+{
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 16;
+		struct sg_shim_proc *v = realloc(ps->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		ps->v = v;
+		ps->cap = cap;
+	}
+	return &ps->v[ps->n];
+}
+
+void sg_shim_procs_free(struct sg_shim_procs *ps)
+{
+	free(ps->v);
+	ps->v = NULL;
+	ps->n = ps->cap = 0;
+}
+
+int sg_parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (!isdigit((unsigned char)*s) || *end || errno || v <= 0 || v > INT_MAX)
+		return -1;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+static int pid_order(const void *a, const void *b)
+{
+	const struct sg_shim_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int sg_shim_collect_all(struct sg_shim_procs *ps, const char *cmd)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t pid;
+
+	if (!d) {
+		fprintf(stderr, "%s: /proc: %s\n", cmd, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct sg_shim_proc *p = sg_shim_procs_next(ps);
+		if (!p)
+			break;
+		if (sg_parse_pid(e->d_name, &pid) < 0 || pid == getpid())
+			continue;
+		int rc = sg_shim_inspect(pid, p);
+		ps->n += rc > 0;
+		ps->unreadable += rc == -EACCES || rc == -EPERM;
+	}
+	closedir(d);
+	qsort(ps->v, ps->n, sizeof(*ps->v), pid_order);
+	return 0;
+}
