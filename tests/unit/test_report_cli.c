@@ -105,6 +105,29 @@ Test(report_cli, reads_gzip_and_plain_files_together)
 			gz, FLEET), 0);
 }
 
+/*
+ * A caller that ignores SIGCHLD (the disposition is inherited across exec)
+ * has its children reaped by the kernel, so waitpid(2) fails with ECHILD
+ * unless the report takes SIGCHLD back: gzip's exit status must still be
+ * known, good or bad.  (python3 sets SIG_IGN; dash's trap '' CHLD does not.)
+ */
+#define IGNORING_SIGCHLD "python3 -c 'import os,signal,sys; " \
+	"signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])' "
+
+Test(report_cli, reads_gzip_when_started_with_sigchld_ignored)
+{
+	const char *gz = (tmp("i.log.gz")), *err = (tmp("i.err"));
+
+	cr_assert_eq(sh("gzip -c %s > %s", FLEET, gz), 0);
+	cr_expect_eq(sh(IGNORING_SIGCHLD "\"$SG\" report --json %s 2>%s | "
+			"grep -q '\"events\": 89,'", gz, err), 0);
+	cr_expect_eq(sh("! grep -q 'gzip' %s%s", err, ""), 0);
+	cr_assert_eq(sh("printf 'not gzip' > %s%s", gz, ""), 0);
+	cr_expect_eq(sh(IGNORING_SIGCHLD "\"$SG\" report %s >/dev/null 2>%s; "
+			"test $? = 1", gz, err), 0);
+	cr_expect_eq(sh("grep -q 'gzip -dc failed' %s%s", err, ""), 0);
+}
+
 Test(report_cli, reads_every_journalctl_short_format)
 {
 	const char *formats[] = { "short", "short-iso", "short-iso-new", "short-precise",

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -130,26 +131,54 @@ static int open_gunzip(const char *path, pid_t *pid)
 	return pfd[0];
 }
 
-static int feed_gzip(struct sg_report *r, const char *path)
+/* gzip's exit status; 0 when it exited 0, else -1 with a message. */
+static int wait_gzip(pid_t pid, const char *path)
 {
-	pid_t pid;
-	int status, fd = open_gunzip(path, &pid);
+	int status = 0;
+	pid_t got;
 
-	if (fd < 0) {
-		fprintf(stderr, "sockguard report: %s: %s\n", path, strerror(errno));
+	while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	if (got < 0) {
+		fprintf(stderr, "sockguard report: %s: cannot wait for gzip -dc: %s\n",
+			path, strerror(errno));
 		return -1;
 	}
-	int rc = sg_report_feed_fd(r, fd, path);
-	close(fd);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		/* gzip has said why on stderr already; 127 means no gzip at all. */
-		fprintf(stderr, "sockguard report: %s: gzip -dc failed%s\n", path,
-			WIFEXITED(status) && WEXITSTATUS(status) == 127 ?
-			" (is gzip installed?)" : "");
-		rc = -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	/* gzip has said why on stderr already; 127 means no gzip at all. */
+	fprintf(stderr, "sockguard report: %s: gzip -dc failed%s\n", path,
+		WIFEXITED(status) && WEXITSTATUS(status) == 127 ?
+		" (is gzip installed?)" : "");
+	return -1;
+}
+
+/*
+ * A caller may have left SIGCHLD ignored, a disposition that survives
+ * exec: the kernel then reaps gzip by itself and waitpid(2) fails with
+ * ECHILD (wait(2), NOTES).  The default is taken back while gzip runs and
+ * the caller's disposition restored after.
+ */
+static int feed_gzip(struct sg_report *r, const char *path)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	pid_t pid;
+	int rc = -1;
+
+	sigemptyset(&dfl.sa_mask);
+	int restore = sigaction(SIGCHLD, &dfl, &old) == 0;
+	int fd = open_gunzip(path, &pid);
+	if (fd < 0) {
+		fprintf(stderr, "sockguard report: %s: %s\n", path, strerror(errno));
+		goto out;
 	}
+	rc = sg_report_feed_fd(r, fd, path);
+	close(fd);
+	if (wait_gzip(pid, path) < 0)
+		rc = -1;
+out:
+	if (restore)
+		sigaction(SIGCHLD, &old, NULL);
 	return rc;
 }
 
