@@ -2,6 +2,10 @@
  * `sockguard status [--json] [PID]...`: the processes that have the shim
  * loaded, and their live counters (sockguard(8)).  Finding them and reading
  * their counters is tools/shimproc.c's job.
+ *
+ * A process chooses its own name (prctl(2) PR_SET_NAME) and the path it
+ * maps: both go out through escape.h, never raw, so that no process can
+ * write control sequences to the terminal of whoever runs this.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -9,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "shimproc.h"
 #include "tools.h"
 
@@ -84,9 +89,15 @@ static void print_header(uint32_t classes, uint32_t causes)
 static void print_row(const struct sg_shim_proc *r, uint32_t classes,
 		      uint32_t causes)
 {
-	printf("%7d  %-16s ", (int)r->pid, r->comm);
+	char comm[SG_ESC_TEXT_SIZE(sizeof(r->comm))];
+
+	/* A name is at most 15 bytes; escaped, it is cut to its column. */
+	sg_esc_text(comm, sizeof(comm), r->comm, strlen(r->comm), 16);
+	printf("%7d  %-16s ", (int)r->pid, comm);
 	if (!r->readable) {
-		printf("%-8s %s\n", "?", r->why);
+		printf("%-8s ", "?");
+		sg_esc_put_text(stdout, r->why);
+		putchar('\n');
 		return;
 	}
 	printf("%-8s", mode_name(r->c.mode));
@@ -119,22 +130,6 @@ static void print_table(const struct sg_shim_procs *rs)
 		print_row(&rs->v[i], classes, causes);
 }
 
-/* A JSON string; comm may hold any byte but NUL. */
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
 static void json_counters(const struct sg_counters *c)
 {
 	printf(",\"mode\":\"%s\",\"events\":{", mode_name(c->mode));
@@ -158,11 +153,11 @@ static void print_json(const struct sg_shim_procs *rs)
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct sg_shim_proc *r = &rs->v[i];
 		printf("%s\n{\"pid\":%d,\"program\":", i ? "," : "", (int)r->pid);
-		json_string(r->comm);
+		sg_esc_put_json(stdout, r->comm);
 		if (r->readable)
 			json_counters(&r->c);
 		else
-			printf(",\"error\":"), json_string(r->why);
+			printf(",\"error\":"), sg_esc_put_json(stdout, r->why);
 		printf("}");
 	}
 	printf("\n]\n");

@@ -1,6 +1,5 @@
 /*
- * `sockguard status` (SPEC.md section 5, issue 10) against three real
- * processes: one hardened and one observed, both meeting refused connects,
+ * `sockguard status` against real processes: one hardened and one observed, both meeting refused connects,
  * and one without the shim.  The counters it reads from their memory must
  * match the events each one logged.
  */
@@ -36,8 +35,8 @@ struct target {
 	char out[400];
 };
 
-static void start(struct target *t, const char *name, const char *mode,
-		  int count, int port)
+static void start_named(struct target *t, const char *name, const char *mode,
+			int count, int port, const char *comm)
 {
 	char prog[400], sock[400], opts[600], config[400], n[16], p[16];
 	char *env[4] = { NULL };
@@ -54,8 +53,15 @@ static void start(struct target *t, const char *name, const char *mode,
 	snprintf(n, sizeof(n), "%d", count);
 	snprintf(p, sizeof(p), "%d", port);
 	fx_prog_path("tool_status_target", prog, sizeof(prog));
-	t->pid = fx_spawn((char *const[]){ prog, n, p, NULL }, env, t->out);
+	t->pid = fx_spawn((char *const[]){ prog, n, p, (char *)comm, NULL }, env,
+			  t->out);
 	cr_assert_gt(t->pid, 0, "%s", fx_skip_reason());
+}
+
+static void start(struct target *t, const char *name, const char *mode,
+		  int count, int port)
+{
+	start_named(t, name, mode, count, port, NULL);
 }
 
 /* Waits for "ready N" and checks that all COUNT connects were refused. */
@@ -183,4 +189,30 @@ Test(status, bad_arguments_and_missing_processes)
 	cr_expect_eq(status_tool((char *const[]){ "--bogus", NULL }), 2);
 	cr_expect_eq(status_tool((char *const[]){ "999999999", NULL }), 1);
 	cr_expect(strstr(res.err, "no such process"), "%s", res.err);
+}
+
+Test(status, a_process_name_cannot_send_control_sequences_to_the_terminal)
+{
+	struct target t;
+	char pid[16];
+	int port = fx_closed_port();
+
+	/* Red text, a carriage return and a window title, as a process may name itself. */
+	start_named(&t, "esc", "harden", 1, port, "\x1b[31m\r\x1b]0;x\x07");
+	wait_ready(&t, 1);
+	snprintf(pid, sizeof(pid), "%d", (int)t.pid);
+	cr_expect_eq(status_tool((char *const[]){ pid, NULL }), 0);
+	cr_expect_null(strpbrk(res.out, "\x1b\x07"), "raw control bytes: %s", res.out);
+	int lines = 0;
+	for (const char *c = res.out; *c; c++)
+		lines += *c == '\n';
+	cr_expect_eq(lines, 2, "a heading and one row: %s", res.out);
+	const char *line = table_line(t.pid);
+	cr_assert(line, "%s", res.out);
+	cr_expect(strncmp(line + 9, "\\x1b[31m\\x0d... ", 16) == 0, "%s", line);
+	cr_expect_eq(status_tool((char *const[]){ "--json", pid, NULL }), 0);
+	cr_expect_null(strpbrk(res.out, "\x1b\x07"), "raw control bytes: %s", res.out);
+	cr_expect(strstr(res.out, "\"program\":\"\\u001b[31m\\u000d\\u001b]0;x\\u0007\""),
+		  "%s", res.out);
+	fx_stop(t.pid);
 }

@@ -3,11 +3,14 @@
  * port on 127.0.0.1 where nothing listens (each one an ECONNREFUSED, class
  * refused), prints "ready N" with the number of refusals it saw, and then
  * waits to be killed, so that its counters can be read while it lives.
+ * With a third argument it first takes that as its name (prctl(2)
+ * PR_SET_NAME), as any process may, control bytes included.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,9 +31,13 @@ static int refused_once(int port)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: tool_status_target COUNT PORT\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: tool_status_target COUNT PORT [NAME]\n");
 		return 2;
+	}
+	if (argc == 4 && prctl(PR_SET_NAME, argv[3], 0, 0, 0) != 0) {
+		perror("prctl");
+		return 1;
 	}
 	int count = atoi(argv[1]), port = atoi(argv[2]), refused = 0;
 

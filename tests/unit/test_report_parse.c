@@ -314,17 +314,3 @@ Test(report_parse, refuses_times_it_cannot_read)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_expect_eq(sg_report_parse_when(bad[i], TEST_NOW, &t), -1, "%s", bad[i]);
 }
-
-Test(report_parse, makes_names_printable)
-{
-	char buf[SG_REPORT_NAME_BUF];
-
-	sg_report_name(buf, sizeof(buf), "a\x01\x7f" "b\xff\xc3\xa9", 7, 100);
-	cr_expect_str_eq(buf, "a\\x01\\x7fb\\xff\xc3\xa9");
-	sg_report_name(buf, sizeof(buf), "0123456789", 10, 8);
-	cr_expect_str_eq(buf, "01234...");
-	sg_report_name(buf, sizeof(buf), "01234567", 8, 8);
-	cr_expect_str_eq(buf, "01234567");
-	sg_report_name(buf, sizeof(buf), "\xed\xa0\x80", 3, 100);	/* a surrogate */
-	cr_expect_str_eq(buf, "\\xed\\xa0\\x80");
-}

@@ -3,7 +3,7 @@
  * figures as the text, under keys that stay stable (README.md, "`--json`: the document").
  * Every class, action and deadline name is always present, zero or not, so
  * a consumer never has to guess whether a key is missing or zero.  Names
- * from the logs go through sg_report_name(), which leaves only printable
+ * from the logs go through sg_esc_text(), which leaves only printable
  * ASCII and valid UTF-8: the document is always valid JSON.
  */
 #include "report.h"
@@ -19,8 +19,8 @@ static void put_name(FILE *out, const char *p, size_t n)
 
 	if (n == 0)
 		p = "-", n = 1;
-	sg_report_name(buf, sizeof(buf), p, n, sizeof(buf) - 1);
-	sg_report_put_json_str(out, buf);
+	sg_esc_text(buf, sizeof(buf), p, n, sizeof(buf) - 1);
+	sg_esc_put_json(out, buf);
 }
 
 static void put_time(FILE *out, int64_t t)

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "../../policy/classify.h"
+#include "../escape.h"
 
 /* The classes that are events; suppressed and summary are bookkeeping. */
 #define SG_REPORT_NCLASS SG_CLASS_SUPPRESSED
@@ -264,19 +265,8 @@ void sg_report_fmt_iso(char *buf, size_t len, int64_t t);
 /* Which classes have any events (bit per class). */
 unsigned sg_report_active_classes(const struct sg_report *r);
 
-/*
- * Writes raw key bytes as printable text into buf: control characters,
- * DEL and bytes that are not valid UTF-8 become \xNN (the shim's
- * own escape), and a name longer than width bytes is cut with "...".
- * Returns the length written.
- */
-size_t sg_report_name(char *buf, size_t size, const char *p, size_t n,
-		      size_t width);
-#define SG_REPORT_NAME_BUF (SG_REPORT_MAX_KEY * 4 + 8)
-
-/* A printable name as a JSON string, and as XML character data. */
-void sg_report_put_json_str(FILE *out, const char *s);
-void sg_report_put_xml(FILE *out, const char *s);
+/* A buffer for the terminal text of one key (escape.h, sg_esc_text). */
+#define SG_REPORT_NAME_BUF SG_ESC_TEXT_SIZE(SG_REPORT_MAX_KEY)
 
 /* The three outputs. */
 void sg_report_write_text(const struct sg_report *r, FILE *out);

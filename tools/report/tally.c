@@ -266,7 +266,7 @@ static void quote_malformed(struct sg_report *r, const char *line, size_t len,
 	if (r->quoted >= r->max_quoted || !r->diag)
 		return;
 	r->quoted++;
-	sg_report_name(text, sizeof(text), line,
+	sg_esc_text(text, sizeof(text), line,
 		       len < SG_REPORT_MAX_KEY ? len : SG_REPORT_MAX_KEY, 160);
 	fprintf(r->diag, "sockguard report: %s:%llu: malformed line (%s): %s\n",
 		name, (unsigned long long)lineno, why, text);

@@ -2,7 +2,7 @@
  * The text output of `sockguard report`: what an operator reads in a
  * terminal.  Every line fits in 100 columns; long names are cut with "..."
  * and only the classes that occurred get a column.  Names from the logs
- * are printed through sg_report_name(), so no control byte reaches the
+ * are printed through sg_esc_text(), so no control byte reaches the
  * terminal.
  */
 #include "report.h"
@@ -128,7 +128,7 @@ static void fmt_seen(char *buf, size_t width, const struct sg_report_seen *s,
 	for (int k = 0; k < n; k++) {
 		const struct sg_report_entry *e = &t->entries[s->idx[order[k]]];
 		char name[SG_REPORT_NAME_BUF], item[SG_REPORT_NAME_BUF + 32];
-		sg_report_name(name, sizeof(name), e->key, e->len, 20);
+		sg_esc_text(name, sizeof(name), e->key, e->len, 20);
 		int m = snprintf(item, sizeof(item), "%s%s %llu", k ? ", " : "",
 				 name, (ull)s->n[order[k]]);
 		if (len + (size_t)m + 5 > width) {
@@ -149,7 +149,7 @@ static void put_peer_row(const struct sg_report *r, FILE *out, int cls,
 	const struct sg_report_peer *seen = &r->peer_seen[cls][i];
 	char name[SG_REPORT_NAME_BUF], progs[64], hosts[64];
 
-	sg_report_name(name, sizeof(name), e->key, e->len, 64);
+	sg_esc_text(name, sizeof(name), e->key, e->len, 64);
 	fmt_seen(progs, 25, &seen->progs, &r->progs);
 	fmt_seen(hosts, 24, &seen->hosts, &r->hosts);
 	if (strlen(name) > 32) {
@@ -202,7 +202,7 @@ static void put_names(const struct sg_report *r, FILE *out,
 	fputc('\n', out);
 	for (uint32_t k = 0; k < t->count && k < ROWS_MAX; k++) {
 		const struct sg_report_entry *e = &t->entries[order[k]];
-		sg_report_name(name, sizeof(name), e->key, e->len, 24);
+		sg_esc_text(name, sizeof(name), e->key, e->len, 24);
 		fprintf(out, "  %-24s%9llu", name, (ull)e->total);
 		put_class_counts(out, mask, e->classes);
 		fputc('\n', out);
@@ -304,8 +304,8 @@ static void put_process(FILE *out, const struct sg_report_entry *e)
 	const char *pid = prog + strlen(prog) + 1;
 	char h[SG_REPORT_NAME_BUF], p[SG_REPORT_NAME_BUF];
 
-	sg_report_name(h, sizeof(h), host, strlen(host), 40);
-	sg_report_name(p, sizeof(p), prog, strlen(prog), 40);
+	sg_esc_text(h, sizeof(h), host, strlen(host), 40);
+	sg_esc_text(p, sizeof(p), prog, strlen(prog), 40);
 	fprintf(out, "  %s %s[%s]: %llu events\n", *h ? h : "-", *p ? p : "-",
 		pid, (ull)e->total);
 	put_process_counts(out, e);
