@@ -148,6 +148,45 @@ Test(report_cli, reads_every_journalctl_short_format)
 	}
 }
 
+/*
+ * Names in other scripts take as many columns as a terminal gives them
+ * (Greek one per letter, Japanese two, a combining accent none), so every
+ * row of a table is as wide as its heading; python3 measures with the
+ * Unicode tables.
+ */
+Test(report_cli, aligns_tables_on_names_in_any_script)
+{
+	static const char *const progs[] = {
+		"nginx", "\xcf\x89\xce\xbc\xce\xad\xce\xb3\xce\xb1",
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+		"cafe\xcc\x81",
+		"\xce\xb1\xce\xb2\xce\xb3\xce\xb4\xce\xb5\xce\xb6\xce\xb7\xce\xb8"
+		"\xce\xb9\xce\xba\xce\xbb\xce\xbc\xce\xbd\xce\xbe\xce\xbf\xcf\x80"
+		"\xcf\x81\xcf\x83\xcf\x84\xcf\x85\xcf\x86\xcf\x87\xcf\x88\xcf\x89",
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+	};
+	const char *log = (tmp("utf8.log")), *txt = (tmp("utf8.txt"));
+	FILE *f = fopen(log, "w");
+
+	cr_assert_not_null(f);
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		for (size_t k = 0; k <= i; k++)
+			fprintf(f, "Nov 25 19:20:%02zu h%zu sockguard[1]: class=reset "
+				"prog=%s peer=10.0.0.%zu:80\n", k, i, progs[i], i);
+	fclose(f);
+	cr_assert_eq(sh("\"$SG\" report %s > %s", log, txt), 0);
+	cr_expect_eq(sh("python3 -c 'import sys,unicodedata as u\n"
+			"def w(s): return sum(0 if u.combining(c) else 2 if "
+			"u.east_asian_width(c) in \"WF\" else 1 for c in s)\n"
+			"L = open(sys.argv[1], encoding=\"utf-8\").read().split(\"\\n\")\n"
+			"i = L.index(\"By program\")\n"
+			"rows = L[i + 1:L.index(\"\", i)]\n"
+			"assert len(rows) == 7, rows\n"
+			"assert len({w(r) for r in rows}) == 1, [(w(r), r) for r in rows]\n"
+			"assert max(w(r) for r in L) <= 100' %s%s", txt, ""), 0);
+}
+
 Test(report_cli, quotes_malformed_lines_on_stderr_with_file_and_line)
 {
 	const char *err = (tmp("err"));

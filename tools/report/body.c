@@ -1,5 +1,5 @@
 /*
- * The body of a sockguard log line (SPEC.md section 4): space-separated
+ * The body of a sockguard log line (sockguard(8), "LOG LINES"): space-separated
  * key=value fields, class first.  Values never contain a space (the shim
  * escapes it as \x20), so a field ends at the next space.  Keys this
  * version does not know are skipped: a newer shim may add fields.  A field
@@ -21,16 +21,18 @@ static int key_is(const struct field *f, const char *lit)
 	return f->key.n == n && memcmp(f->key.p, lit, n) == 0;
 }
 
+/* A decimal count; one past UINT64_MAX is UINT64_MAX (never wraps). */
 static int to_u64(struct sg_report_str s, uint64_t *v)
 {
 	uint64_t x = 0;
 
-	if (s.n == 0 || s.n > 19)
+	if (s.n == 0)
 		return -1;
 	for (size_t i = 0; i < s.n; i++) {
 		if (s.p[i] < '0' || s.p[i] > '9')
 			return -1;
-		x = x * 10 + (uint64_t)(s.p[i] - '0');
+		x = sg_report_sat_add(sg_report_sat_mul(x, 10),
+				      (uint64_t)(s.p[i] - '0'));
 	}
 	*v = x;
 	return 0;
@@ -165,7 +167,7 @@ static int check_complete(struct sg_report_event *out, uint64_t repeat)
 			return malformed(out, "suppressed line without of=");
 		if (out->count == 0)
 			return malformed(out, "suppressed line without a count");
-		out->count = out->count * repeat;
+		out->count = sg_report_sat_mul(out->count, repeat);
 	} else if (out->kind == SG_REPORT_KIND_EVENT) {
 		out->count = repeat;
 	}

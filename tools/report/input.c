@@ -31,13 +31,13 @@ static void feed_long(struct reader *rd, const char *p, size_t n)
 	struct sg_report *r = rd->r;
 
 	rd->lineno++;
-	r->counts.lines++;
-	r->counts.long_lines++;
+	sg_report_bump(&r->counts.lines, 1);
+	sg_report_bump(&r->counts.long_lines, 1);
 	if (sg_report_parse_line(p, n, &ev) == SG_REPORT_SKIP) {
-		r->counts.skipped++;
+		sg_report_bump(&r->counts.skipped, 1);
 		return;
 	}
-	r->counts.malformed++;
+	sg_report_bump(&r->counts.malformed, 1);
 	if (r->quoted < r->max_quoted && r->diag) {
 		r->quoted++;
 		fprintf(r->diag, "sockguard report: %s:%llu: malformed line "

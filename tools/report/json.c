@@ -162,7 +162,7 @@ static void put_peers_of(const struct sg_report *r, FILE *out, int cls)
 		put_peer(r, out, cls, order[k]);
 	}
 	for (; order && k < t->count; k++)
-		rest += t->entries[order[k]].total;
+		sg_report_bump(&rest, t->entries[order[k]].total);
 	fprintf(out, "], \"other_events\": %llu}", (ull)rest);
 	free(order);
 }

@@ -2,7 +2,7 @@
  * The line parser of `sockguard report`.  A line is a syslog header in one
  * of the formats operators meet (RFC 3164 with or without <PRI> and host,
  * rsyslog's RFC 3339 file format, RFC 5424, journalctl -o short, short-iso,
- * short-precise) followed by the key=value body of SPEC.md section 4.  It
+ * short-precise) followed by the key=value body (sockguard(8)).  It
  * works on a byte range, never reads outside it, never allocates, and
  * returns pointers into the line: 5 million lines a second is the budget,
  * so there is no copy and no sscanf.
@@ -39,17 +39,21 @@ static struct sg_report_str next_token(struct cursor *c)
 	return tok;
 }
 
-/* Unsigned decimal that fills the whole range; -1 when it does not. */
+/*
+ * Unsigned decimal that fills the whole range; -1 when it does not.  A
+ * value past UINT64_MAX is UINT64_MAX: counts saturate, never wrap.
+ */
 static int parse_u64(const char *s, size_t n, uint64_t *v)
 {
 	uint64_t x = 0;
 
-	if (n == 0 || n > 19)
+	if (n == 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (!is_digit(s[i]))
 			return -1;
-		x = x * 10 + (uint64_t)(s[i] - '0');
+		x = sg_report_sat_add(sg_report_sat_mul(x, 10),
+				      (uint64_t)(s[i] - '0'));
 	}
 	*v = x;
 	return 0;
@@ -236,5 +240,10 @@ int sg_report_parse_line(const char *line, size_t len,
 	unwrap_repeated(&c, out);
 	if (left(&c) < 6 || memcmp(c.p, "class=", 6) != 0)
 		return SG_REPORT_SKIP;	/* a sockguard notice, not an event */
-	return sg_report_parse_body(c.p, left(&c), out);
+	int rc = sg_report_parse_body(c.p, left(&c), out);
+	if (rc == SG_REPORT_EVENT && out->time == SG_REPORT_BAD_TIME) {
+		out->reason = "impossible timestamp";
+		return SG_REPORT_MALFORMED;
+	}
+	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * `sockguard report [--json] [--svg FILE] [--top N] [--since TIME]
  * [--until TIME] [--class LIST] [--host GLOB] [--program GLOB] [FILE]...`
- * (SPEC.md section 5): reads sockguard log lines from syslog files,
+ * (sockguard(8)): reads sockguard log lines from syslog files,
  * journalctl output or stdin, and prints which faults happened, where and
  * when.  This file holds the command line; parsing, counting and the three
  * writers live in the other files of tools/report/.

@@ -29,6 +29,38 @@
 
 #define SG_REPORT_NO_TIME INT64_MIN
 
+/*
+ * What the time parsers store for a timestamp that has the right shape but
+ * names no real moment (Feb 30, 2026-02-29, 23:59:60, a year outside
+ * 1970-9999): the line is then malformed, not silently moved.
+ */
+#define SG_REPORT_BAD_TIME (INT64_MIN + 1)
+#define SG_REPORT_MIN_YEAR 1970
+#define SG_REPORT_MAX_YEAR 9999
+
+/*
+ * Counts taken from the input never wrap: a sum that would pass
+ * UINT64_MAX stays there (sockguard(8), "report").
+ */
+static inline uint64_t sg_report_sat_add(uint64_t a, uint64_t b)
+{
+	uint64_t s;
+
+	return __builtin_add_overflow(a, b, &s) ? UINT64_MAX : s;
+}
+
+static inline uint64_t sg_report_sat_mul(uint64_t a, uint64_t b)
+{
+	uint64_t p;
+
+	return __builtin_mul_overflow(a, b, &p) ? UINT64_MAX : p;
+}
+
+static inline void sg_report_bump(uint64_t *v, uint64_t n)
+{
+	*v = sg_report_sat_add(*v, n);
+}
+
 /* What sg_report_parse_line() found. */
 enum sg_report_line {
 	SG_REPORT_MALFORMED = -1,	/* a sockguard line we cannot read */
@@ -89,7 +121,11 @@ int sg_report_parse_body(const char *body, size_t len,
 void sg_report_set_now(int64_t now);
 int64_t sg_report_now(void);
 
-/* Timestamps: the parsers return the bytes consumed, 0 when none match. */
+/*
+ * Timestamps: the parsers return the bytes consumed, 0 when none match;
+ * *t is SG_REPORT_BAD_TIME when the text has a timestamp's shape but names
+ * no real moment.
+ */
 size_t sg_report_parse_bsd_time(const char *s, size_t n, int64_t *t);
 size_t sg_report_parse_iso_time(const char *s, size_t n, int64_t *t);
 int64_t sg_report_local_epoch(int year, int mon, int mday, int hour,

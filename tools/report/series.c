@@ -52,9 +52,9 @@ static void add_row(struct sg_report_series *s, const struct sg_report_entry *e)
 
 	if (i >= s->n)
 		return;
-	s->rows[i].total += e->total;
+	sg_report_bump(&s->rows[i].total, e->total);
 	for (int c = 0; c < SG_REPORT_NCLASS; c++)
-		s->rows[i].classes[c] += e->classes[c];
+		sg_report_bump(&s->rows[i].classes[c], e->classes[c]);
 	if (s->rows[i].total > s->max)
 		s->max = s->rows[i].total;
 }

@@ -66,7 +66,10 @@ static uint64_t round_up(uint64_t v)
 {
 	uint64_t p = 1;
 
-	while (p * 10 <= v && p < UINT64_MAX / 100)
+	/* Counts saturate at UINT64_MAX, which is then the top of the axis. */
+	if (v > UINT64_C(5000000000000000000))
+		return UINT64_MAX;
+	while (p * 10 <= v)
 		p *= 10;
 	if (v <= p)
 		return p;
@@ -115,9 +118,11 @@ static void put_y_axis(const struct chart *c, FILE *out)
 	/* 1 and 5 split into five ticks (0.2, 1), 2 into four (0.5). */
 	while (lead >= 10)
 		lead /= 10;
-	tick = lead == 2 ? c->ymax / 4 : c->ymax / 5;
+	int ticks = lead == 2 ? 4 : 5;
+	tick = c->ymax / (uint64_t)ticks;
 	sg_report_fmt_step(per, sizeof(per), c->step);
-	for (uint64_t v = 0; v <= c->ymax; v += tick) {
+	for (int i = 0; i <= ticks; i++) {
+		uint64_t v = tick * (uint64_t)i;
 		double y = y_of(c, v);
 		fprintf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
 			"class=\"grid\"/>\n", PLOT_L, y, PLOT_R, y);
@@ -228,11 +233,12 @@ static void put_bar(const struct chart *c, FILE *out, int64_t i,
 	for (int k = 0; k < SG_REPORT_NCLASS; k++) {
 		if (!e->classes[k])
 			continue;
-		double top = y_of(c, below + e->classes[k]), bottom = y_of(c, below);
+		double top = y_of(c, sg_report_sat_add(below, e->classes[k]));
+		double bottom = y_of(c, below);
 		fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
 			"fill=\"%s\"/>", x0 + gap, top, x1 - x0 - 2 * gap,
 			bottom - top, class_colours[k]);
-		below += e->classes[k];
+		below = sg_report_sat_add(below, e->classes[k]);
 	}
 	fputs("</g>\n", out);
 }

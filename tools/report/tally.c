@@ -72,8 +72,8 @@ static int32_t count_key(struct sg_report_table *t, struct sg_report_str key,
 	e = sg_report_table_get(t, key.p, key.n, &idx);
 	if (!e)
 		e = &t->other;
-	e->total += n;
-	e->classes[cls] += n;
+	sg_report_bump(&e->total, n);
+	sg_report_bump(&e->classes[cls], n);
 	return idx;
 }
 
@@ -84,11 +84,11 @@ static void seen_add(struct sg_report_seen *s, int32_t idx, uint64_t n)
 		if (s->n[i] == 0)
 			s->idx[i] = idx;
 		if (s->idx[i] == idx) {
-			s->n[i] += n;
+			sg_report_bump(&s->n[i], n);
 			return;
 		}
 	}
-	s->other += n;
+	sg_report_bump(&s->other, n);
 }
 
 int sg_report_seen_sorted(const struct sg_report_seen *s,
@@ -134,7 +134,7 @@ int64_t sg_report_local_floor(int64_t t, int64_t step)
 static void count_time(struct sg_report *r, int64_t t, int cls, uint64_t n)
 {
 	if (t == SG_REPORT_NO_TIME) {
-		r->counts.untimed += n;
+		sg_report_bump(&r->counts.untimed, n);
 		return;
 	}
 	if (r->first == SG_REPORT_NO_TIME || t < r->first)
@@ -200,19 +200,19 @@ void sg_report_add(struct sg_report *r, const struct sg_report_event *ev)
 		return;
 	}
 	if (ev->kind == SG_REPORT_KIND_SUPPRESSED) {
-		r->counts.suppressed_lines++;
-		r->counts.suppressed_events += n;
+		sg_report_bump(&r->counts.suppressed_lines, 1);
+		sg_report_bump(&r->counts.suppressed_events, n);
 	} else {
-		r->counts.event_lines++;
+		sg_report_bump(&r->counts.event_lines, 1);
 		if (ev->action >= 0) {
-			r->actions[ev->action] += n;
-			r->class_actions[cls][ev->action] += n;
+			sg_report_bump(&r->actions[ev->action], n);
+			sg_report_bump(&r->class_actions[cls][ev->action], n);
 		}
-		r->deadlines[ev->deadline] += n;
+		sg_report_bump(&r->deadlines[ev->deadline], n);
 	}
-	r->counts.dropped += ev->dropped;
-	r->classes[cls] += n;
-	r->events += n;
+	sg_report_bump(&r->counts.dropped, ev->dropped);
+	sg_report_bump(&r->classes[cls], n);
+	sg_report_bump(&r->events, n);
 	int32_t h = count_key(&r->hosts, ev->host, cls, n);
 	int32_t p = count_key(&r->progs, ev->prog, cls, n);
 	int32_t peer = count_key(&r->peers[cls], ev->peer, cls, n);
@@ -278,16 +278,16 @@ void sg_report_feed_line(struct sg_report *r, const char *line, size_t len,
 	struct sg_report_event ev;
 	int rc = sg_report_parse_line(line, len, &ev);
 
-	r->counts.lines++;
+	sg_report_bump(&r->counts.lines, 1);
 	if (rc == SG_REPORT_SKIP) {
-		r->counts.skipped++;
+		sg_report_bump(&r->counts.skipped, 1);
 	} else if (rc == SG_REPORT_MALFORMED) {
-		r->counts.malformed++;
+		sg_report_bump(&r->counts.malformed, 1);
 		quote_malformed(r, line, len, name, lineno, ev.reason);
 	} else if (sg_report_filter_pass(&r->filter, &ev)) {
 		sg_report_add(r, &ev);
 	} else {
-		r->counts.filtered++;
+		sg_report_bump(&r->counts.filtered, 1);
 	}
 }
 

@@ -3,7 +3,8 @@
  * terminal.  Every line fits in 100 columns; long names are cut with "..."
  * and only the classes that occurred get a column.  Names from the logs
  * are printed through sg_esc_text(), so no control byte reaches the
- * terminal.
+ * terminal, and measured in columns, not bytes, so tables stay aligned
+ * whatever the script.
  */
 #include "report.h"
 
@@ -29,6 +30,89 @@ static const char *const action_heads[SG_ACTION_COUNT] = {
 static const char *plural(uint64_t n)
 {
 	return n == 1 ? "" : "s";
+}
+
+/*
+ * Columns a code point takes on a terminal: 0 for combining marks and
+ * zero-width characters, 2 for the East Asian wide and fullwidth blocks and
+ * emoji, 1 otherwise; what wcwidth(3) answers in a UTF-8 locale for the
+ * characters names are made of, without depending on the caller's locale.
+ */
+static int cp_cols(unsigned cp)
+{
+	if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
+	    (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
+	    (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0xfeff)
+		return 0;
+	if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) ||
+	    (cp >= 0x3041 && cp <= 0xa4cf) || (cp >= 0xac00 && cp <= 0xd7a3) ||
+	    (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
+	    (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) ||
+	    (cp >= 0x1f300 && cp <= 0x1f64f) || (cp >= 0x1f900 && cp <= 0x1f9ff) ||
+	    (cp >= 0x20000 && cp <= 0x3fffd))
+		return 2;
+	return 1;
+}
+
+/*
+ * The code point at s, in the valid UTF-8 that sg_esc_text() leaves;
+ * sets *len to its bytes.
+ */
+static unsigned next_cp(const char *s, size_t *len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned cp = p[0];
+
+	*len = cp < 0x80 ? 1 : cp < 0xe0 ? 2 : cp < 0xf0 ? 3 : 4;
+	if (*len > 1)
+		cp &= 0x7f >> *len;
+	for (size_t i = 1; i < *len; i++)
+		cp = cp << 6 | (p[i] & 0x3f);
+	return cp;
+}
+
+/* Display columns of printable text. */
+static size_t text_cols(const char *s)
+{
+	size_t cols = 0, len;
+
+	for (; *s; s += len)
+		cols += (size_t)cp_cols(next_cp(s, &len));
+	return cols;
+}
+
+/*
+ * A name from the logs made printable and cut to `width` columns (not
+ * bytes: a name in Greek or Japanese lines up like one in ASCII), "..." at
+ * the end when cut.  Returns the columns it takes.
+ */
+static size_t fit_name(char *buf, size_t size, const char *p, size_t n,
+		       size_t width)
+{
+	size_t cols = 0, len, at = 0;
+
+	sg_esc_text(buf, size, p, n, size - 1);
+	if (text_cols(buf) <= width)
+		return text_cols(buf);
+	for (; buf[at]; at += len) {
+		int w = cp_cols(next_cp(buf + at, &len));
+		if (cols + (size_t)w + 3 > width)
+			break;
+		cols += (size_t)w;
+	}
+	memcpy(buf + at, "...", 4);
+	return cols + 3;
+}
+
+/* Text padded with spaces to `width` columns (left-aligned). */
+static void put_padded(FILE *out, const char *s, size_t width)
+{
+	size_t cols = text_cols(s);
+
+	fputs(s, out);
+	for (; cols < width; cols++)
+		fputc(' ', out);
 }
 
 static void put_class_heads(FILE *out, unsigned mask)
@@ -117,28 +201,34 @@ static void put_deadlines(const struct sg_report *r, FILE *out)
 		fputc('\n', out);
 }
 
-/* "nginx 400, curl 123, ..." from a peer's few programs or hosts. */
+/*
+ * "nginx 400, curl 123, ..." from a peer's few programs or hosts, in at
+ * most `width` columns; buf holds SEEN_BUF bytes.
+ */
+#define SEEN_BUF 256
 static void fmt_seen(char *buf, size_t width, const struct sg_report_seen *s,
 		     const struct sg_report_table *t)
 {
 	int order[SG_REPORT_PEER_SEEN], n = sg_report_seen_sorted(s, order);
-	size_t len = 0;
+	size_t len = 0, cols = 0;
 
 	buf[0] = 0;
 	for (int k = 0; k < n; k++) {
 		const struct sg_report_entry *e = &t->entries[s->idx[order[k]]];
 		char name[SG_REPORT_NAME_BUF], item[SG_REPORT_NAME_BUF + 32];
-		sg_esc_text(name, sizeof(name), e->key, e->len, 20);
+		size_t w = fit_name(name, sizeof(name), e->key, e->len, 20);
 		int m = snprintf(item, sizeof(item), "%s%s %llu", k ? ", " : "",
 				 name, (ull)s->n[order[k]]);
-		if (len + (size_t)m + 5 > width) {
+		size_t mcols = w + (size_t)m - strlen(name);
+		if (cols + mcols + 5 > width || len + (size_t)m + 6 > SEEN_BUF) {
 			strcpy(buf + len, len ? ", ..." : "...");
 			return;
 		}
 		memcpy(buf + len, item, (size_t)m + 1);
 		len += (size_t)m;
+		cols += mcols;
 	}
-	if (s->other && len + 5 <= width)
+	if (s->other && cols + 5 <= width)
 		strcpy(buf + len, len ? ", ..." : "...");
 }
 
@@ -147,19 +237,23 @@ static void put_peer_row(const struct sg_report *r, FILE *out, int cls,
 {
 	const struct sg_report_entry *e = &r->peers[cls].entries[i];
 	const struct sg_report_peer *seen = &r->peer_seen[cls][i];
-	char name[SG_REPORT_NAME_BUF], progs[64], hosts[64];
+	char name[SG_REPORT_NAME_BUF], progs[SEEN_BUF], hosts[SEEN_BUF];
 
-	sg_esc_text(name, sizeof(name), e->key, e->len, 64);
+	size_t cols = fit_name(name, sizeof(name), e->key, e->len, 64);
 	fmt_seen(progs, 25, &seen->progs, &r->progs);
 	fmt_seen(hosts, 24, &seen->hosts, &r->hosts);
-	if (strlen(name) > 32) {
+	if (cols > 32) {
 		/* A long peer (IPv6, unix path) gets a line of its own. */
 		fprintf(out, "  %10llu  %s\n", (ull)e->total, name);
-		fprintf(out, "  %10s  %-32s  %-25s  %s\n", "", "", progs, hosts);
-		return;
+		name[0] = 0;
+		fprintf(out, "  %10s  ", "");
+	} else {
+		fprintf(out, "  %10llu  ", (ull)e->total);
 	}
-	fprintf(out, "  %10llu  %-32s  %-25s  %s\n", (ull)e->total, name, progs,
-		hosts);
+	put_padded(out, name, 32);
+	fputs("  ", out);
+	put_padded(out, progs, 25);
+	fprintf(out, "  %s\n", hosts);
 }
 
 static void put_peers_of(const struct sg_report *r, FILE *out, int cls)
@@ -179,7 +273,7 @@ static void put_peers_of(const struct sg_report *r, FILE *out, int cls)
 	for (uint32_t k = 0; k < shown; k++)
 		put_peer_row(r, out, cls, order[k]);
 	for (uint32_t k = shown; k < t->count; k++)
-		rest += t->entries[order[k]].total;
+		sg_report_bump(&rest, t->entries[order[k]].total);
 	if (rest)
 		fprintf(out, "  %10llu  (other peers)\n", (ull)rest);
 	free(order);
@@ -202,16 +296,19 @@ static void put_names(const struct sg_report *r, FILE *out,
 	fputc('\n', out);
 	for (uint32_t k = 0; k < t->count && k < ROWS_MAX; k++) {
 		const struct sg_report_entry *e = &t->entries[order[k]];
-		sg_esc_text(name, sizeof(name), e->key, e->len, 24);
-		fprintf(out, "  %-24s%9llu", name, (ull)e->total);
+		fit_name(name, sizeof(name), e->key, e->len, 24);
+		fputs("  ", out);
+		put_padded(out, name, 24);
+		fprintf(out, "%9llu", (ull)e->total);
 		put_class_counts(out, mask, e->classes);
 		fputc('\n', out);
 	}
 	struct sg_report_entry rest = t->other;
 	for (uint32_t k = ROWS_MAX; k < t->count; k++) {
-		rest.total += t->entries[order[k]].total;
+		sg_report_bump(&rest.total, t->entries[order[k]].total);
 		for (int c = 0; c < SG_REPORT_NCLASS; c++)
-			rest.classes[c] += t->entries[order[k]].classes[c];
+			sg_report_bump(&rest.classes[c],
+				       t->entries[order[k]].classes[c]);
 	}
 	if (rest.total) {
 		fprintf(out, "  %-24s%9llu", "(other)", (ull)rest.total);
@@ -304,8 +401,8 @@ static void put_process(FILE *out, const struct sg_report_entry *e)
 	const char *pid = prog + strlen(prog) + 1;
 	char h[SG_REPORT_NAME_BUF], p[SG_REPORT_NAME_BUF];
 
-	sg_esc_text(h, sizeof(h), host, strlen(host), 40);
-	sg_esc_text(p, sizeof(p), prog, strlen(prog), 40);
+	fit_name(h, sizeof(h), host, strlen(host), 40);
+	fit_name(p, sizeof(p), prog, strlen(prog), 40);
 	fprintf(out, "  %s %s[%s]: %llu events\n", *h ? h : "-", *p ? p : "-",
 		pid, (ull)e->total);
 	put_process_counts(out, e);

@@ -89,20 +89,43 @@ static int month_from_name(const char *s)
 	return -1;
 }
 
-/* "hh:mm:ss" then an optional fraction; returns the bytes used or 0. */
+static int is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/*
+ * Whether the date names a real day within the years a log can hold: a
+ * date mktime() would normalise (Feb 30, Feb 29 of a common year) is not.
+ */
+static int date_ok(int y, int mon, int mday)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (y < SG_REPORT_MIN_YEAR || y > SG_REPORT_MAX_YEAR || mon < 1 || mon > 12)
+		return 0;
+	return mday >= 1 && mday <= days[mon - 1] + (mon == 2 && is_leap(y));
+}
+
+/*
+ * "hh:mm:ss" then an optional fraction; returns the bytes used, 0 when the
+ * text does not have that shape.  *ok says whether the values are a time of
+ * day: 24:00, 12:60 and 23:59:60 are not (there has been no leap second
+ * since 2016, and a log line is not where one would be told apart).
+ */
 static size_t parse_clock(const char *s, size_t n, int *h, int *m, int *sec,
-			  int seconds_optional)
+			  int seconds_optional, int *ok)
 {
 	size_t i = 5;
 
 	*h = digits(s, n, 2);
 	*m = n >= 5 && s[2] == ':' ? digits(s + 3, n - 3, 2) : -1;
 	*sec = 0;
-	if (*h < 0 || *h > 23 || *m < 0 || *m > 59)
+	if (*h < 0 || *m < 0)
 		return 0;
 	if (n >= 8 && s[5] == ':') {
 		*sec = digits(s + 6, n - 6, 2);
-		if (*sec < 0 || *sec > 60)
+		if (*sec < 0)
 			return 0;
 		i = 8;
 	} else if (!seconds_optional) {
@@ -113,6 +136,7 @@ static size_t parse_clock(const char *s, size_t n, int *h, int *m, int *sec,
 		while (i < n && s[i] >= '0' && s[i] <= '9')
 			i++;
 	}
+	*ok = *h <= 23 && *m <= 59 && *sec <= 59;
 	return i;
 }
 
@@ -120,11 +144,12 @@ static size_t parse_clock(const char *s, size_t n, int *h, int *m, int *sec,
  * "Mmm dd hh:mm:ss[.frac]", day space-padded or not.  RFC 3164 has no year:
  * the current one is taken, or the previous one when that would put the
  * line more than a day in the future (a day of slack for clocks and zones
- * that differ between hosts).
+ * that differ between hosts).  A day the month does not have in that year
+ * is SG_REPORT_BAD_TIME.
  */
 size_t sg_report_parse_bsd_time(const char *s, size_t n, int64_t *t)
 {
-	int mon, mday, h, m, sec;
+	int mon, mday, h, m, sec, ok;
 	size_t i = 4;
 
 	if (n < 15 || s[3] != ' ' || (mon = month_from_name(s)) < 0)
@@ -136,16 +161,21 @@ size_t sg_report_parse_bsd_time(const char *s, size_t n, int64_t *t)
 	mday = s[i++] - '0';
 	if (s[i] >= '0' && s[i] <= '9')
 		mday = mday * 10 + (s[i++] - '0');
-	if (mday < 1 || mday > 31 || s[i] != ' ')
+	if (s[i] != ' ')
 		return 0;
 	i++;
-	size_t used = parse_clock(s + i, n - i, &h, &m, &sec, 0);
+	size_t used = parse_clock(s + i, n - i, &h, &m, &sec, 0, &ok);
 	if (used == 0)
 		return 0;
 	int64_t now = sg_report_now();
-	*t = sg_report_local_epoch(now_year, mon, mday, h, m, sec);
-	if (*t > now + 86400)
-		*t = sg_report_local_epoch(now_year - 1, mon, mday, h, m, sec);
+	int year = now_year;
+	if (ok && date_ok(year, mon, mday) &&
+	    sg_report_local_epoch(year, mon, mday, h, m, sec) > now + 86400)
+		year--;
+	if (!ok || !date_ok(year, mon, mday))
+		*t = SG_REPORT_BAD_TIME;
+	else
+		*t = sg_report_local_epoch(year, mon, mday, h, m, sec);
 	return i + used;
 }
 
@@ -175,29 +205,32 @@ static size_t parse_zone(const char *s, size_t n, int *off)
 
 /*
  * "YYYY-MM-DD[T ]hh:mm[:ss][.frac][zone]".  Without a zone the time is
- * local, as journalctl and rsyslog print it when told no zone.
+ * local, as journalctl and rsyslog print it when told no zone.  A date or
+ * time that does not exist is SG_REPORT_BAD_TIME.
  */
 size_t sg_report_parse_iso_time(const char *s, size_t n, int64_t *t)
 {
-	int y = digits(s, n, 4), mon, mday, h, m, sec, off;
+	int y = digits(s, n, 4), mon, mday, h, m, sec, off, ok;
 
 	if (y < 0 || n < 16 || s[4] != '-' || s[7] != '-' ||
 	    (s[10] != 'T' && s[10] != ' '))
 		return 0;
 	mon = digits(s + 5, n - 5, 2);
 	mday = digits(s + 8, n - 8, 2);
-	if (mon < 1 || mon > 12 || mday < 1 || mday > 31)
+	if (mon < 0 || mday < 0)
 		return 0;
-	size_t i = 11, used = parse_clock(s + i, n - i, &h, &m, &sec, 1);
+	size_t i = 11, used = parse_clock(s + i, n - i, &h, &m, &sec, 1, &ok);
 	if (used == 0)
 		return 0;
 	i += used;
 	size_t zone = parse_zone(s + i, n - i, &off);
-	if (zone == 0) {
+	if (!ok || !date_ok(y, mon, mday))
+		*t = SG_REPORT_BAD_TIME;
+	else if (zone == 0)
 		*t = sg_report_local_epoch(y, mon, mday, h, m, sec);
-		return i;
-	}
-	*t = days_from_civil(y, mon, mday) * 86400 + h * 3600 + m * 60 + sec - off;
+	else
+		*t = days_from_civil(y, mon, mday) * 86400 + h * 3600 + m * 60 +
+		     sec - off;
 	return i + zone;
 }
 
@@ -242,9 +275,11 @@ int sg_report_parse_when(const char *s, int64_t now, int64_t *t)
 		char buf[17];
 		memcpy(buf, s, 10);
 		memcpy(buf + 10, "T00:00", 7);
-		return sg_report_parse_iso_time(buf, 16, t) == 16 ? 0 : -1;
+		return sg_report_parse_iso_time(buf, 16, t) == 16 &&
+		       *t != SG_REPORT_BAD_TIME ? 0 : -1;
 	}
-	return sg_report_parse_iso_time(s, n, t) == n ? 0 : -1;
+	return sg_report_parse_iso_time(s, n, t) == n &&
+	       *t != SG_REPORT_BAD_TIME ? 0 : -1;
 }
 
 void sg_report_fmt_time(char *buf, size_t len, int64_t t, int with_seconds)
