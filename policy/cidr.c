@@ -140,6 +140,15 @@ int sg_cidr_parse(const char *s, size_t n, struct sg_cidr *c,
 	return 0;
 }
 
+int sg_cidr_parse_text(const char *text, struct sg_cidr *out, char *why,
+		       size_t whylen)
+{
+	struct sg_buf b;
+
+	sg_buf_init(&b, why, whylen);
+	return sg_cidr_parse(text, strlen(text), out, &b);
+}
+
 static int prefix_equal(const uint8_t *a, const uint8_t *net, unsigned prefix)
 {
 	unsigned whole = prefix / 8, rest = prefix % 8;

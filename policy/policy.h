@@ -196,6 +196,27 @@ int sg_policy_section_info(const struct sg_policy *p, unsigned i,
 int sg_policy_section_matches(const struct sg_policy *p, unsigned i,
 			      const char *name, const char *path);
 
+/*
+ * A [peer] address: family, network bytes, prefix length and port (0: any).
+ * `sockguard tune --peer` takes the same text as a [peer] section header.
+ */
+struct sg_cidr {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t prefix;
+	uint16_t port;		/* host byte order; 0 matches every port */
+	uint8_t addr[16];	/* 4 bytes used for AF_INET, masked to prefix */
+};
+
+/*
+ * Parses ADDR[/PREFIX][:PORT] ("10.0.0.0/8:443", "[2001:db8::]/32:443") as
+ * a [peer] header does.  Returns 0, or -1 with the reason in why.
+ */
+int sg_cidr_parse_text(const char *text, struct sg_cidr *out, char *why,
+		       size_t whylen);
+/* Whether the address sa (AF_INET or AF_INET6) lies in c, port included. */
+int sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa,
+		  socklen_t len);
+
 /* The policy file read when SOCKGUARD_CONFIG is not set. */
 #define SG_POLICY_DEFAULT_PATH "/etc/sockguard.conf"
 

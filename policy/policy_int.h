@@ -28,18 +28,8 @@ void sg_buf_add_uint(struct sg_buf *b, unsigned long long v);
 /* Appends 'text' quoted, shortened and with control bytes shown as '?'. */
 void sg_buf_add_quoted(struct sg_buf *b, const char *s, size_t n);
 
-/* A [peer] address: family, network bytes, prefix length and port (0: any). */
-struct sg_cidr {
-	uint8_t family;		/* AF_INET or AF_INET6 */
-	uint8_t prefix;
-	uint16_t port;		/* host byte order; 0 matches every port */
-	uint8_t addr[16];	/* 4 bytes used for AF_INET, masked to prefix */
-};
-
 int sg_cidr_parse(const char *s, size_t n, struct sg_cidr *out,
 		  struct sg_buf *why);
-int sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa,
-		  socklen_t len);
 
 /* Globs as in fnmatch(3); path mode is FNM_PATHNAME ('/' only literal). */
 int sg_glob_valid(const char *pat, size_t n, struct sg_buf *why);

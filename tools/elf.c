@@ -1,5 +1,5 @@
 /*
- * ELF reading for `sockguard run` and `sockguard status` (see elf.h).  Every
+ * ELF reading for `sockguard run`, `status` and `audit` (see elf.h).  Every
  * count and offset read from the file is bounded before it is used, because
  * the file is whatever the user named.
  */
@@ -152,13 +152,25 @@ out:
 	return found;
 }
 
+/* The loader's path from PT_INTERP; a path that does not fit is left "". */
+static void read_interp(int fd, const ElfW(Phdr) *ph, struct sg_elf_info *info)
+{
+	size_t n = ph->p_filesz;
+
+	info->has_interp = 1;
+	if (n == 0 || n > sizeof(info->interp) ||
+	    read_at(fd, info->interp, n, ph->p_offset) < 0)
+		n = 0;
+	info->interp[n ? n - 1 : 0] = '\0';
+}
+
 static void inspect_elf(int fd, const ElfW(Ehdr) *eh, struct sg_elf_info *info)
 {
 	ElfW(Phdr) *ph = read_phdrs(fd, eh);
 
 	for (unsigned i = 0; ph && i < eh->e_phnum; i++) {
 		if (ph[i].p_type == PT_INTERP)
-			info->has_interp = 1;
+			read_interp(fd, &ph[i], info);
 		if (ph[i].p_type == PT_NOTE && !info->is_go)
 			info->is_go = notes_name_go(fd, &ph[i]);
 	}
@@ -187,6 +199,14 @@ int sg_elf_inspect(const char *path, struct sg_elf_info *info)
 	}
 	close(fd);
 	return rc == -ENOEXEC ? 0 : rc;
+}
+
+int sg_elf_is_musl(const struct sg_elf_info *info)
+{
+	const char *base = strrchr(info->interp, '/');
+
+	base = base ? base + 1 : info->interp;
+	return strncmp(base, "ld-musl-", 8) == 0;
 }
 
 /* Looks name up among count symbols whose names are in strs (size len). */

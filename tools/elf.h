@@ -1,7 +1,8 @@
 /*
- * Just enough ELF reading for the tool: `sockguard run` asks whether the
- * preload can reach a program, and `sockguard status` finds the counter block
- * of a library mapped into another process.  Only the headers, the program
+ * Just enough ELF reading for the tool: `sockguard run` and `sockguard
+ * audit` ask whether the preload can reach a program (and which libc its
+ * loader belongs to), and `sockguard status` finds the counter block of a
+ * library mapped into another process.  Only the headers, the program
  * headers, the section headers and the dynamic symbol table are read, with
  * pread, so a large binary costs a few small reads.
  */
@@ -16,6 +17,7 @@ struct sg_elf_info {
 	int is_script;		/* starts with "#!" */
 	int foreign;		/* another class or machine than this tool's */
 	int has_interp;		/* PT_INTERP: started by the dynamic loader */
+	char interp[128];	/* its path ("/lib64/ld-linux-x86-64.so.2"), or "" */
 	int is_go;		/* built by the Go toolchain */
 };
 
@@ -25,6 +27,9 @@ struct sg_elf_info {
  * flags are left 0).
  */
 int sg_elf_inspect(const char *path, struct sg_elf_info *info);
+
+/* Whether the interpreter named in info is musl's loader (ld-musl-*). */
+int sg_elf_is_musl(const struct sg_elf_info *info);
 
 /*
  * The value (st_value) of the defined symbol `name` in the dynamic symbol
