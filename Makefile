@@ -46,6 +46,9 @@ UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 PROG_BIN  := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(PROG_SRC))
 DEMO_BIN  := $(patsubst tools/demo/%.c,$(BUILD)/demo/%,$(DEMO_SRC))
+# Test programs also built with -static: no loader runs, so no preload.
+STATIC_PROGS := tune_target
+STATIC_BIN := $(patsubst %,$(BUILD)/tests/progs/%_static,$(STATIC_PROGS))
 
 # Keep intermediate objects (tests/lib), so a second make relinks nothing.
 .SECONDARY:
@@ -78,6 +81,10 @@ $(BUILD)/tests/progs/%: tests/progs/%.c $(TLIB_OBJ)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -D_FORTIFY_SOURCE=2 -g -Wall -Wextra \
 		-Wno-unused-parameter -Werror $(SAN) -Itests/lib -o $@ $< $(TLIB_OBJ) -lpthread
 
+$(BUILD)/tests/progs/%_static: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -static -o $@ $<
+
 $(BUILD)/tests/unit/%: tests/unit/%.c $(POLICY_OBJ) $(TOOL_LIB_OBJ) $(TLIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $< $(filter %.o,$^) $(LDFLAGS_ALL) -lcriterion -lpthread
@@ -86,7 +93,8 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(TLIB_OBJ) $(POLICY_OBJ) $(
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $< $(filter %.o,$^) $(LDFLAGS_ALL) -lcriterion -lpthread
 
-tests-build: $(LIB) $(TOOL) $(PROG_BIN) $(UNIT_BIN) $(INTEG_BIN) $(DEMO_BIN)
+tests-build: $(LIB) $(TOOL) $(PROG_BIN) $(STATIC_BIN) $(UNIT_BIN) $(INTEG_BIN) \
+	$(DEMO_BIN)
 
 check-deps:
 	@tests/check-deps.sh
