@@ -154,9 +154,10 @@ uint64_t sg_policy_for_peer(const struct sg_policy *p, const char *name,
 
 /*
  * Whether a policy file with this stat may be used.  secure: the process is
- * in secure-execution mode.  Returns 0, or -1 with a message in why (a file
- * that group or others can write is refused always; in secure mode the file
- * must also be owned by root).
+ * in secure-execution mode.  Returns 0, or -1 with the reason in why (only a
+ * regular file is a policy, "a FIFO, not a regular file"; a file that group
+ * or others can write is refused always; in secure mode the file must also
+ * be owned by root).
  */
 int sg_policy_file_trusted(const struct stat *st, int secure, char *why,
 			   size_t whylen);
@@ -219,6 +220,47 @@ int sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa,
 
 /* The policy file read when SOCKGUARD_CONFIG is not set. */
 #define SG_POLICY_DEFAULT_PATH "/etc/sockguard.conf"
+
+/*
+ * The one policy loader (policy/load.c), used by the shim's constructor and
+ * by every command of the tool that reads a policy file, so that they all
+ * accept and refuse the same files with the same words.
+ *
+ * It never blocks and never allocates: the file is looked at with stat(2)
+ * before it is opened, so a FIFO, a device, a directory or a socket (or a
+ * symbolic link to one) is refused without being opened; the regular file
+ * is opened O_RDONLY|O_NONBLOCK|O_NOCTTY|O_CLOEXEC, checked again with
+ * fstat(2) (sg_policy_file_trusted), and at most SG_POLICY_TEXT_MAX + 1
+ * bytes are read, so a file that grows while it is read is refused as too
+ * large.  I/O goes through syscall(2), so that a preloaded library's own
+ * wrappers are not entered; errno is preserved.
+ *
+ * flags: SG_LOAD_REQUIRED makes a missing file a problem (a file named by
+ * SOCKGUARD_CONFIG or on a command line; a missing /etc/sockguard.conf is
+ * not one); SG_LOAD_SECURE applies the secure-execution rule (root must own
+ * the file).  buf holds the text while it is parsed: SG_POLICY_LOAD_BUF
+ * bytes of the caller's, or NULL to use a private anonymous mapping.  st
+ * (may be NULL) gets the file's status when it was opened.
+ *
+ * A refused file adds one problem, "PATH: REASON", and leaves p as the
+ * empty policy for good (as a parse problem does: see sg_policy_parse), so
+ * the program runs with the built-in defaults.  Whoever reports a refusal
+ * to the user appends SG_POLICY_REFUSED to that line.
+ */
+#define SG_LOAD_REQUIRED 1u
+#define SG_LOAD_SECURE 2u
+#define SG_POLICY_LOAD_BUF (SG_POLICY_TEXT_MAX + 1)
+#define SG_POLICY_REFUSED "; refused, using built-in defaults"
+
+enum sg_load_result {
+	SG_LOAD_INVALID = -2,	/* read, but its text has problems */
+	SG_LOAD_REFUSED = -1,	/* not read: one problem says why */
+	SG_LOAD_NONE = 0,	/* no such file, and none was required */
+	SG_LOAD_OK = 1,		/* read and parsed without a problem */
+};
+
+int sg_policy_load(struct sg_policy *p, const char *path, unsigned flags,
+		   char *buf, struct stat *st, struct sg_problems *problems);
 
 /* Name/value helpers for `sockguard check` and the shim's summary. */
 const char *sg_key_name(int key);

@@ -1,5 +1,5 @@
 /*
- * Which policy a process may use (SPEC.md section 2).  These are pure
+ * Which policy a process may use (sockguard(8), "POLICY").  These are pure
  * decisions on values the caller gathers (getauxval(AT_SECURE), getenv,
  * stat), so that tests can inject them and the shim stays free of surprises.
  */
@@ -18,6 +18,19 @@ static int refuse(char *why, size_t whylen, const char *text)
 	return -1;
 }
 
+/* What a file that is not a regular file is, for the reason given. */
+static const char *not_regular(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO: return "a FIFO, not a regular file";
+	case S_IFCHR: return "a character device, not a regular file";
+	case S_IFBLK: return "a block device, not a regular file";
+	case S_IFDIR: return "a directory, not a regular file";
+	case S_IFSOCK: return "a socket, not a regular file";
+	default: return "not a regular file";
+	}
+}
+
 /*
  * A policy decides how every socket of a process behaves, so a file that
  * someone else can rewrite is a way into that process: refused always.  A
@@ -28,14 +41,13 @@ int sg_policy_file_trusted(const struct stat *st, int secure, char *why,
 			   size_t whylen)
 {
 	if (!S_ISREG(st->st_mode))
-		return refuse(why, whylen, "not a regular file");
+		return refuse(why, whylen, not_regular(st->st_mode));
 	if (st->st_mode & (S_IWGRP | S_IWOTH))
 		return refuse(why, whylen, "writable by group or others "
-			      "(chmod go-w); refused, using built-in defaults");
+			      "(chmod go-w)");
 	if (secure && st->st_uid != 0)
 		return refuse(why, whylen, "not owned by root, which a setuid "
-			      "or setcap program requires; refused, using "
-			      "built-in defaults");
+			      "or setcap program requires");
 	return 0;
 }
 

@@ -50,54 +50,34 @@ static void learn_program(void)
 		sg_prog_path[n] = '\0';
 }
 
-/* Records "path: what" as a problem. */
-static void problem(struct sg_problems *pr, const char *path, const char *what)
-{
-	if (pr->count < SG_PROBLEMS_MAX) {
-		char *t = pr->text[pr->count];
-		t[0] = '\0';
-		strncat(t, path, SG_PROBLEM_LEN - 1);
-		strncat(t, ": ", SG_PROBLEM_LEN - 1 - strlen(t));
-		strncat(t, what, SG_PROBLEM_LEN - 1 - strlen(t));
-	}
-	pr->count++;
-}
-
-/* Reads and parses the policy file; a missing default file is no problem. */
+/* Reads and parses the policy file through the one loader (policy.h). */
 static int read_policy(const char *path, int required, int secure,
 		       struct sg_problems *pr)
 {
-	struct stat sb;
-	char why[160];
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (!required && errno == ENOENT)
-			return 0;
-		problem(pr, path, strerror(errno));
-		return -1;
+	unsigned flags = (required ? SG_LOAD_REQUIRED : 0) |
+			 (secure ? SG_LOAD_SECURE : 0);
+
+	return sg_policy_load(sg_pol, path, flags, NULL, NULL, pr);
+}
+
+/*
+ * Reports each problem once.  A refused file is one line that also says
+ * what happens instead; problems in the text are followed by a line that
+ * says so.
+ */
+static void report_problems(const struct sg_problems *pr, int refused)
+{
+	char line[SG_PROBLEM_LEN + sizeof(SG_POLICY_REFUSED)];
+
+	for (unsigned i = 0; i < pr->count && i < SG_PROBLEMS_MAX; i++) {
+		size_t n = strlen(pr->text[i]);
+		memcpy(line, pr->text[i], n + 1);
+		if (i == 0 && refused)
+			memcpy(line + n, SG_POLICY_REFUSED, sizeof(SG_POLICY_REFUSED));
+		sg_log_problem(line);
 	}
-	int r = -1;
-	if (syscall(SYS_fstat, fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		problem(pr, path, "not a regular file");
-	} else if (sg_policy_file_trusted(&sb, secure, why, sizeof(why)) < 0) {
-		problem(pr, path, why[0] ? why : "refused");
-	} else if (sb.st_size > SG_POLICY_TEXT_MAX) {
-		problem(pr, path, "policy file too large");
-	} else {
-		r = 0;
-	}
-	char *text = r == 0 ? map_anon(SG_POLICY_TEXT_MAX) : NULL;
-	if (text) {
-		size_t len = 0;
-		long n;
-		while (len < SG_POLICY_TEXT_MAX &&
-		       (n = syscall(SYS_read, fd, text + len, SG_POLICY_TEXT_MAX - len)) > 0)
-			len += (size_t)n;
-		r = sg_policy_parse(sg_pol, text, len, path, pr);
-		munmap(text, SG_POLICY_TEXT_MAX);
-	}
-	syscall(SYS_close, fd);
-	return r;
+	if (!refused)
+		sg_log_problem("the policy is not valid: using the built-in defaults");
 }
 
 static void load_policy(void)
@@ -114,16 +94,15 @@ static void load_policy(void)
 		return;
 	sg_policy_init(sg_pol);
 	const char *path = sg_policy_sources(secure, config, &use_options);
-	int bad = path && read_policy(path, config && *config, secure, pr) < 0;
+	int rc = path ? read_policy(path, config && *config, secure, pr) :
+		 SG_LOAD_NONE;
+	int bad = rc < 0;
 	if (use_options && options && *options &&
 	    sg_policy_parse_options(sg_pol, options, pr) < 0)
 		bad = 1;
 	if (bad) {
 		/* A bad policy is reported and replaced whole by the defaults. */
-		for (unsigned i = 0; i < pr->count && i < SG_PROBLEMS_MAX; i++)
-			sg_log_problem(pr->text[i]);
-		if (!strstr(pr->text[0], "built-in defaults"))
-			sg_log_problem("the policy is not valid: using the built-in defaults");
+		report_problems(pr, rc == SG_LOAD_REFUSED);
 		sg_policy_init(sg_pol);
 	}
 	munmap(pr, sizeof(*pr));

@@ -1,5 +1,5 @@
 /*
- * `sockguard check [-p PROGRAM] [FILE]` (SPEC.md section 5): validates a
+ * `sockguard check [-p PROGRAM] [FILE]` (sockguard(8), "check"): validates a
  * policy with the shim's own parser and shows, for PROGRAM, every key's
  * effective value and where it was set.  Exit 0 when the policy is valid, 1
  * with `file:line: message` lines on stderr otherwise, 2 on a usage error.
@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include <unistd.h>
 
 #include "../policy/policy.h"
+#include "escape.h"
+#include "preload.h"
 #include "tools.h"
 
 #define CHECK_USAGE "usage: sockguard check [-p PROGRAM] [FILE]\n"
@@ -92,43 +95,15 @@ static void resolve_target(const char *program, struct check_target *t)
 }
 
 /*
- * Reads the policy file into a buffer one byte longer than the parser's
- * limit, so that an oversized file is reported by the parser itself.
+ * The terminal text of s (escape.h) in one of four buffers, so that a
+ * printf can take several: paths, globs, values and the options come from
+ * files and the environment and may hold any byte.
  */
-static char *read_policy(const char *file, size_t *len, struct sg_problems *pr)
+static const char *esc(int slot, const char *s)
 {
-	char *buf = NULL;
-	struct stat st;
-	char why[160];
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	static char buf[4][SG_ESC_TEXT_SIZE(PATH_MAX)];
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(pr->text[pr->count++], SG_PROBLEM_LEN, "%s: %s", file,
-			 strerror(errno));
-		goto out;
-	}
-	if (sg_policy_file_trusted(&st, 0, why, sizeof(why)) < 0) {
-		snprintf(pr->text[pr->count++], SG_PROBLEM_LEN, "%s: %s", file, why);
-		goto out;
-	}
-	if (st.st_uid != 0)
-		printf("note: %s is not owned by root: setuid and setcap "
-		       "programs will ignore it\n", file);
-	buf = malloc(SG_POLICY_TEXT_MAX + 1);
-	ssize_t n = 0, got = 0;
-	while (buf && (got = read(fd, buf + n, SG_POLICY_TEXT_MAX + 1 - n)) > 0)
-		n += got;
-	if (!buf || got < 0) {
-		snprintf(pr->text[pr->count++], SG_PROBLEM_LEN, "%s: %s", file,
-			 strerror(buf ? errno : ENOMEM));
-		free(buf);
-		buf = NULL;
-	}
-	*len = (size_t)n;
-out:
-	if (fd >= 0)
-		close(fd);
-	return buf;
+	return sg_esc_str(buf[slot], sizeof(buf[slot]), s);
 }
 
 static const char *kind_label(int kind)
@@ -163,8 +138,8 @@ static int section_labels(const struct sg_policy *p, unsigned i, char *where,
 
 	sg_policy_section_info(p, i, &info);
 	const char *kind = kind_label(info.kind);
-	snprintf(where, len, "%s:%u", info.source, info.line);
-	snprintf(header, len, kind ? "[%s %s]" : "(global)", kind, info.arg);
+	snprintf(where, len, "%s:%u", esc(0, info.source), info.line);
+	snprintf(header, len, kind ? "[%s %s]" : "(global)", kind, esc(1, info.arg));
 	return info.kind;
 }
 
@@ -213,11 +188,11 @@ static void print_settings(const struct sg_policy *p,
 		if (!origin[k].source)
 			snprintf(where, sizeof(where), "default");
 		else if (origin[k].line)
-			snprintf(where, sizeof(where), "%s:%u", origin[k].source,
-				 origin[k].line);
+			snprintf(where, sizeof(where), "%s:%u",
+				 esc(0, origin[k].source), origin[k].line);
 		else
-			snprintf(where, sizeof(where), "%s", origin[k].source);
-		printf("  %-16s = %-36s %s\n", sg_key_name(k), value, where);
+			snprintf(where, sizeof(where), "%s", esc(0, origin[k].source));
+		printf("  %-16s = %-36s %s\n", sg_key_name(k), esc(1, value), where);
 	}
 }
 
@@ -225,49 +200,46 @@ static void print_header(const char *file, int have_file, const char *options,
 			 const struct check_target *t)
 {
 	if (have_file)
-		printf("policy file: %s\n", file);
+		printf("policy file: %s\n", esc(0, file));
 	else
 		printf("policy file: none (%s does not exist; built-in defaults)\n",
-		       file);
-	printf("SOCKGUARD_OPTIONS: %s\n", options ? options : "(not set)");
+		       esc(0, file));
+	printf("SOCKGUARD_OPTIONS: %s\n", options ? esc(0, options) : "(not set)");
 	if (!t->name)
 		printf("program: none given, so no [program] section applies "
 		       "(use -p PROGRAM)\n");
 	else
-		printf("program: %s (executable: %s)\n", t->name,
-		       t->path ? t->path : "unknown, path globs do not match");
+		printf("program: %s (executable: %s)\n", esc(0, t->name),
+		       t->path ? esc(1, t->path) : "unknown, path globs do not match");
 }
 
-static int report_problems(const struct sg_problems *pr)
+/*
+ * Prints the problems as the shim reports them, and exits 1.  A refused
+ * file is the very line the shim writes; problems in the text are followed
+ * by what they mean.
+ */
+static int report_problems(const struct sg_problems *pr, int rc)
 {
-	unsigned kept = pr->count < SG_PROBLEMS_MAX ? pr->count : SG_PROBLEMS_MAX;
-
-	for (unsigned i = 0; i < kept; i++)
-		fprintf(stderr, "%s\n", pr->text[i]);
-	if (pr->count > kept)
-		fprintf(stderr, "sockguard check: %u more problems not shown\n",
-			pr->count - kept);
-	fprintf(stderr, "sockguard check: the policy is not valid; programs "
-		"would run with the built-in defaults\n");
+	sg_policy_problems_print(NULL, SG_POLICY_REFUSED, rc, pr);
+	if (rc != SG_LOAD_REFUSED)
+		fprintf(stderr, "sockguard check: the policy is not valid; programs "
+			"would run with the built-in defaults\n");
 	return 1;
 }
 
-/* Loads the file (if any) and the options into p; returns whether a file was read. */
+/*
+ * Loads the file (if any) with the shim's loader, then the options, into
+ * p.  Returns the loader's result; *st gets the file's status.
+ */
 static int load(struct sg_policy *p, const char *file, int must_exist,
-		const char *options, struct sg_problems *pr)
+		const char *options, struct sg_problems *pr, struct stat *st)
 {
-	size_t len = 0;
-	char *text = NULL;
-	int have_file = must_exist || access(file, F_OK) == 0;
+	int rc = sg_policy_load(p, file, must_exist ? SG_LOAD_REQUIRED : 0,
+				NULL, st, pr);
 
-	if (have_file) {
-		text = read_policy(file, &len, pr);
-		if (text)
-			sg_policy_parse(p, text, len, file, pr);
-		free(text);
-	}
-	sg_policy_parse_options(p, options, pr);
-	return have_file;
+	if (sg_policy_parse_options(p, options, pr) < 0 && rc >= 0)
+		rc = SG_LOAD_INVALID;
+	return rc;
 }
 
 int sg_cmd_check(int argc, char **argv)
@@ -291,12 +263,16 @@ int sg_cmd_check(int argc, char **argv)
 	}
 	sg_policy_init(p);
 	resolve_target(a.program, &t);
-	int have_file = load(p, file, must_exist, options, pr);
+	struct stat st;
+	int rc = load(p, file, must_exist, options, pr, &st);
 	int status = 0;
-	if (pr->count) {
-		status = report_problems(pr);
+	if (rc < 0 || pr->count) {
+		status = report_problems(pr, rc);
 	} else {
-		print_header(file, have_file, options, &t);
+		print_header(file, rc == SG_LOAD_OK, options, &t);
+		if (rc == SG_LOAD_OK && st.st_uid != 0)
+			printf("note: %s is not owned by root: setuid and setcap "
+			       "programs will ignore it\n", esc(0, file));
 		print_sections(p, &t);
 		print_settings(p, &t);
 		printf("\npolicy is valid\n");

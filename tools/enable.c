@@ -464,27 +464,39 @@ static void combined_preload(struct text *t, const char *lib,
 
 /*
  * The -c FILE for a unit: the path the service will open.  Under --root it
- * must be absolute (it names a file inside the root); it is checked there
- * and parsed, so that a unit never gets a policy that `sockguard check`
- * would reject.
+ * must be absolute (it names a file inside the root, checked there); else
+ * it is made absolute as for run.  It is loaded with the shim's own loader,
+ * so that a unit never gets a policy file the shim would refuse at start
+ * (a FIFO, a file group or others can write, one with problems): enable
+ * refuses it with the shim's words and writes nothing.
  */
 static int unit_config(const char *root, const char *file, char *out, size_t len)
 {
-	char joined[PATH_MAX], real[PATH_MAX];
-	struct sg_policy *p = malloc(sg_policy_storage_size());
-	int rc = -1;
+	char joined[PATH_MAX];
+	struct sg_policy *p = NULL;
+	int rc = SG_LOAD_REFUSED;
 
-	if (*root && file[0] != '/')
+	if (*root && file[0] != '/') {
 		fprintf(stderr, "sockguard enable: with --root, -c takes the "
 			"absolute path the service will see\n");
-	else if (snprintf(joined, sizeof(joined), "%s%s", root, file) < (int)sizeof(joined) &&
-		 sg_config_path(joined, "sockguard enable", real, sizeof(real)) == 0 &&
-		 p && sg_load_policy(real, "sockguard enable", p) == 0)
-		rc = 0;
-	if (rc == 0)
-		snprintf(out, len, "%s", *root ? file : real);
+		return -1;
+	}
+	if (*root ? pathf(joined, "%s%s", root, file) < 0 :
+	    sg_config_path(file, "sockguard enable", joined, sizeof(joined)) < 0) {
+		if (*root)
+			fprintf(stderr, "sockguard enable: the path under %s is "
+				"too long\n", root);
+		return -1;
+	}
+	if ((p = malloc(sg_policy_storage_size())) != NULL)
+		rc = sg_tool_load_policy(joined, SG_LOAD_REQUIRED,
+					 "sockguard enable", p, NULL);
+	else
+		fprintf(stderr, "sockguard enable: out of memory\n");
 	free(p);
-	return rc;
+	if (rc != SG_LOAD_OK || snprintf(out, len, "%s", *root ? file : joined) >= (int)len)
+		return -1;
+	return 0;
 }
 
 /* The drop-in's text, apart from the CREATED_MARK lines make_dirs adds. */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../policy/policy.h"
+#include "escape.h"
 #include "preload.h"
 #include "tools.h"
 
@@ -48,10 +49,13 @@ static const char recommended[] =
 /* Says why the policy was refused; -1 for the caller's return. */
 static int refuse_mode(const char *path, const struct sg_origin *o)
 {
+	char source[SG_ESC_TEXT_SIZE(PATH_MAX)];
+
 	if (o->source)
 		fprintf(stderr, ENABLE ": %s:%u sets the global mode to harden: "
 			"every process of the host (init, sshd, the package "
-			"manager) would be hardened.\n", o->source, o->line);
+			"manager) would be hardened.\n",
+			sg_esc_str(source, sizeof(source), o->source), o->line);
 	else
 		fprintf(stderr, ENABLE ": %s sets no global mode, so the "
 			"default, harden, would apply to every process of the "
@@ -69,37 +73,29 @@ static int system_policy_ok(const char *root, int force, char *path, size_t len)
 {
 	struct sg_origin origin[SG_KEY_COUNT];
 	struct sg_settings s;
-	struct stat st;
-	char why[256];
+	char shown[SG_ESC_TEXT_SIZE(PATH_MAX)];
 
 	snprintf(path, len, "%s%s", root, SG_POLICY_DEFAULT_PATH);
-	int found = stat(path, &st) == 0;
-	if (!found && errno == ENOENT) {
-		if (force)
-			return 0;
-		fprintf(stderr, ENABLE ": %s does not exist, so every process "
-			"of the host would run in the default mode, harden.\n", path);
-		fprintf(stderr, recommended, path);
-		return -1;
-	}
-	if (!found) {
-		fprintf(stderr, ENABLE ": %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (sg_policy_file_trusted(&st, 1, why, sizeof(why)) < 0) {
-		fprintf(stderr, ENABLE ": %s: %s\n", path, why);
-		return -1;
-	}
+	sg_esc_str(shown, sizeof(shown), path);
 	struct sg_policy *p = malloc(sg_policy_storage_size());
-	int rc = p ? sg_load_policy(path, ENABLE, p) : -1;
-	if (rc == 0) {
+	if (!p) {
+		fprintf(stderr, ENABLE ": out of memory\n");
+		return -1;
+	}
+	int rc = sg_tool_load_policy(path, SG_LOAD_SECURE, ENABLE, p, NULL);
+	if (rc == SG_LOAD_NONE && !force) {
+		fprintf(stderr, ENABLE ": %s does not exist, so every process "
+			"of the host would run in the default mode, harden.\n", shown);
+		fprintf(stderr, recommended, shown);
+	}
+	if (rc == SG_LOAD_OK) {
 		sg_policy_for_program(p, UNNAMED_PROGRAM, "/" UNNAMED_PROGRAM,
 				      &s, origin);
 		if (s.mode == SG_MODE_HARDEN && !force)
-			rc = refuse_mode(path, &origin[SG_KEY_MODE]);
+			rc = refuse_mode(shown, &origin[SG_KEY_MODE]);
 	}
 	free(p);
-	return rc;
+	return rc == SG_LOAD_OK || (rc == SG_LOAD_NONE && force) ? 0 : -1;
 }
 
 /*
@@ -159,8 +155,12 @@ static int selftest_failed(const char *what, int status, const char *err)
 		fprintf(stderr, "exited with status %d", WEXITSTATUS(status));
 	else
 		fprintf(stderr, "printed errors");
-	fprintf(stderr, "%s%.*s\nNothing was written.\n", *err ? ":\n  " : "",
-		(int)strcspn(err, "\n"), err);
+	char first[SG_ESC_TEXT_SIZE(1024)];
+
+	sg_esc_text(first, sizeof(first), err, strcspn(err, "\n"),
+		    sizeof(first) - 1);
+	fprintf(stderr, "%s%s\nNothing was written.\n", *err ? ":\n  " : "",
+		first);
 	return -1;
 }
 

@@ -12,10 +12,11 @@
 #include <unistd.h>
 
 #include "../policy/policy.h"
+#include "escape.h"
 #include "preload.h"
 #include "tools.h"
 
-/* A key is lower-case letters and underscores, as in SPEC.md section 2. */
+/* A key is lower-case letters and underscores (sockguard(8), "POLICY"). */
 static int key_is_wellformed(const char *kv, size_t n)
 {
 	if (n == 0)
@@ -80,29 +81,67 @@ void sg_opts_free(struct sg_opts *o)
 	o->len = 0;
 }
 
+void sg_policy_problems_print(const char *prefix, const char *refused,
+			      int rc, const struct sg_problems *pr)
+{
+	unsigned kept = pr->count < SG_PROBLEMS_MAX ? pr->count : SG_PROBLEMS_MAX;
+	char text[SG_ESC_TEXT_SIZE(SG_PROBLEM_LEN)];
+
+	for (unsigned i = 0; i < kept; i++)
+		fprintf(stderr, "%s%s%s%s\n", prefix ? prefix : "",
+			prefix ? ": " : "", sg_esc_str(text, sizeof(text), pr->text[i]),
+			i == 0 && rc == SG_LOAD_REFUSED ? refused : "");
+	if (pr->count > kept)
+		fprintf(stderr, "%s%s%u more problems not shown\n",
+			prefix ? prefix : "", prefix ? ": " : "", pr->count - kept);
+}
+
+int sg_tool_load_policy(const char *path, unsigned flags, const char *cmd,
+			struct sg_policy *p, struct stat *st)
+{
+	struct sg_problems *pr = calloc(1, sizeof(*pr));
+
+	sg_policy_init(p);
+	if (!pr) {
+		fprintf(stderr, "%s: out of memory\n", cmd);
+		return SG_LOAD_REFUSED;
+	}
+	int rc = sg_policy_load(p, path, flags, NULL, st, pr);
+	if (rc < 0)
+		sg_policy_problems_print(cmd, "; refused", rc, pr);
+	free(pr);
+	return rc;
+}
+
 int sg_config_path(const char *file, const char *cmd, char *abs, size_t len)
 {
-	char resolved[PATH_MAX];
-	struct stat st;
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(file, '/'), *base = slash ? slash + 1 : file;
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		fprintf(stderr, "%s: -c %s: %s\n", cmd, file, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (!*file) {
+		fprintf(stderr, "%s: -c needs a file name\n", cmd);
 		return -1;
 	}
-	close(fd);
-	if (!S_ISREG(st.st_mode)) {
-		fprintf(stderr, "%s: -c %s: not a regular file\n", cmd, file);
+	/* "dir/." and the like name a directory: the loader says so. */
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		base = "";
+	int dlen = !slash ? snprintf(dir, sizeof(dir), ".") :
+		   slash == file ? snprintf(dir, sizeof(dir), "/") :
+		   snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
+	if (dlen >= (int)sizeof(dir))
+		errno = ENAMETOOLONG;
+	if (dlen >= (int)sizeof(dir) || !realpath(*base ? dir : file, real)) {
+		char shown[SG_ESC_TEXT_SIZE(256)];
+		fprintf(stderr, "%s: -c %s: %s\n", cmd,
+			sg_esc_str(shown, sizeof(shown), file), strerror(errno));
 		return -1;
 	}
-	if (!realpath(file, resolved) || strlen(resolved) >= len) {
-		fprintf(stderr, "%s: -c %s: cannot make the path absolute\n",
-			cmd, file);
+	int n = snprintf(abs, len, "%s%s%s", real,
+			 *base && strcmp(real, "/") ? "/" : "", base);
+	if (n < 0 || (size_t)n >= len) {
+		fprintf(stderr, "%s: -c: the path is too long\n", cmd);
 		return -1;
 	}
-	strcpy(abs, resolved);
 	return 0;
 }
 
@@ -211,56 +250,47 @@ int sg_write_atomic(const char *path, const char *data, size_t len,
 	return rc;
 }
 
+/*
+ * Opened without blocking, so that a FIFO or device put where a file is
+ * expected is refused, never waited on; read in a bounded loop, so that a
+ * file that grows meanwhile gives -EFBIG.
+ */
 int sg_read_file(const char *path, size_t max, char **data, size_t *len)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), rc = 0;
+	size_t got = 0;
+	char *buf = NULL;
 
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		rc = -errno;
-	else if ((size_t)st.st_size > max)
-		rc = -EFBIG;
-	char *buf = rc == 0 ? malloc((size_t)st.st_size + 1) : NULL;
-	if (rc == 0 && !buf)
+	else if (!S_ISREG(st.st_mode))
+		rc = -EINVAL;
+	else if ((buf = malloc(max + 2)) == NULL)
 		rc = -ENOMEM;
-	ssize_t n = rc == 0 ? read(fd, buf, (size_t)st.st_size) : 0;
-	if (rc == 0 && n != st.st_size)
-		rc = n < 0 ? -errno : -EIO;
+	while (rc == 0 && got <= max) {
+		ssize_t n = read(fd, buf + got, max + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : 0;
+			break;
+		}
+		got += (size_t)n;
+	}
 	close(fd);
+	if (rc == 0 && got > max)
+		rc = -EFBIG;
 	if (rc < 0) {
 		free(buf);
 		return rc;
 	}
-	buf[n] = '\0';
+	buf[got] = '\0';
 	*data = buf;
-	*len = (size_t)n;
+	*len = got;
 	return 0;
-}
-
-int sg_load_policy(const char *path, const char *cmd, struct sg_policy *p)
-{
-	struct sg_problems *probs = calloc(1, sizeof(*probs));
-	char *text = NULL;
-	size_t len;
-	int rc = probs ? sg_read_file(path, SG_POLICY_TEXT_MAX, &text, &len) : -ENOMEM;
-
-	sg_policy_init(p);
-	if (rc < 0) {
-		fprintf(stderr, "%s: %s: %s\n", cmd, path, strerror(-rc));
-		free(probs);
-		return -1;
-	}
-	rc = sg_policy_parse(p, text, len, path, probs);
-	unsigned kept = probs->count < SG_PROBLEMS_MAX ? probs->count : SG_PROBLEMS_MAX;
-	for (unsigned i = 0; i < kept; i++)
-		fprintf(stderr, "%s: %s\n", cmd, probs->text[i]);
-	if (rc == 0 && probs->count > 0)
-		rc = -1;
-	free(text);
-	free(probs);
-	return rc < 0 ? -1 : 0;
 }
 
 int sg_root_path(const char *root, const char *cmd, char *out, size_t len)

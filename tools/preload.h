@@ -7,6 +7,7 @@
 #define SG_PRELOAD_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 struct sg_policy;
 
@@ -31,11 +32,33 @@ int sg_opts_validate(const struct sg_opts *o, const char *cmd);
 void sg_opts_free(struct sg_opts *o);
 
 /*
- * Checks that the policy file given with -c exists, is a regular file and
- * can be read, and puts its absolute path in abs.  Returns 0, or -1 after
+ * The -c FILE of run and enable as the path the shim will be given: a
+ * relative FILE is joined to the current directory ("./" dropped), and
+ * symbolic links are kept, not resolved, so that the program reads whatever
+ * the link points to when it starts.  An empty FILE is refused (the shim
+ * would take an empty SOCKGUARD_CONFIG for none).  Returns 0, or -1 after
  * printing why on stderr.
  */
 int sg_config_path(const char *file, const char *cmd, char *abs, size_t len);
+
+/*
+ * Loads a policy file with the shim's own loader (sg_policy_load, flags as
+ * there), so that the tool accepts and refuses exactly what the shim does.
+ * Problems are printed on stderr as "cmd: problem", a refused file as
+ * "cmd: PATH: REASON; refused".  Returns the loader's result; p gets the
+ * policy (the empty one after a problem).
+ */
+int sg_tool_load_policy(const char *path, unsigned flags, const char *cmd,
+			struct sg_policy *p, struct stat *st);
+
+/*
+ * Prints the loader's problems on stderr, each escaped as terminal text and
+ * after "prefix: " (none when prefix is NULL); when rc is SG_LOAD_REFUSED
+ * the first line ends with refused.
+ */
+struct sg_problems;
+void sg_policy_problems_print(const char *prefix, const char *refused,
+			      int rc, const struct sg_problems *pr);
 
 /*
  * Whether path, and every directory above it, is owned by root and not
@@ -72,16 +95,12 @@ int sg_write_atomic(const char *path, const char *data, size_t len,
 		    unsigned mode, int uid, int gid);
 
 /*
- * Reads a whole file of at most max bytes into a new NUL-terminated buffer.
- * Returns 0, -ENOENT when it does not exist, -EFBIG or another -errno.
+ * Reads a whole regular file of at most max bytes into a new buffer with a
+ * NUL after its last byte; the text itself may hold NUL bytes, *len is its
+ * length.  Returns 0, -ENOENT when it does not exist, -EINVAL when it is not
+ * a regular file, -EFBIG when larger than max, or another -errno.
  */
 int sg_read_file(const char *path, size_t max, char **data, size_t *len);
-
-/*
- * Parses a policy file with the policy module.  Returns 0, or -1 after
- * printing its problems on stderr (prefixed with cmd).  p gets the policy.
- */
-int sg_load_policy(const char *path, const char *cmd, struct sg_policy *p);
 
 /* `sockguard enable --system [--force]` and `disable --system`. */
 int sg_enable_system(const char *root, int force);

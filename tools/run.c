@@ -1,6 +1,6 @@
 /*
  * `sockguard run [-c FILE] [-o KEY=VALUE]... [--] COMMAND [ARG]...`: runs
- * COMMAND with the shim preloaded (SPEC.md section 5).  Exit statuses follow
+ * COMMAND with the shim preloaded (sockguard(8), "run").  Exit statuses follow
  * the shell and env(1): COMMAND's own status once it runs, 127 when it is not
  * found, 126 when it is found but cannot be executed, 2 for bad arguments,
  * 125 when sockguard itself cannot go on (its library is missing).
@@ -14,6 +14,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "../policy/policy.h"
 #include "elf.h"
 #include "preload.h"
 #include "tools.h"
@@ -282,12 +283,31 @@ static int exec_command(const char *path, char **command)
 	return err == ENOENT || err == ENOTDIR ? 127 : 126;
 }
 
+/*
+ * Whether the shim will use the -c policy: loaded here by the shim's own
+ * loader, so that a file the shim would refuse (a FIFO, a device, a file
+ * others can write, one with problems) stops the run with the shim's words
+ * instead of running the command with the built-in defaults.
+ */
+static int policy_loads(const char *config)
+{
+	struct sg_policy *p = malloc(sg_policy_storage_size());
+	int rc = p ? sg_tool_load_policy(config, SG_LOAD_REQUIRED, CMD, p, NULL) :
+		 SG_LOAD_REFUSED;
+
+	if (!p)
+		fprintf(stderr, CMD ": out of memory\n");
+	free(p);
+	return rc == SG_LOAD_OK ? 0 : -1;
+}
+
 /* Puts the library, -c and -o into the environment the command inherits. */
 static int prepare_env(const struct run_args *a)
 {
 	char lib[PATH_MAX], config[PATH_MAX];
 
-	if (a->config && sg_config_path(a->config, CMD, config, sizeof(config)) < 0)
+	if (a->config && (sg_config_path(a->config, CMD, config, sizeof(config)) < 0 ||
+			  policy_loads(config) < 0))
 		return 2;
 	if (sg_opts_validate(&a->opts, CMD) < 0)
 		return 2;

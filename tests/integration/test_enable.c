@@ -1,5 +1,5 @@
 /*
- * `sockguard enable` and `disable` (SPEC.md section 5, issue 10), always
+ * `sockguard enable` and `disable`, always
  * with --root in a private directory.  The tool and its library are copied
  * into a root-owned directory first, because enable refuses a library that
  * anyone but root could change.
@@ -315,4 +315,54 @@ Test(enable, system_refuses_when_sockets_fail_under_the_library)
 	cr_expect_eq(TOOL("enable", "--root", root, "--system"), 1);
 	cr_expect(strstr(res.err, "socket round trip"), "%s", res.err);
 	cr_expect_null(read_text("%s/etc/ld.so.preload", root));
+}
+
+/* The line the shim writes for policy file p when /bin/true starts. */
+static char *shim_line(const char *p)
+{
+	char preload[400], config[700];
+
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s/libsockguard.so", bin);
+	snprintf(config, sizeof(config), "SOCKGUARD_CONFIG=%s", p);
+	char *env[] = { preload, config, "SOCKGUARD_OPTIONS", NULL };
+	cr_assert_eq(fx_run((char *const[]){ "/bin/true", NULL }, env, 10000, &res), 0);
+	return strdup(res.err);
+}
+
+Test(enable, refuses_a_policy_file_the_shim_would_refuse_in_the_shims_words)
+{
+	char conf[400], want[1000];
+
+	snprintf(conf, sizeof(conf), "%s/etc/sg.conf", root);
+	cr_assert_eq(fx_sh("echo 'mode = observe' > %s && chmod 664 %s", conf, conf), 0);
+	char *before = snapshot();
+	char *shim = shim_line(conf);
+	snprintf(want, sizeof(want), "sockguard: %s: writable by group or others "
+		 "(chmod go-w); refused, using built-in defaults\n", conf);
+	cr_assert_str_eq(shim, want, "the shim refuses it");
+
+	cr_expect_eq(TOOL("enable", "--root", root, "-c", "/etc/sg.conf", "nginx"), 1);
+	snprintf(want, sizeof(want), "sockguard enable: %s: writable by group or "
+		 "others (chmod go-w); refused\n", conf);
+	cr_expect_str_eq(res.err, want, "the same words as the shim");
+	cr_expect_null(dropin(), "no drop-in for a policy the shim refuses");
+	char *after = snapshot();
+	cr_expect_str_eq(after, before);
+	free(shim);
+	free(before);
+	free(after);
+}
+
+Test(enable, a_policy_path_that_is_a_fifo_is_refused_at_once)
+{
+	cr_assert_eq(fx_sh("mkfifo %s/etc/fifo.conf", root), 0);
+	char *before = snapshot();
+	cr_expect_eq(TOOL("enable", "--root", root, "-c", "/etc/fifo.conf", "nginx"), 1);
+	cr_expect(strstr(res.err, "/etc/fifo.conf: a FIFO, not a regular file; refused\n"),
+		  "%s", res.err);
+	cr_expect_lt(res.elapsed_ms, 3000);
+	char *after = snapshot();
+	cr_expect_str_eq(after, before);
+	free(before);
+	free(after);
 }

@@ -1,0 +1,195 @@
+/*
+ * The one policy loader (see policy.h, sg_policy_load): from a path to a
+ * parsed policy, or to one line that says why the file was refused.  It
+ * runs in the shim's constructor, before main, in every program of a host
+ * that preloads the shim: nothing here may block, allocate or leave a
+ * descriptor behind.
+ *
+ * A device or FIFO is refused on its stat(2), before any open: opening one
+ * can block (a FIFO without a writer, a tty) or act (a tape rewinds, a
+ * watchdog arms).  The open that follows is non-blocking all the same, for
+ * whatever was put at the path in between, and fstat(2) of the very file
+ * opened is what the trust check judges.
+ */
+#include "policy_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Appends "path: why" to the problems; the count saturates. */
+static void add_problem(struct sg_problems *pr, const char *path,
+			const char *why)
+{
+	struct sg_buf b;
+
+	if (!pr)
+		return;
+	unsigned i = pr->count;
+	if (pr->count < UINT_MAX)
+		pr->count++;
+	if (i >= SG_PROBLEMS_MAX)
+		return;
+	sg_buf_init(&b, pr->text[i], SG_PROBLEM_LEN);
+	sg_buf_add(&b, path);
+	sg_buf_add(&b, ": ");
+	sg_buf_add(&b, why);
+}
+
+/* Refuses the file: one problem, and p stays the empty policy for good. */
+static int refuse(struct sg_policy *p, struct sg_problems *pr,
+		  const char *path, const char *why)
+{
+	add_problem(pr, path, why);
+	sg_policy_init(p);
+	p->failed = 1;
+	return SG_LOAD_REFUSED;
+}
+
+/*
+ * strerror(3)'s words for the errors a path can meet, without its locale
+ * lookup or, for an unknown number, its malloc.
+ */
+static const char *known_errno(int err)
+{
+	switch (err) {
+	case ENOENT: return "No such file or directory";
+	case EACCES: return "Permission denied";
+	case ENOTDIR: return "Not a directory";
+	case ELOOP: return "Too many levels of symbolic links";
+	case ENAMETOOLONG: return "File name too long";
+	case EAGAIN: return "Resource temporarily unavailable";
+	case EIO: return "Input/output error";
+	case ENOMEM: return "Cannot allocate memory";
+	case EMFILE: return "Too many open files";
+	case ENFILE: return "Too many open files in system";
+	case EPERM: return "Operation not permitted";
+	case ENXIO: return "No such device or address";
+	case EISDIR: return "Is a directory";
+	default: return NULL;
+	}
+}
+
+/* Refuses the file for errno err. */
+static int refuse_errno(struct sg_policy *p, struct sg_problems *pr,
+			const char *path, int err)
+{
+	const char *known = known_errno(err);
+	char why[48];
+	struct sg_buf b;
+
+	if (known)
+		return refuse(p, pr, path, known);
+	sg_buf_init(&b, why, sizeof(why));
+	sg_buf_add(&b, "cannot be read (errno ");
+	sg_buf_add_uint(&b, (unsigned)err);
+	sg_buf_add(&b, ")");
+	return refuse(p, pr, path, why);
+}
+
+/* Whether the stat may be used; if not, refuses with the reason. */
+static int judge(struct sg_policy *p, struct sg_problems *pr, const char *path,
+		 const struct stat *st, unsigned flags)
+{
+	char why[128];
+
+	if (sg_policy_file_trusted(st, (flags & SG_LOAD_SECURE) != 0, why,
+				   sizeof(why)) < 0)
+		return refuse(p, pr, path, why);
+	if (st->st_size > SG_POLICY_TEXT_MAX)
+		return refuse(p, pr, path, "larger than 262144 bytes");
+	return 0;
+}
+
+/*
+ * Reads at most SG_POLICY_LOAD_BUF bytes: one more than a policy may have,
+ * so that a file that grew since its fstat is seen to be too large.
+ * Returns the length, or -errno.
+ */
+static long read_bounded(int fd, char *buf)
+{
+	size_t len = 0;
+
+	while (len < SG_POLICY_LOAD_BUF) {
+		long n = syscall(SYS_read, fd, buf + len, SG_POLICY_LOAD_BUF - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	return (long)len;
+}
+
+/* Opens, checks and reads the file into buf; returns its length or < 0. */
+static long read_file(struct sg_policy *p, struct sg_problems *pr,
+		      const char *path, unsigned flags, char *buf,
+		      struct stat *st)
+{
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+			      O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return refuse_errno(p, pr, path, errno);
+	long len = fstat(fd, st) < 0 ? -errno : 0;
+	if (len < 0)
+		len = refuse_errno(p, pr, path, (int)-len);
+	else if (judge(p, pr, path, st, flags) < 0)
+		len = SG_LOAD_REFUSED;
+	else if ((len = read_bounded(fd, buf)) < 0)
+		len = refuse_errno(p, pr, path, (int)-len);
+	else if (len > SG_POLICY_TEXT_MAX)
+		len = refuse(p, pr, path, "larger than 262144 bytes");
+	syscall(SYS_close, fd);
+	return len;
+}
+
+/*
+ * Reads and parses a regular file, into buf or, when buf is NULL, into a
+ * private mapping made only now, so that a process without a policy file
+ * maps nothing.
+ */
+static int read_and_parse(struct sg_policy *p, const char *path,
+			  unsigned flags, char *buf, struct stat *st,
+			  struct sg_problems *pr)
+{
+	char *map = NULL;
+
+	if (!buf) {
+		map = mmap(NULL, SG_POLICY_LOAD_BUF, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED)
+			return refuse_errno(p, pr, path, ENOMEM);
+		buf = map;
+	}
+	long len = read_file(p, pr, path, flags, buf, st);
+	int rc = len < 0 ? SG_LOAD_REFUSED :
+		 sg_policy_parse(p, buf, (size_t)len, path, pr) < 0 ?
+		 SG_LOAD_INVALID : SG_LOAD_OK;
+	if (map)
+		munmap(map, SG_POLICY_LOAD_BUF);
+	return rc;
+}
+
+int sg_policy_load(struct sg_policy *p, const char *path, unsigned flags,
+		   char *buf, struct stat *st, struct sg_problems *problems)
+{
+	int saved = errno, rc;
+	struct stat local, before;
+
+	if (stat(path, &before) < 0)
+		rc = errno == ENOENT && !(flags & SG_LOAD_REQUIRED) ? SG_LOAD_NONE :
+		     refuse_errno(p, problems, path, errno);
+	else if (!S_ISREG(before.st_mode))
+		rc = judge(p, problems, path, &before, flags);
+	else
+		rc = read_and_parse(p, path, flags, buf, st ? st : &local,
+				    problems);
+	errno = saved;
+	return rc;
+}
