@@ -69,6 +69,28 @@ Test(report_parse, reads_rfc5424)
 	expect_reset_event("web1", 4242);
 }
 
+Test(report_parse, reads_rfc5424_as_the_shim_writes_it)
+{
+	cr_assert_eq(parse("<28>1 2026-11-25T19:20:51.123456+00:00 web1 sockguard 4242 "
+			   "reset - " BODY), SG_REPORT_EVENT);
+	expect_reset_event("web1", 4242);
+}
+
+/* rsyslog re-renders an RFC 5424 message with a tag that has no colon. */
+Test(report_parse, reads_a_tag_without_colon_when_a_body_follows)
+{
+	cr_assert_eq(parse("2026-11-25T19:20:51.123456+00:00 web1 sockguard[4242] " BODY),
+		     SG_REPORT_EVENT);
+	expect_reset_event("web1", 4242);
+	cr_assert_eq(parse("Nov 25 19:20:51 web1 sockguard[4242] " BODY), SG_REPORT_EVENT);
+	expect_reset_event("web1", 4242);
+	cr_assert_eq(parse("Nov 25 19:20:51 sockguard sockguard[4242]: " BODY),
+		     SG_REPORT_EVENT);
+	expect_reset_event("sockguard", 4242);
+	cr_expect_eq(parse("Nov 25 19:20:51 web1 sockguard[4242] started"), SG_REPORT_SKIP);
+	cr_expect_eq(parse("Nov 25 19:20:51 sockguard sshd[1]: class=reset"), SG_REPORT_SKIP);
+}
+
 Test(report_parse, reads_rfc5424_with_structured_data_and_bom)
 {
 	cr_assert_eq(parse("<28>1 2026-11-25T20:20:51.5+01:00 web1 sockguard 4242 ID7 "

@@ -3,7 +3,11 @@
  * config, imuxsock on a socket in a temp directory) receives RFC 3164
  * datagrams exactly as the shim sends them and writes them in rsyslog's
  * traditional format, its RFC 3339 file format (Debian 12's default) and
- * RFC 5424; the report must count the same in all three.
+ * RFC 5424; the report must count the same in all three.  A second socket
+ * receives the same events in the shim's RFC 5424 form (log_format=rfc5424:
+ * microseconds, UTC offset, MSGID = the class), parsed as RFC 5424 and
+ * written in the same three formats; there the host and time are the ones
+ * the shim wrote, to the second.
  */
 #include "test_report_util.h"
 
@@ -42,6 +46,16 @@ static void write_config(const char *dir)
 		"*.* action(type=\"omfile\" file=\"%s/file.log\" template=\"RSYSLOG_FileFormat\")\n"
 		"*.* action(type=\"omfile\" file=\"%s/5424.log\" "
 		"template=\"RSYSLOG_SyslogProtocol23Format\")\n", dir, dir, dir, dir, dir);
+	fprintf(f, "input(type=\"imuxsock\" Socket=\"%s/log5424\" ruleset=\"shim5424\" "
+		"useSpecialParser=\"off\" parseHostname=\"on\" ignoreTimestamp=\"off\")\n"
+		"ruleset(name=\"shim5424\") {\n"
+		"  action(type=\"omfile\" file=\"%s/in5424-trad.log\" "
+		"template=\"RSYSLOG_TraditionalFileFormat\")\n"
+		"  action(type=\"omfile\" file=\"%s/in5424-file.log\" "
+		"template=\"RSYSLOG_FileFormat\")\n"
+		"  action(type=\"omfile\" file=\"%s/in5424-5424.log\" "
+		"template=\"RSYSLOG_SyslogProtocol23Format\")\n"
+		"}\n", dir, dir, dir, dir);
 	fclose(f);
 }
 
@@ -75,28 +89,45 @@ static void stop_rsyslogd(void)
 	}
 }
 
-/* One datagram as the shim writes it: <PRI>, RFC 3164 time, tag, body. */
+/* 2026-12-01T23:18:29Z, the time the RFC 5424 datagrams carry. */
+#define T_5424 INT64_C(1796167109)
+
+/*
+ * One datagram as the shim writes it.  RFC 3164: <PRI>, time, tag, body.
+ * With the log socket's name ending in 5424, RFC 5424 as log_format=rfc5424
+ * writes it: <PRI>1 TIMESTAMP HOST sockguard PID CLASS - body.
+ */
 static void send_line(int fd, const char *sock, int pri, const char *tag, const char *body)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char msg[512], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
+	int n;
 
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
-	int n = snprintf(msg, sizeof(msg), "<%d>%s %s: %s", pri, stamp, tag, body);
+	if (strstr(sock, "5424")) {
+		const char *pid = strchr(tag, '[');
+		size_t cls = strcspn(body + 6, " ");
+		n = snprintf(msg, sizeof(msg), "<%d>1 2026-12-01T23:18:29.123456+00:00 web7 "
+			     "%.*s %.*s %.*s - %s", pri, (int)(pid ? pid - tag : (long)strlen(tag)),
+			     tag, pid ? (int)strcspn(pid + 1, "]") : 1, pid ? pid + 1 : "-",
+			     (int)cls, body + 6, body);
+	} else {
+		n = snprintf(msg, sizeof(msg), "<%d>%s %s: %s", pri, stamp, tag, body);
+	}
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
 	cr_assert_eq(sendto(fd, msg, (size_t)n, 0, (struct sockaddr *)&sa, sizeof(sa)), n,
 		     "sendto: %s", strerror(errno));
 }
 
-static void send_fixture_lines(const char *dir)
+static void send_fixture_lines(const char *dir, const char *name)
 {
 	char sock[256];
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	snprintf(sock, sizeof(sock), "%s/log", dir);
+	snprintf(sock, sizeof(sock), "%s/%s", dir, name);
 	for (int i = 0; i < 3; i++)
 		send_line(fd, sock, 28, "sockguard[4242]", "class=reset op=recv errno=ECONNRESET "
 			  "action=returned prog=nginx fd=7 proto=tcp local=10.0.0.1:80 "
@@ -149,10 +180,14 @@ static void setup(void)
 	tzset();
 	write_config(test_tmpdir());
 	start_rsyslogd(test_tmpdir());
-	send_fixture_lines(test_tmpdir());
+	send_fixture_lines(test_tmpdir(), "log");
+	send_fixture_lines(test_tmpdir(), "log5424");
 	wait_for_lines(test_tmpdir(), "trad.log", 8);
 	wait_for_lines(test_tmpdir(), "file.log", 8);
 	wait_for_lines(test_tmpdir(), "5424.log", 8);
+	wait_for_lines(test_tmpdir(), "in5424-trad.log", 8);
+	wait_for_lines(test_tmpdir(), "in5424-file.log", 8);
+	wait_for_lines(test_tmpdir(), "in5424-5424.log", 8);
 	stop_rsyslogd();
 }
 
@@ -164,6 +199,41 @@ static void teardown(void)
 
 TestSuite(report_rsyslog, .init = setup, .fini = teardown);
 
+static void check_counts(const struct sg_report *r, const char *file)
+{
+	cr_expect_eq(r->classes[SG_CLASS_RESET], 3, "%s", file);
+	cr_expect_eq(r->classes[SG_CLASS_REFUSED], 2, "%s", file);
+	cr_expect_eq(r->classes[SG_CLASS_TIMEOUT], 5, "%s", file);
+	cr_expect_eq(r->classes[SG_CLASS_PIPE], 1, "%s", file);
+	cr_expect_eq(r->events, 11, "%s", file);
+	cr_expect_eq(r->counts.malformed, 0, "%s", file);
+	cr_expect_geq(r->counts.skipped, 1, "%s: the cron line", file);
+	cr_expect_eq(r->processes.count, 1, "%s", file);
+	cr_expect_not_null(sg_report_table_find(&r->peers[SG_CLASS_PIPE],
+						"/run/php\\x20fpm.sock", 20), "%s", file);
+}
+
+/* The shim's RFC 5424 datagrams, as rsyslog wrote them out again. */
+static void check_5424_file(const char *file)
+{
+	struct sg_report r;
+	char path[256];
+
+	sg_report_set_now(T_5424 + 3600);
+	cr_assert_eq(sg_report_init(&r), 0);
+	snprintf(path, sizeof(path), "%s/%s", test_tmpdir(), file);
+	cr_assert_eq(sg_report_feed_path(&r, path), 0);
+	check_counts(&r, file);
+	cr_expect_eq(r.hosts.count, 1, "%s", file);
+	cr_expect_str_eq(r.hosts.entries[0].key, "web7", "%s", file);
+	cr_expect_eq(r.first, T_5424, "%s: first %lld", file, (long long)r.first);
+	cr_expect_eq(r.last, T_5424, "%s: last %lld", file, (long long)r.last);
+	const char key[] = "web7\0nginx\0004242";
+	cr_expect_not_null(sg_report_table_find(&r.processes, key, sizeof(key) - 1),
+			   "%s", file);
+	sg_report_free(&r);
+}
+
 static void check_file(const char *file)
 {
 	struct sg_report r;
@@ -172,22 +242,13 @@ static void check_file(const char *file)
 	cr_assert_eq(sg_report_init(&r), 0);
 	snprintf(path, sizeof(path), "%s/%s", test_tmpdir(), file);
 	cr_assert_eq(sg_report_feed_path(&r, path), 0);
-	cr_expect_eq(r.classes[SG_CLASS_RESET], 3, "%s", file);
-	cr_expect_eq(r.classes[SG_CLASS_REFUSED], 2, "%s", file);
-	cr_expect_eq(r.classes[SG_CLASS_TIMEOUT], 5, "%s", file);
-	cr_expect_eq(r.classes[SG_CLASS_PIPE], 1, "%s", file);
-	cr_expect_eq(r.events, 11, "%s", file);
-	cr_expect_eq(r.counts.malformed, 0, "%s", file);
-	cr_expect_geq(r.counts.skipped, 1, "%s: the cron line", file);
-	cr_expect_eq(r.processes.count, 1, "%s", file);
+	check_counts(&r, file);
 	/* imuxsock stamps the local host name and the time of arrival. */
 	gethostname(host, sizeof(host) - 1);
 	cr_expect_eq(r.hosts.count, 1, "%s", file);
 	cr_expect_str_eq(r.hosts.entries[0].key, host, "%s", file);
 	cr_expect_leq(llabs(r.last - (int64_t)time(NULL)), 120, "%s: time %lld", file,
 		      (long long)r.last);
-	cr_expect_not_null(sg_report_table_find(&r.peers[SG_CLASS_PIPE],
-						"/run/php\\x20fpm.sock", 20), "%s", file);
 	sg_report_free(&r);
 }
 
@@ -204,4 +265,19 @@ Test(report_rsyslog, reads_rsyslog_rfc3339_file_format)
 Test(report_rsyslog, reads_rsyslog_rfc5424_output)
 {
 	check_file("5424.log");
+}
+
+Test(report_rsyslog, reads_the_shims_rfc5424_as_rsyslog_passes_it_on)
+{
+	check_5424_file("in5424-5424.log");
+}
+
+Test(report_rsyslog, reads_the_shims_rfc5424_in_rsyslog_file_format)
+{
+	check_5424_file("in5424-file.log");
+}
+
+Test(report_rsyslog, reads_the_shims_rfc5424_in_rsyslog_traditional_format)
+{
+	check_5424_file("in5424-trad.log");
 }

@@ -95,7 +95,7 @@ static int suppressed_field(const struct field *f, struct sg_report_event *out)
 	return SG_REPORT_EVENT;
 }
 
-/* Summary fields: CLASS=N and ACTION=N totals, pid=, prog=. */
+/* Summary fields: CLASS=N and ACTION=N totals, pid=, started=, prog=. */
 static int summary_field(const struct field *f, struct sg_report_event *out)
 {
 	uint64_t v;
@@ -109,6 +109,10 @@ static int summary_field(const struct field *f, struct sg_report_event *out)
 		if (to_u64(f->val, &v) < 0 || v > 0x7fffffff)
 			return malformed(out, "pid is not a number");
 		out->pid = (long)v;
+	} else if (key_is(f, "started")) {
+		if (to_u64(f->val, &v) < 0 || v > INT64_MAX)
+			return malformed(out, "started is not a number");
+		out->started = (int64_t)v;
 	} else if ((i = sg_class_from_name(f->key.p, f->key.n)) >= 0 &&
 		   i < SG_REPORT_NCLASS) {
 		if (to_u64(f->val, &out->classes[i]) < 0)

@@ -223,18 +223,21 @@ static void put_timeline(const struct sg_report *r, FILE *out)
 	free(order);
 }
 
-/* The process key is "host NUL program NUL pid" (see add_summary). */
+/* The process key is "host NUL program NUL pid [NUL started]" (add_summary). */
 static void put_process(FILE *out, const struct sg_report_entry *e)
 {
 	const char *host = e->key, *prog = host + strlen(host) + 1;
 	const char *pid = prog + strlen(prog) + 1;
+	const char *started = pid + strlen(pid) + 1;
+	int has_started = started < e->key + e->len;
 
 	fputs("{\"host\": ", out);
 	put_name(out, host, strlen(host));
 	fputs(", \"program\": ", out);
 	put_name(out, prog, strlen(prog));
-	fprintf(out, ", \"pid\": %s, \"events\": %llu, \"classes\": ",
-		strcmp(pid, "-1") == 0 ? "null" : pid, (ull)e->total);
+	fprintf(out, ", \"pid\": %s, \"started\": %s, \"events\": %llu, \"classes\": ",
+		strcmp(pid, "-1") == 0 ? "null" : pid,
+		has_started ? started : "null", (ull)e->total);
 	put_classes(out, e->classes);
 	fputs(", \"actions\": ", out);
 	put_actions(out, e->actions);

@@ -80,36 +80,55 @@ static void skip_pri(struct cursor *c)
 
 /*
  * The syslog tag: "sockguard:" or "sockguard[PID]:".  Returns 1 for ours,
- * 0 for another program's, and sets *pid when the tag has one.
+ * 0 for another program's, and sets *pid when the tag has one.  With
+ * colon_less, "sockguard" and "sockguard[PID]" are ours too: rsyslog
+ * writes a message it received in RFC 5424 form with the tag it builds from
+ * APP-NAME and PROCID, which has no colon.
  */
-static int is_our_tag(struct sg_report_str tok, long *pid)
+static int is_our_tag(struct sg_report_str tok, long *pid, int colon_less)
 {
 	uint64_t v;
+	size_t n = tok.n;
 
-	if (tok.n < 10 || memcmp(tok.p, "sockguard", 9) != 0 ||
-	    tok.p[tok.n - 1] != ':')
+	if (n > 0 && tok.p[n - 1] == ':')
+		n--;
+	else if (!colon_less)
 		return 0;
-	if (tok.n == 10)
+	if (n < 9 || memcmp(tok.p, "sockguard", 9) != 0)
+		return 0;
+	if (n == 9)
 		return 1;
-	if (tok.p[9] != '[' || tok.p[tok.n - 2] != ']' ||
-	    parse_u64(tok.p + 10, tok.n - 12, &v) < 0 || v > 0x7fffffff)
+	if (n < 12 || tok.p[9] != '[' || tok.p[n - 1] != ']' ||
+	    parse_u64(tok.p + 10, n - 11, &v) < 0 || v > 0x7fffffff)
 		return 0;
 	*pid = (long)v;
 	return 1;
+}
+
+/* The tag token, ours with its colon, or without one when a body follows. */
+static int is_our_tag_at(struct cursor *c, struct sg_report_event *out)
+{
+	struct sg_report_str tok = next_token(c);
+	int body = left(c) >= 6 && memcmp(c->p, "class=", 6) == 0;
+
+	return is_our_tag(tok, &out->pid, body);
 }
 
 /* Host and tag after an RFC 3164 or ISO timestamp; 1 when the tag is ours. */
 static int parse_host_tag(struct cursor *c, struct sg_report_event *out,
 			  int have_time)
 {
-	struct sg_report_str tok = next_token(c);
+	struct cursor start = *c;
+	struct sg_report_str tok;
 
-	if (is_our_tag(tok, &out->pid))
+	if (is_our_tag_at(c, out))
 		return 1;
+	*c = start;
+	tok = next_token(c);
 	if (!have_time || tok.n == 0 || tok.p[tok.n - 1] == ':')
 		return 0;
 	out->host = tok;
-	return is_our_tag(next_token(c), &out->pid);
+	return is_our_tag_at(c, out);
 }
 
 /* Structured data: "-" or one or more [id param="value"...] elements. */
@@ -214,6 +233,7 @@ static void event_init(struct sg_report_event *out)
 	memset(out, 0, sizeof(*out));
 	out->time = SG_REPORT_NO_TIME;
 	out->pid = -1;
+	out->started = -1;
 	out->cls = SG_CLASS_NONE;
 	out->action = -1;
 	out->deadline = SG_DEADLINE_NONE;

@@ -71,7 +71,7 @@ enum sg_report_line {
 enum sg_report_kind {
 	SG_REPORT_KIND_EVENT,		/* one fault (class reset ... fd_exhausted) */
 	SG_REPORT_KIND_SUPPRESSED,	/* count events of class cls held back */
-	SG_REPORT_KIND_SUMMARY,		/* a process's totals at exit */
+	SG_REPORT_KIND_SUMMARY,		/* a process's totals so far (periodic, at exit) */
 };
 
 /* A byte range inside the parsed line (not NUL-terminated). */
@@ -88,6 +88,7 @@ struct sg_report_event {
 	struct sg_report_str peer;
 	struct sg_report_str op;
 	long pid;			/* -1 when unknown */
+	int64_t started;		/* summary started=: -1 when absent */
 	int cls;			/* for suppressed: the class held back */
 	int action;			/* -1 when absent */
 	int deadline;			/* SG_DEADLINE_NONE when absent */
@@ -150,6 +151,7 @@ struct sg_report_entry {
 	uint64_t total;
 	uint64_t classes[SG_REPORT_NCLASS];
 	uint64_t actions[SG_ACTION_COUNT];
+	int64_t time;			/* processes: the time of the summary kept */
 };
 
 /* A capped hash table of entries keyed by byte strings. */

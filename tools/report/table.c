@@ -90,7 +90,8 @@ struct sg_report_entry *sg_report_table_get(struct sg_report_table *t,
 		memcpy(copy, key, len);
 		copy[len] = 0;
 		t->entries[t->count] = (struct sg_report_entry){
-			.key = copy, .len = (uint32_t)len, .hash = h };
+			.key = copy, .len = (uint32_t)len, .hash = h,
+			.time = SG_REPORT_NO_TIME };
 		*slot = ++t->count;
 	}
 	*idx = (int32_t)(*slot - 1);

@@ -165,29 +165,59 @@ static size_t key_part(char *dst, struct sg_report_str s)
 	return n + 1;
 }
 
-/* Exit summaries: per-process totals, kept apart from the event totals. */
+/*
+ * Whether a summary replaces the one kept for its process: the latest one
+ * counts, since each carries the process's totals so far; among summaries
+ * with equal or missing times, the one read last.
+ */
+static int newer_summary(const struct sg_report_entry *e, int64_t t)
+{
+	return t == SG_REPORT_NO_TIME || e->time == SG_REPORT_NO_TIME ||
+	       t >= e->time;
+}
+
+/*
+ * Summaries: per-process totals, kept apart from the event totals.  The
+ * shim writes one every log_summary_interval seconds while its counters
+ * change and one at exit, each with the totals so far, so a process is
+ * counted once, from its latest summary (sockguard(8), "report").  A
+ * process is its host, program, pid and start time (started=, which tells
+ * a reused pid apart); without started= host, program and pid.
+ */
 static void add_summary(struct sg_report *r, const struct sg_report_event *ev)
 {
-	char key[SG_REPORT_MAX_KEY + 16];
+	char key[SG_REPORT_MAX_KEY + 48];
 	struct sg_report_entry *e;
 	int32_t idx;
 
-	/* "host NUL prog NUL pid", decoded again by the writers. */
+	/* "host NUL prog NUL pid [NUL started]", decoded again by the writers. */
 	size_t kn = key_part(key, ev->host);
 	kn += key_part(key + kn, ev->prog);
 	kn += (size_t)snprintf(key + kn, sizeof(key) - kn, "%ld", ev->pid);
-	r->counts.summary_lines++;
+	if (ev->started >= 0)
+		kn += 1 + (size_t)snprintf(key + kn + 1, sizeof(key) - kn - 1,
+					   "%lld", (long long)ev->started);
+	sg_report_bump(&r->counts.summary_lines, 1);
 	e = sg_report_table_get(&r->processes, key, kn, &idx);
-	if (!e)
+	if (!e) {
+		/* Past the cap a process cannot be told apart: counted as is. */
 		e = &r->processes.other;
+	} else {
+		if (!newer_summary(e, ev->time))
+			return;
+		memset(e->classes, 0, sizeof(e->classes));
+		memset(e->actions, 0, sizeof(e->actions));
+		e->total = 0;
+		e->time = ev->time;
+	}
 	for (int c = 0; c < SG_REPORT_NCLASS; c++) {
 		if (!(r->filter.classes & (1u << c)))
 			continue;
-		e->classes[c] += ev->classes[c];
-		e->total += ev->classes[c];
+		sg_report_bump(&e->classes[c], ev->classes[c]);
+		sg_report_bump(&e->total, ev->classes[c]);
 	}
 	for (int a = 0; a < SG_ACTION_COUNT; a++)
-		e->actions[a] += ev->actions[a];
+		sg_report_bump(&e->actions[a], ev->actions[a]);
 }
 
 void sg_report_add(struct sg_report *r, const struct sg_report_event *ev)

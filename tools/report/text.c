@@ -417,7 +417,7 @@ static void put_processes(const struct sg_report *r, FILE *out)
 		free(order);
 		return;
 	}
-	fprintf(out, "\nPer process (from %llu exit summary line%s)\n",
+	fprintf(out, "\nPer process (latest summary of each, from %llu summary line%s)\n",
 		(ull)r->counts.summary_lines, plural(r->counts.summary_lines));
 	for (uint32_t k = 0; k < t->count && k < ROWS_MAX; k++)
 		put_process(out, &t->entries[order[k]]);
