@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "tune", sg_cmd_tune,
 	  "tune [--dry-run] [--peer CIDR[:PORT]] [--state established|all]\n"
 	  "                   -o KEY=VALUE... (PID... | --unit UNIT)" },
+	{ "audit", sg_cmd_audit, "audit [--json] [PID... | --unit UNIT]" },
 };
 
 static void usage(FILE *out)

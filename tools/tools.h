@@ -15,6 +15,7 @@ int sg_cmd_enable(int argc, char **argv);
 int sg_cmd_disable(int argc, char **argv);
 int sg_cmd_status(int argc, char **argv);
 int sg_cmd_tune(int argc, char **argv);
+int sg_cmd_audit(int argc, char **argv);
 
 /*
  * The absolute path of libsockguard.so that belongs with this executable:

@@ -95,29 +95,35 @@ static int target_wait_output(const struct target *t, const char *text, int ms)
 	}
 }
 
-/*
- * Starts path PORT [extra] with env (may be NULL), accepts its connection
- * on lfd, and waits for its "ready".
- */
+/* Starts argv, accepts its connection on lfd, and waits for its "ready". */
+static void target_start_argv(struct target *t, const char *name,
+			      char *const argv[], int lfd, char *const env[])
+{
+	snprintf(t->out, sizeof(t->out), "%s/%s.out", dir, name);
+	t->pid = fx_spawn(argv, env, t->out);
+	cr_assert_gt(t->pid, 0, "%s", fx_skip_reason());
+	struct pollfd pfd = { lfd, POLLIN, 0 };
+	cr_assert_eq(poll(&pfd, 1, 10000), 1, "%s did not connect", name);
+	t->conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	cr_assert_geq(t->conn, 0);
+	cr_assert(target_wait_output(t, "ready\n", 10000), "%s not ready", name);
+}
+
+/* Starts path PORT [extra] with env (may be NULL); see target_start_argv. */
 static void target_start(struct target *t, const char *name, const char *path,
 			 int lfd, int port, char *const env[], const char *extra)
 {
 	char p[16];
 
-	snprintf(t->out, sizeof(t->out), "%s/%s.out", dir, name);
 	snprintf(p, sizeof(p), "%d", port);
-	t->pid = fx_spawn((char *const[]){ (char *)path, p, (char *)extra, NULL },
-			  env, t->out);
-	cr_assert_gt(t->pid, 0, "%s", fx_skip_reason());
-	struct pollfd pfd = { lfd, POLLIN, 0 };
-	cr_assert_eq(poll(&pfd, 1, 10000), 1, "%s did not connect", name);
-	t->conn = accept(lfd, NULL, NULL);
-	cr_assert_geq(t->conn, 0);
-	cr_assert(target_wait_output(t, "ready\n", 10000), "%s not ready", name);
+	target_start_argv(t, name, (char *const[]){ (char *)path, p,
+						    (char *)extra, NULL },
+			  lfd, env);
 }
 
 /* The target's own getsockopt view: "keepalive=0 idle=7200 ...". */
-static void target_query(const struct target *t, char *buf, size_t len)
+static __attribute__((unused)) void
+target_query(const struct target *t, char *buf, size_t len)
 {
 	size_t got = 0;
 
@@ -143,7 +149,7 @@ static void target_stop(struct target *t)
 }
 
 /* Whether the child pid is still running (not exited, not a zombie). */
-static int still_running(pid_t pid)
+static __attribute__((unused)) int still_running(pid_t pid)
 {
 	int status;
 

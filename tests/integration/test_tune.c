@@ -250,7 +250,7 @@ Test(tune, process_in_another_pid_namespace_is_tuned)
 						      p, NULL }, out, &inner);
 	struct pollfd pfd = { lfd, POLLIN, 0 };
 	cr_assert_eq(poll(&pfd, 1, 10000), 1);
-	int conn = accept(lfd, NULL, NULL);
+	int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	struct target t = { inner, conn, "" };
 	snprintf(t.out, sizeof(t.out), "%s", out);
 	cr_assert(target_wait_output(&t, "ready", 10000));
