@@ -34,6 +34,7 @@ static const char *const eagain_names[] = {
 	"off", "blocking", "auto", "unwatched", "always", NULL
 };
 static const char *const emfile_names[] = { "shed", "pass", NULL };
+static const char *const format_names[] = { "rfc3164", "rfc5424", NULL };
 
 #define AT(f) offsetof(struct sg_settings, f)
 #define FIELD(f) AT(f), sizeof(((struct sg_settings *)0)->f)
@@ -86,6 +87,13 @@ static const struct key_def key_table[SG_KEY_COUNT] = {
 	[SG_KEY_LOG_INTERVAL] = { "log_interval", V_NUM, 0,
 				  FIELD(log_interval_s), 1, 86400, NULL,
 				  "seconds" },
+	[SG_KEY_LOG_MAX] = { "log_max", V_NUM, 0, FIELD(log_max), 1, 1000000,
+			     NULL, "lines" },
+	[SG_KEY_LOG_FORMAT] = { "log_format", V_ENUM, 0, FIELD(log_format), 0,
+				0, format_names, NULL },
+	[SG_KEY_LOG_SUMMARY_INTERVAL] = { "log_summary_interval", V_NUM, 0,
+					  FIELD(log_summary_interval_s), 0,
+					  86400, NULL, "seconds" },
 };
 
 /* Kernel limits of TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (tcp(7)). */
@@ -162,8 +170,11 @@ void sg_settings_default(struct sg_settings *s)
 	s->log_facility = 3;	/* daemon */
 	s->log_burst = 20;
 	s->log_interval_s = 10;
+	s->log_max = 200;
+	s->log_format = SG_LOG_RFC3164;
+	s->log_summary_interval_s = 300;
 	s->sock.keepalive = SG_KEEPALIVE_OFF;
-	s->sock.log_kind = SG_LOG_SYSLOG;
+	s->sock.log_kind = SG_LOG_AUTO;
 	s->sock.log_events = SG_CLASS_DEFAULT_EVENTS;
 }
 
@@ -446,28 +457,22 @@ static int parse_keepalive(const char *v, size_t n, struct sg_sock_settings *s,
 	return 0;
 }
 
-/* log: syslog, stderr, off, or unix:PATH with an absolute path that fits. */
-static int parse_log(const char *v, size_t n, struct sg_sock_settings *s,
-		     struct sg_buf *why)
-{
-	static const char *const kinds[] = { "syslog", "stderr", NULL, "off" };
+/* The names of enum sg_log_kind; unix: is followed by its path. */
+static const char *const log_kinds[] = {
+	"syslog", "stderr", "unix:", "off", "journal", "auto"
+};
+#define LOG_KINDS COUNT(log_kinds)
 
-	memset(s->log_path, 0, sizeof(s->log_path));
-	for (int k = 0; k < 4; k++) {
-		if (kinds[k] && span_is(v, n, kinds[k])) {
-			s->log_kind = (uint8_t)k;
-			return 0;
-		}
-	}
-	if (n < 5 || memcmp(v, "unix:", 5) != 0) {
-		sg_buf_add_quoted(why, v, n);
-		sg_buf_add(why, " is not one of syslog, stderr, off, unix:PATH");
-		return -1;
-	}
-	v += 5;
-	n -= 5;
-	if (n == 0 || v[0] != '/' || memchr(v, '\0', n)) {
-		sg_buf_add(why, "unix: needs an absolute path, not ");
+/*
+ * unix:PATH: an absolute path, or @NAME for an abstract socket (unix(7),
+ * "Abstract sockets"); either must fit sun_path with a terminating NUL.
+ */
+static int parse_log_path(const char *v, size_t n, struct sg_sock_settings *s,
+			  struct sg_buf *why)
+{
+	if (n == 0 || (v[0] != '/' && v[0] != '@') || (v[0] == '@' && n == 1) ||
+	    memchr(v, '\0', n)) {
+		sg_buf_add(why, "unix: needs an absolute path or @NAME, not ");
 		sg_buf_add_quoted(why, v, n);
 		return -1;
 	}
@@ -480,6 +485,26 @@ static int parse_log(const char *v, size_t n, struct sg_sock_settings *s,
 	memcpy(s->log_path, v, n);
 	s->log_kind = SG_LOG_UNIX;
 	return 0;
+}
+
+/* log: auto, journal, syslog, stderr, off, unix:PATH or unix:@NAME. */
+static int parse_log(const char *v, size_t n, struct sg_sock_settings *s,
+		     struct sg_buf *why)
+{
+	memset(s->log_path, 0, sizeof(s->log_path));
+	for (size_t k = 0; k < LOG_KINDS; k++) {
+		if (k != SG_LOG_UNIX && span_is(v, n, log_kinds[k])) {
+			s->log_kind = (uint8_t)k;
+			return 0;
+		}
+	}
+	if (n < 5 || memcmp(v, "unix:", 5) != 0) {
+		sg_buf_add_quoted(why, v, n);
+		sg_buf_add(why, " is not one of auto, journal, syslog, stderr, "
+				"off, unix:PATH, unix:@NAME");
+		return -1;
+	}
+	return parse_log_path(v + 5, n - 5, s, why);
 }
 
 static int parse_facility(const char *v, size_t n, uint8_t *out,
@@ -605,9 +630,7 @@ static void format_keepalive(const struct sg_sock_settings *s, struct sg_buf *b)
 
 static void format_log(const struct sg_sock_settings *s, struct sg_buf *b)
 {
-	static const char *const kinds[] = { "syslog", "stderr", "unix:", "off" };
-
-	sg_buf_add(b, s->log_kind < 4 ? kinds[s->log_kind] : "?");
+	sg_buf_add(b, s->log_kind < LOG_KINDS ? log_kinds[s->log_kind] : "?");
 	if (s->log_kind == SG_LOG_UNIX)
 		sg_buf_addn(b, s->log_path, strnlen(s->log_path, SG_LOG_PATH_MAX));
 }

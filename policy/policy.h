@@ -26,7 +26,15 @@ enum sg_eagain {
 enum sg_accept { SG_ACCEPT_RETRY, SG_ACCEPT_PASS };
 enum sg_emfile { SG_EMFILE_SHED, SG_EMFILE_PASS };
 enum sg_keepalive { SG_KEEPALIVE_OFF, SG_KEEPALIVE_ON, SG_KEEPALIVE_CUSTOM };
-enum sg_log_kind { SG_LOG_SYSLOG, SG_LOG_STDERR, SG_LOG_UNIX, SG_LOG_OFF };
+/*
+ * Where events go.  SG_LOG_AUTO is SG_LOG_JOURNAL when journald's socket
+ * exists, else SG_LOG_SYSLOG; the writer decides at its first line.
+ */
+enum sg_log_kind {
+	SG_LOG_SYSLOG, SG_LOG_STDERR, SG_LOG_UNIX, SG_LOG_OFF, SG_LOG_JOURNAL,
+	SG_LOG_AUTO
+};
+enum sg_log_format { SG_LOG_RFC3164, SG_LOG_RFC5424 };
 
 /* Every key of SPEC.md section 2, in the order `sockguard check` prints them. */
 enum sg_key {
@@ -35,7 +43,8 @@ enum sg_key {
 	SG_KEY_RETRY_MAX, SG_KEY_KEEPALIVE, SG_KEY_USER_TIMEOUT,
 	SG_KEY_CONNECT_TIMEOUT, SG_KEY_SNDBUF, SG_KEY_RCVBUF, SG_KEY_LOG,
 	SG_KEY_LOG_FACILITY, SG_KEY_LOG_EVENTS, SG_KEY_LOG_BURST,
-	SG_KEY_LOG_INTERVAL,
+	SG_KEY_LOG_INTERVAL, SG_KEY_LOG_MAX, SG_KEY_LOG_FORMAT,
+	SG_KEY_LOG_SUMMARY_INTERVAL,
 	SG_KEY_COUNT
 };
 
@@ -52,7 +61,8 @@ struct sg_sock_settings {
 	uint32_t sndbuf;		/* bytes, 0: kernel default */
 	uint32_t rcvbuf;
 	uint8_t log_kind;		/* enum sg_log_kind */
-	char log_path[SG_LOG_PATH_MAX];	/* SG_LOG_UNIX only, NUL-terminated */
+	/* SG_LOG_UNIX only, NUL-terminated; "@name": an abstract socket */
+	char log_path[SG_LOG_PATH_MAX];
 	uint32_t log_events;		/* bit (1u << enum sg_class) */
 };
 
@@ -65,11 +75,14 @@ struct sg_settings {
 	uint8_t accept;			/* enum sg_accept */
 	uint8_t accept_emfile;		/* enum sg_emfile */
 	uint8_t log_facility;		/* syslog facility number, 0..23 */
+	uint8_t log_format;		/* enum sg_log_format */
 	uint64_t eintr_pass;		/* bit (1ull << signo) */
 	uint32_t eagain_wait_ms;
 	uint32_t retry_max;
 	uint32_t log_burst;
 	uint32_t log_interval_s;
+	uint32_t log_max;		/* event lines per log_interval, whole process */
+	uint32_t log_summary_interval_s;	/* 0: a summary only at exit */
 	struct sg_sock_settings sock;
 };
 

@@ -153,13 +153,20 @@ int sg_accept_shed(struct sg_call *c, int err)
 		return 0;
 	}
 	int s = (int)syscall(SYS_accept4, c->fd, NULL, NULL, SOCK_CLOEXEC);
-	if (s >= 0)
-		syscall(SYS_close, s);
-	sg_accept_reserve_take();
-	if (s < 0)
+	if (s < 0) {
+		sg_accept_reserve_take();
 		return 0;
-	sg_call_event(c, SG_CLASS_FD_EXHAUSTED, err, SG_ACTION_SHED,
-		      SG_DEADLINE_NONE);
+	}
+	syscall(SYS_close, s);
+	/* Logged while the descriptor just freed is still free: the writer
+	 * may need it for a private socket, and keeps nothing open. */
+	struct sg_event ev = {
+		.cls = SG_CLASS_FD_EXHAUSTED, .op = c->op, .err = err,
+		.action = SG_ACTION_SHED, .tries = c->tries, .fd = c->fd,
+		.flags = SG_EVENT_NO_KEEP_FD,
+	};
+	sg_event_emit(&ev);
+	sg_accept_reserve_take();
 	return 1;
 }
 

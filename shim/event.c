@@ -1,5 +1,5 @@
 /*
- * Building the log line of SPEC.md section 4 from what a wrapper reports:
+ * Building the log line (tools/sockguard.8, "LOG LINE") from what a wrapper reports:
  * the program, protocol, addresses and TCP_INFO are looked up here, on the
  * error path only.  Then the line goes through log_events and the rate limit
  * to the writer (log.c).
@@ -24,6 +24,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "shim.h"
+#include "state.h"
 
 /* What the socket is, for the proto field and TCP_INFO. */
 struct sock_info {
@@ -32,10 +33,14 @@ struct sock_info {
 };
 
 static int summary_done;
+/* Events counted when the last summary was written. */
+static uint64_t summary_events;
 
 void sg_event_after_fork(void)
 {
 	__atomic_store_n(&summary_done, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&summary_events, 0, __ATOMIC_RELAXED);
+	sg_event_init();
 }
 
 static int sock_opt_int(int fd, int level, int name)
@@ -172,7 +177,7 @@ static int is_unbound(const struct sockaddr_storage *ss)
 	return 0;
 }
 
-static void field_local(struct sg_fmt *f, int fd)
+static SG_COLD void field_local(struct sg_fmt *f, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -193,7 +198,7 @@ static const char *tcp_state_name(unsigned st)
 	return st < sizeof(names) / sizeof(names[0]) ? names[st] : NULL;
 }
 
-static void fields_tcp_info(struct sg_fmt *f, int fd)
+static SG_COLD void fields_tcp_info(struct sg_fmt *f, int fd)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
@@ -231,7 +236,7 @@ static void fields_socket(struct sg_fmt *f, int fd,
 		fields_tcp_info(f, fd);
 }
 
-static size_t format_event(const struct sg_event *ev,
+static __attribute__((noinline)) size_t format_event(const struct sg_event *ev,
 			   const struct sockaddr_storage *peer, socklen_t plen,
 			   char *buf, size_t cap)
 {
@@ -254,48 +259,95 @@ static size_t format_event(const struct sg_event *ev,
 	return f.len;
 }
 
-/* class=suppressed count=N of=CLASS peer=HOST prog=NAME */
-static void write_suppressed(const struct sg_rl_held *h,
-			     const struct sg_sock_settings *s)
+/* The limits of the rate limit, from the settings in force. */
+static struct sg_rl_limits limits(void)
+{
+	struct sg_rl_limits lim = {
+		sg_cfg.log_burst, sg_cfg.log_max,
+		(uint64_t)sg_cfg.log_interval_s * 1000,
+	};
+
+	return lim;
+}
+
+/*
+ * class=suppressed count=N of=CLASS [peer=HOST] prog=NAME, to the
+ * destination s (NULL: that of the peer, or the process's).
+ */
+static __attribute__((noinline)) void
+write_suppressed(uint64_t count, int cls, const struct sockaddr_storage *peer,
+		 socklen_t plen, const struct sg_sock_settings *s, int flags)
 {
 	char buf[SG_LOG_BODY_MAX];
 	struct sg_fmt f;
-	struct sg_sock_settings tmp;
 
-	if (!s)
-		s = settings_for(&h->peer, h->peerlen, &tmp);
 	sg_fmt_init(&f, buf, sizeof(buf));
 	sg_fmt_str(&f, "class=suppressed");
-	field_u64(&f, " count=", h->count);
-	field_str(&f, " of=", sg_class_name(h->cls));
-	if (h->peerlen)
-		field_addr(&f, " peer=", (const struct sockaddr *)&h->peer,
-			   h->peerlen, 0);
+	field_u64(&f, " count=", count);
+	field_str(&f, " of=", sg_class_name(cls));
+	if (plen)
+		field_addr(&f, " peer=", (const struct sockaddr *)peer, plen, 0);
 	field_prog(&f);
-	sg_log_line(s, SG_CLASS_SUPPRESSED, buf, f.len, SG_LINE_DROPPED);
+	sg_log_line(s, SG_CLASS_SUPPRESSED, buf, f.len,
+		    SG_LINE_DROPPED | flags);
+}
+
+/* One class=suppressed line per class for the counts over the ceiling. */
+static void write_over(const struct sg_rl_over *over, int flags)
+{
+	if (!over->any)
+		return;
+	for (int c = 0; c < SG_CLASS_COUNT && c < SG_RL_CLASSES; c++) {
+		if (over->count[c])
+			write_suppressed(over->count[c], c, NULL, 0,
+					 &sg_cfg.sock, flags);
+	}
+}
+
+/*
+ * A key's held count, as one class=suppressed line when the process-wide
+ * ceiling allows one more line, else added to the ceiling's own counts.
+ */
+static void write_held(const struct sg_rl_held *h,
+		       const struct sg_sock_settings *s, int flags)
+{
+	struct sg_sock_settings tmp;
+	struct sg_rl_limits lim = limits();
+	struct sg_rl_over over;
+	int allow = sg_rl_spend(h->cls, h->count, sg_log_now_ms(), &lim, &over);
+
+	write_over(&over, flags);
+	if (!allow)
+		return;
+	if (!s)
+		s = settings_for(&h->peer, h->peerlen, &tmp);
+	write_suppressed(h->count, h->cls, &h->peer, h->peerlen, s, flags);
 }
 
 /*
  * Applies the rate limit to a line about to be written, first writing the
- * suppressed counts it hands back (an evicted key's, and this key's previous
- * window's).  Returns whether the line may be written.
+ * suppressed counts it hands back (the process-wide ones of the window
+ * that ended, an evicted key's, and this key's previous window's).
+ * Returns whether the line may be written.
  */
 static int rate_allows(const struct sg_sock_settings *s, int cls,
-		       const struct sockaddr_storage *peer, socklen_t plen)
+		       const struct sockaddr_storage *peer, socklen_t plen,
+		       int flags)
 {
 	struct sg_rl_verdict v;
+	struct sg_rl_limits lim = limits();
 
 	sg_rl_check(cls, (const struct sockaddr *)peer, plen, sg_log_now_ms(),
-		    sg_cfg.log_burst, (uint64_t)sg_cfg.log_interval_s * 1000,
-		    &v);
+		    &lim, &v);
+	write_over(&v.over, flags);
 	if (v.evicted.count)
-		write_suppressed(&v.evicted, NULL);
+		write_held(&v.evicted, NULL, flags);
 	if (v.flushed) {
 		v.evicted.count = v.flushed;
 		v.evicted.cls = cls;
 		v.evicted.peerlen = sg_rl_host_of((const struct sockaddr *)peer,
 						  plen, &v.evicted.peer);
-		write_suppressed(&v.evicted, s);
+		write_held(&v.evicted, s, flags);
 	}
 	if (!v.allow)
 		sg_count(&sockguard_counters.lines_suppressed, 1);
@@ -309,6 +361,25 @@ static void count_event(const struct sg_event *ev)
 		sg_count(&sockguard_counters.by_action[ev->cls][ev->action], 1);
 }
 
+static int line_flags(const struct sg_event *ev)
+{
+	return ev->flags & SG_EVENT_NO_KEEP_FD ? SG_LINE_NO_KEEP_FD : 0;
+}
+
+/* The line of an event whose peer and settings are known. */
+static __attribute__((noinline)) void
+write_event(const struct sg_event *ev, const struct sg_sock_settings *s,
+	    const struct sockaddr_storage *peer, socklen_t plen)
+{
+	char buf[SG_LOG_BODY_MAX];
+
+	sg_log_line(s, ev->cls, buf,
+		    format_event(ev, peer, plen, buf, sizeof(buf)),
+		    SG_LINE_DROPPED | line_flags(ev));
+}
+
+static void maybe_summary(int flags);
+
 void sg_event_emit(const struct sg_event *ev)
 {
 	int saved = errno;
@@ -316,18 +387,20 @@ void sg_event_emit(const struct sg_event *ev)
 	struct sg_sock_settings tmp;
 	const struct sg_sock_settings *s;
 	socklen_t plen;
-	char buf[SG_LOG_BODY_MAX];
 
 	if (ev->cls < 0 || ev->cls >= SG_CLASS_COUNT)
 		return;
 	count_event(ev);
+	/* Counted, but no lookup, no line: a seccomp filter or a vfork child. */
+	if (!sg_own_syscalls_allowed())
+		goto out;
 	plen = event_peer(ev, &peer);
 	s = settings_for(&peer, plen, &tmp);
 	if (s->log_kind != SG_LOG_OFF && (s->log_events & (1u << ev->cls)) &&
-	    rate_allows(s, ev->cls, &peer, plen))
-		sg_log_line(s, ev->cls, buf,
-			    format_event(ev, &peer, plen, buf, sizeof(buf)),
-			    SG_LINE_DROPPED);
+	    rate_allows(s, ev->cls, &peer, plen, line_flags(ev)))
+		write_event(ev, s, &peer, plen);
+	maybe_summary(line_flags(ev));
+out:
 	errno = saved;
 }
 
@@ -344,7 +417,8 @@ static void field_named(struct sg_fmt *f, const char *name, uint64_t n)
 }
 
 /* CLASS=N for each class met, then ACTION=N for each action taken. */
-static void fields_totals(struct sg_fmt *f, uint64_t *total)
+static __attribute__((noinline)) void fields_totals(struct sg_fmt *f,
+							uint64_t *total)
 {
 	const struct sg_counters *c = &sockguard_counters;
 	uint64_t by_action[SG_ACTION_COUNT] = { 0 };
@@ -367,7 +441,25 @@ static void fields_totals(struct sg_fmt *f, uint64_t *total)
 	}
 }
 
-static void write_summary(void)
+/* CLOCK_MONOTONIC ms from which the next periodic summary is due. */
+static uint64_t summary_due_ms;
+
+static uint64_t events_total(void)
+{
+	uint64_t total = 0;
+
+	for (int cls = 0; cls < SG_CLASS_SUPPRESSED; cls++)
+		total += __atomic_load_n(&sockguard_counters.events[cls],
+					 __ATOMIC_RELAXED);
+	return total;
+}
+
+/*
+ * class=summary prog=NAME pid=N started=EPOCH CLASS=N... ACTION=N...
+ * [dropped=N] [suppressed=N]: the totals so far.  `sockguard report` counts
+ * a process once, by its latest summary (host, pid and started).
+ */
+static __attribute__((noinline)) void write_summary(int flags)
 {
 	const struct sg_counters *c = &sockguard_counters;
 	char buf[SG_LOG_BODY_MAX];
@@ -378,16 +470,54 @@ static void write_summary(void)
 	sg_fmt_str(&f, "class=summary");
 	field_prog(&f);
 	field_u64(&f, " pid=", (uint64_t)syscall(SYS_getpid));
+	field_u64(&f, " started=", (uint64_t)sg_log_started());
 	fields_totals(&f, &total);
 	if (!total)
 		return;
+	__atomic_store_n(&summary_events, total, __ATOMIC_RELAXED);
 	dropped = __atomic_load_n(&c->lines_dropped, __ATOMIC_RELAXED);
 	suppressed = __atomic_load_n(&c->lines_suppressed, __ATOMIC_RELAXED);
 	if (dropped)
 		field_u64(&f, " dropped=", dropped);
 	if (suppressed)
 		field_u64(&f, " suppressed=", suppressed);
-	sg_log_line(&sg_cfg.sock, SG_CLASS_SUMMARY, buf, f.len, 0);
+	sg_log_line(&sg_cfg.sock, SG_CLASS_SUMMARY, buf, f.len, flags);
+}
+
+static int summary_wanted(void)
+{
+	return sg_cfg.sock.log_kind != SG_LOG_OFF &&
+	       (sg_cfg.sock.log_events & (1u << SG_CLASS_SUMMARY));
+}
+
+/*
+ * The periodic summary (log_summary_interval): checked when an event
+ * happens, so there is no timer, thread or signal of the shim's own; an
+ * event is a change of the counters, so a due summary is always news.
+ */
+static void maybe_summary(int flags)
+{
+	uint64_t every = (uint64_t)sg_cfg.log_summary_interval_s * 1000;
+	uint64_t due = __atomic_load_n(&summary_due_ms, __ATOMIC_RELAXED);
+	uint64_t now;
+
+	if (!every || !summary_wanted())
+		return;
+	now = sg_log_now_ms();
+	if (now < due || !__atomic_compare_exchange_n(&summary_due_ms, &due,
+						      now + every, 0,
+						      __ATOMIC_RELAXED,
+						      __ATOMIC_RELAXED))
+		return;
+	write_summary(flags);
+}
+
+void sg_event_init(void)
+{
+	__atomic_store_n(&summary_due_ms,
+			 sg_log_now_ms() +
+				 (uint64_t)sg_cfg.log_summary_interval_s * 1000,
+			 __ATOMIC_RELAXED);
 }
 
 void sg_log_summary(void)
@@ -395,14 +525,20 @@ void sg_log_summary(void)
 	int saved = errno;
 	unsigned cursor = 0;
 	struct sg_rl_held h;
+	struct sg_rl_over over;
 
-	if (__atomic_exchange_n(&summary_done, 1, __ATOMIC_ACQ_REL))
-		return;
+	if (__atomic_exchange_n(&summary_done, 1, __ATOMIC_ACQ_REL) ||
+	    !sg_own_syscalls_allowed())
+		goto out;
 	/* Counts still held by the rate limit are written before the totals. */
 	while (sg_rl_take_held(&cursor, &h))
-		write_suppressed(&h, NULL);
-	if (sg_cfg.sock.log_kind != SG_LOG_OFF &&
-	    (sg_cfg.sock.log_events & (1u << SG_CLASS_SUMMARY)))
-		write_summary();
+		write_held(&h, NULL, 0);
+	sg_rl_take_over(&over);
+	write_over(&over, 0);
+	/* Nothing new since the last periodic summary: it stands as the last. */
+	if (summary_wanted() &&
+	    __atomic_load_n(&summary_events, __ATOMIC_RELAXED) != events_total())
+		write_summary(0);
+out:
 	errno = saved;
 }

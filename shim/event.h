@@ -23,7 +23,15 @@ struct sg_event {
 	/* Peer to report when the socket no longer has one (may be NULL). */
 	const struct sockaddr *peer;
 	socklen_t peerlen;
+	int flags;		/* SG_EVENT_* */
 };
+
+/*
+ * The process is out of descriptors (the shed path): if the shared log
+ * socket is not open, the line goes through a private socket closed right
+ * after it, so that no new descriptor is kept.
+ */
+#define SG_EVENT_NO_KEEP_FD	1
 
 void sg_event_emit(const struct sg_event *ev);
 
@@ -33,15 +41,16 @@ void sg_event_emit(const struct sg_event *ev);
  */
 void sg_log_problem(const char *text);
 
-/* The exit summary line (class=summary), if any event happened. */
+/*
+ * The exit summary line (class=summary), if any event happened since the
+ * last summary, after the counts the rate limit still holds.
+ */
 void sg_log_summary(void);
 
 /*
- * Called once by the constructor, after the settings are loaded and the fd
- * table is set up, and never from a signal handler: it reads the local time
- * zone (localtime_r(3) is not async-signal-safe) and opens the log socket
- * early, so that a process that later runs out of descriptors can still
- * report it.  The writer works without it, in UTC.
+ * Called once by the constructor, after the settings are loaded.  It opens
+ * and reads nothing: it notes the start time (clock_gettime(2) through the
+ * vDSO) for the summaries.  The log socket is opened by the first line.
  */
 void sg_log_init(void);
 

@@ -265,23 +265,55 @@ static void date_of_day(int64_t day, int64_t *year, unsigned *month,
 	*year = (int64_t)yoe + era * 400 + (*month <= 2);
 }
 
-void sg_fmt_rfc3164_time(struct sg_fmt *f, int64_t t)
+/* Splits t into its day since 1970-01-01 and the seconds into that day. */
+static int64_t day_of(int64_t t, int64_t *secs)
 {
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	int64_t day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	int64_t secs = t - day * 86400;
-	int64_t year;
-	unsigned month, mday;
 
-	date_of_day(day, &year, &month, &mday);
-	sg_fmt_mem(f, months + 3 * (month - 1), 3);
-	sg_fmt_char(f, ' ');
-	/* RFC 3164 4.1.2: a day below 10 is padded with a space, not a zero. */
-	sg_fmt_u64_pad(f, mday, 2, ' ');
-	sg_fmt_char(f, ' ');
+	*secs = t - day * 86400;
+	return day;
+}
+
+static void clock_time(struct sg_fmt *f, int64_t secs)
+{
 	sg_fmt_u64_pad(f, (uint64_t)(secs / 3600), 2, '0');
 	sg_fmt_char(f, ':');
 	sg_fmt_u64_pad(f, (uint64_t)(secs / 60 % 60), 2, '0');
 	sg_fmt_char(f, ':');
 	sg_fmt_u64_pad(f, (uint64_t)(secs % 60), 2, '0');
+}
+
+void sg_fmt_rfc3164_time(struct sg_fmt *f, int64_t t)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int64_t secs, year;
+	unsigned month, mday;
+
+	date_of_day(day_of(t, &secs), &year, &month, &mday);
+	sg_fmt_mem(f, months + 3 * (month - 1), 3);
+	sg_fmt_char(f, ' ');
+	/* RFC 3164 4.1.2: a day below 10 is padded with a space, not a zero. */
+	sg_fmt_u64_pad(f, mday, 2, ' ');
+	sg_fmt_char(f, ' ');
+	clock_time(f, secs);
+}
+
+void sg_fmt_rfc5424_time(struct sg_fmt *f, int64_t t, unsigned usec)
+{
+	int64_t secs, year;
+	unsigned month, mday;
+
+	date_of_day(day_of(t, &secs), &year, &month, &mday);
+	/* RFC 5424 6.2.3: DATE-FULLYEAR is four digits. */
+	sg_fmt_u64_pad(f, year < 0 ? 0 : year > 9999 ? 9999 : (uint64_t)year,
+		       4, '0');
+	sg_fmt_char(f, '-');
+	sg_fmt_u64_pad(f, month, 2, '0');
+	sg_fmt_char(f, '-');
+	sg_fmt_u64_pad(f, mday, 2, '0');
+	sg_fmt_char(f, 'T');
+	clock_time(f, secs);
+	sg_fmt_char(f, '.');
+	sg_fmt_u64_pad(f, usec % 1000000, 6, '0');
+	sg_fmt_str(f, "+00:00");
 }

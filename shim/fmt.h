@@ -72,4 +72,10 @@ int sg_fmt_sockaddr(struct sg_fmt *f, const struct sockaddr *sa,
 /* "Mmm dd hh:mm:ss" (RFC 3164 TIMESTAMP) for t seconds since the epoch. */
 void sg_fmt_rfc3164_time(struct sg_fmt *f, int64_t t);
 
+/*
+ * "YYYY-MM-DDThh:mm:ss.uuuuuu+00:00" (RFC 5424 TIMESTAMP, in UTC) for t
+ * seconds and usec microseconds since the epoch; years 0..9999 only.
+ */
+void sg_fmt_rfc5424_time(struct sg_fmt *f, int64_t t, unsigned usec);
+
 #endif

@@ -1,22 +1,29 @@
 /*
- * The log writer's destinations: syslog (/dev/log), unix:PATH and stderr.
+ * The log writer's destinations: the journal, syslog (/dev/log), unix:PATH
+ * (or unix:@NAME) and stderr.
  *
  * Everything here may run inside a signal handler, so it follows
  * signal-safety(7): no stdio, no syslog(3), no malloc, no lock that a
  * handler could find held.  System calls are made with syscall(2), because
  * the libc functions (sendmsg, close, fcntl, ...) are the shim's own
- * wrappers and would come back into it.
+ * wrappers and would come back into it.  Before any of them the writer asks
+ * sg_own_syscalls_allowed(): after the program installed a seccomp filter,
+ * and in a vfork child, events are counted but nothing is opened or sent.
+ *
+ * Nothing is opened before the first line to write: a process that meets no
+ * fault never has a descriptor of the shim's for logging, and start-up reads
+ * nothing (not even the time zone: every time stamp is UTC).
  *
  * One unconnected datagram socket serves every destination: each line is a
  * sendmsg(2) with the destination's address, so several `log` settings can be
- * in use at once, and a syslog daemon that restarts (a new socket at the same
- * path) is found again without reconnecting.  The socket is the shim's, not
- * the program's: it is close-on-exec, kept at a high number, marked
- * SG_FD_SHIM, and checked with fstat(2) before every line against the device
- * and inode it had when it was opened.  A program that closed the number
- * (even through a path the shim cannot see, such as glibc's internal close in
- * fclose(3)) and reused it therefore never receives a byte of a log line; the
- * shim opens a new socket instead.
+ * in use at once, and a daemon that restarts (a new socket at the same path)
+ * is found again without reconnecting.  The socket is the shim's, not the
+ * program's: it is close-on-exec, kept at a high number, marked SG_FD_SHIM,
+ * and checked with fstat(2) before every line against the device and inode
+ * it had when it was opened.  A program that closed the number (even through
+ * a path the shim cannot see, such as glibc's internal close in fclose(3))
+ * and reused it therefore never receives a byte of a log line; the shim
+ * opens a new socket instead.
  */
 #include "log.h"
 
@@ -25,11 +32,11 @@
 #include <poll.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +46,7 @@
 #include "fmt.h"
 #include "ratelimit.h"
 #include "shim.h"
+#include "state.h"
 
 #define SYSLOG_PATH "/dev/log"
 #define FACILITY_DAEMON 3
@@ -59,8 +67,17 @@ static struct {
 
 /* Lines dropped since the last line that got through. */
 static uint64_t pending_drops;
-/* Seconds east of UTC, read once by sg_log_init(); 0 (UTC) before. */
-static long utc_offset;
+
+/*
+ * log=auto's choice, made at the first line: the journal when journald's
+ * socket took it, syslog when that socket is missing or refused; undecided
+ * while neither happened (a journal that was only full decides nothing).
+ */
+enum { AUTO_UNDECIDED, AUTO_JOURNAL, AUTO_SYSLOG };
+static int auto_kind;
+
+/* Wall-clock seconds at start-up (or fork), for the summary's started=. */
+static int64_t started_s;
 
 unsigned long long sg_log_now_ms(void)
 {
@@ -68,6 +85,11 @@ unsigned long long sg_log_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long sg_log_started(void)
+{
+	return __atomic_load_n(&started_s, __ATOMIC_RELAXED);
 }
 
 static int fd_is_ours(int fd, uint64_t dev, uint64_t ino)
@@ -187,27 +209,35 @@ static socklen_t dest_addr(const char *path, struct sockaddr_un *sun)
 }
 
 /*
- * One datagram to path; 0, or -1 when it could not be sent now.  shared
- * selects the long-lived log socket; otherwise a private one is used.
+ * Whether a line may use the long-lived socket: SG_LINE_NO_KEEP_FD asks
+ * that none be opened for it (a process out of descriptors, sending through
+ * the one it just freed, which the core takes back right after).
  */
-static int send_datagram(const char *path, struct iovec *iov, int iovcnt,
-			 int shared)
+static int use_shared(int flags)
+{
+	return !(flags & SG_LINE_NO_KEEP_FD) ||
+	       __atomic_load_n(&logsock.fd, __ATOMIC_RELAXED) >= 0;
+}
+
+int sg_log_send(const char *path, struct iovec *iov, int iovcnt, int flags)
 {
 	struct sockaddr_un sun;
 	struct msghdr msg = { 0 };
-	int temp, fd = shared ? log_fd(&temp) : temp_fd(&temp);
+	int temp, fd = use_shared(flags) ? log_fd(&temp) : temp_fd(&temp);
 	long rc;
+	int err;
 
 	if (fd < 0)
-		return -1;
+		return -errno;
 	msg.msg_name = &sun;
 	msg.msg_namelen = dest_addr(path, &sun);
 	msg.msg_iov = iov;
 	msg.msg_iovlen = (size_t)iovcnt;
 	rc = syscall(SYS_sendmsg, fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	err = rc < 0 ? errno : 0;
 	if (temp)
 		syscall(SYS_close, fd);
-	return rc < 0 ? -1 : 0;
+	return -err;
 }
 
 /*
@@ -228,24 +258,67 @@ static int write_stderr(struct iovec *iov, int iovcnt)
 }
 
 /* syslog(3) treats facility 0 (kern) as "the default": so does the shim. */
-static int facility(void)
+int sg_log_facility(void)
 {
 	return sg_cfg.log_facility ? sg_cfg.log_facility : FACILITY_DAEMON;
 }
 
-/* "<PRI>Mmm dd hh:mm:ss sockguard[PID]: " (RFC 3164 section 4.1). */
-static void syslog_header(struct sg_fmt *f, int severity)
+static void header_pri(struct sg_fmt *f, int severity)
+{
+	sg_fmt_char(f, '<');
+	sg_fmt_u64(f, (uint64_t)(sg_log_facility() * 8 + severity));
+	sg_fmt_char(f, '>');
+}
+
+/* "<PRI>Mmm dd hh:mm:ss sockguard[PID]: " (RFC 3164 section 4.1), in UTC. */
+static void rfc3164_header(struct sg_fmt *f, int severity)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	sg_fmt_char(f, '<');
-	sg_fmt_u64(f, (uint64_t)(facility() * 8 + severity));
-	sg_fmt_char(f, '>');
-	sg_fmt_rfc3164_time(f, (int64_t)ts.tv_sec + utc_offset);
+	header_pri(f, severity);
+	sg_fmt_rfc3164_time(f, (int64_t)ts.tv_sec);
 	sg_fmt_str(f, " sockguard[");
 	sg_fmt_u64(f, (uint64_t)syscall(SYS_getpid));
 	sg_fmt_str(f, "]: ");
+}
+
+/* RFC 5424 HOSTNAME: the node name, "-" (NILVALUE) when it is unknown. */
+static __attribute__((noinline)) void field_hostname(struct sg_fmt *f)
+{
+	struct utsname u;
+	size_t n;
+
+	if (syscall(SYS_uname, &u) < 0 || u.nodename[0] == '\0') {
+		sg_fmt_char(f, '-');
+		return;
+	}
+	n = strnlen(u.nodename, sizeof(u.nodename));
+	/* PRINTUSASCII only (RFC 5424 section 6): anything else escaped. */
+	sg_fmt_escaped(f, u.nodename, n, SG_ESC_FIELD);
+}
+
+/*
+ * "<PRI>1 TIMESTAMP HOST sockguard PID CLASS - " (RFC 5424 section 6), the
+ * time stamp in UTC with microseconds, MSGID the class.
+ */
+static void rfc5424_header(struct sg_fmt *f, int severity, int cls)
+{
+	struct timespec ts;
+	const char *msgid = sg_class_name(cls);
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	header_pri(f, severity);
+	sg_fmt_str(f, "1 ");
+	sg_fmt_rfc5424_time(f, (int64_t)ts.tv_sec,
+			    (unsigned)(ts.tv_nsec / 1000));
+	sg_fmt_char(f, ' ');
+	field_hostname(f);
+	sg_fmt_str(f, " sockguard ");
+	sg_fmt_u64(f, (uint64_t)syscall(SYS_getpid));
+	sg_fmt_char(f, ' ');
+	sg_fmt_str(f, msgid ? msgid : "-");
+	sg_fmt_str(f, " - ");
 }
 
 static void stderr_header(struct sg_fmt *f)
@@ -255,28 +328,81 @@ static void stderr_header(struct sg_fmt *f)
 	sg_fmt_str(f, "]: ");
 }
 
-/* Sends header, body and tail to the destination; 0, or -1 if dropped. */
-static int deliver(const struct sg_sock_settings *s, int severity,
-		   const char *body, size_t len, struct sg_fmt *tail)
+/* A line with a syslog header to path (/dev/log or unix:PATH). */
+static __attribute__((noinline)) int
+send_syslog(const char *path, const struct sg_log_msg *m)
 {
-	char head[64];
+	char head[160];
 	struct sg_fmt h;
 	struct iovec iov[3];
 
 	sg_fmt_init(&h, head, sizeof(head));
-	if (s->log_kind == SG_LOG_STDERR) {
-		stderr_header(&h);
-		sg_fmt_char(tail, '\n');
-	} else {
-		syslog_header(&h, severity);
-	}
+	if (sg_cfg.log_format == SG_LOG_RFC5424)
+		rfc5424_header(&h, m->severity, m->cls);
+	else
+		rfc3164_header(&h, m->severity);
 	iov[0] = (struct iovec){ head, h.len };
-	iov[1] = (struct iovec){ (void *)body, len };
-	iov[2] = (struct iovec){ tail->p, tail->len };
-	if (s->log_kind == SG_LOG_STDERR)
-		return write_stderr(iov, 3);
-	return send_datagram(s->log_kind == SG_LOG_UNIX ? s->log_path :
-			     SYSLOG_PATH, iov, 3, 1);
+	iov[1] = (struct iovec){ (void *)m->body, m->len };
+	iov[2] = (struct iovec){ (void *)m->tail, m->tail_len };
+	return sg_log_send(path, iov, 3, m->flags);
+}
+
+static int send_stderr(const struct sg_log_msg *m)
+{
+	char head[40];
+	struct sg_fmt h;
+	struct iovec iov[4];
+
+	sg_fmt_init(&h, head, sizeof(head));
+	stderr_header(&h);
+	iov[0] = (struct iovec){ head, h.len };
+	iov[1] = (struct iovec){ (void *)m->body, m->len };
+	iov[2] = (struct iovec){ (void *)m->tail, m->tail_len };
+	iov[3] = (struct iovec){ "\n", 1 };
+	return write_stderr(iov, 4);
+}
+
+/* Whether a journal send failure means there is no journald to take lines. */
+static int journal_absent(int err)
+{
+	return err == -ENOENT || err == -ECONNREFUSED || err == -ENOTDIR ||
+	       err == -EACCES || err == -EPERM;
+}
+
+/*
+ * log=auto: the journal when its socket takes the line, else /dev/log.  The
+ * first line decides for the process; once the journal was chosen, a line
+ * it refuses still goes to /dev/log.
+ */
+static int send_auto(const struct sg_log_msg *m)
+{
+	int kind = __atomic_load_n(&auto_kind, __ATOMIC_RELAXED);
+	int rc;
+
+	if (kind == AUTO_SYSLOG)
+		return send_syslog(SYSLOG_PATH, m);
+	rc = sg_journal_send(m);
+	if (kind == AUTO_UNDECIDED && (rc == 0 || journal_absent(rc)))
+		__atomic_store_n(&auto_kind, rc == 0 ? AUTO_JOURNAL : AUTO_SYSLOG,
+				 __ATOMIC_RELAXED);
+	return rc == 0 ? 0 : send_syslog(SYSLOG_PATH, m);
+}
+
+/* Sends the line to the destination s names; 0, or <0 if dropped. */
+static int deliver(const struct sg_sock_settings *s, const struct sg_log_msg *m)
+{
+	switch (s->log_kind) {
+	case SG_LOG_STDERR:
+		return send_stderr(m);
+	case SG_LOG_UNIX:
+		return send_syslog(s->log_path, m);
+	case SG_LOG_JOURNAL:
+		return sg_journal_send(m);
+	case SG_LOG_AUTO:
+		return send_auto(m);
+	default:
+		return send_syslog(SYSLOG_PATH, m);
+	}
 }
 
 void sg_log_line(const struct sg_sock_settings *s, int cls, const char *body,
@@ -286,9 +412,15 @@ void sg_log_line(const struct sg_sock_settings *s, int cls, const char *body,
 	char tailbuf[40];
 	struct sg_fmt tail;
 	uint64_t dropped = 0;
+	struct sg_log_msg m = { cls, sg_class_severity(cls), flags, body, len,
+				tailbuf, 0 };
 
 	if (s->log_kind == SG_LOG_OFF)
 		goto out;
+	if (!sg_own_syscalls_allowed()) {
+		sg_count(&sockguard_counters.lines_dropped, 1);
+		goto out;
+	}
 	sg_fmt_init(&tail, tailbuf, sizeof(tailbuf));
 	if (flags & SG_LINE_DROPPED)
 		dropped = __atomic_exchange_n(&pending_drops, 0, __ATOMIC_ACQ_REL);
@@ -296,7 +428,8 @@ void sg_log_line(const struct sg_sock_settings *s, int cls, const char *body,
 		sg_fmt_str(&tail, " dropped=");
 		sg_fmt_u64(&tail, dropped);
 	}
-	if (deliver(s, sg_class_severity(cls), body, len, &tail) == 0) {
+	m.tail_len = tail.len;
+	if (deliver(s, &m) == 0) {
 		sg_count(&sockguard_counters.lines_written, 1);
 	} else {
 		sg_count(&sockguard_counters.lines_dropped, 1);
@@ -309,45 +442,41 @@ out:
 void sg_log_problem(const char *text)
 {
 	int saved = errno;
-	char head[64];
-	struct sg_fmt h;
-	char msg[SG_LOG_LINE_MAX - 64];
-	struct sg_fmt m;
+	char msg[512];
+	struct sg_fmt t;
+	struct sg_log_msg m = { SG_CLASS_NONE, SEVERITY_ERR, 0, msg, 0, "", 0 };
 	struct iovec iov[3];
 
-	sg_fmt_init(&m, msg, sizeof(msg));
-	sg_fmt_escaped(&m, text, strlen(text), SG_ESC_TEXT);
-	sg_fmt_init(&h, head, sizeof(head));
-	syslog_header(&h, SEVERITY_ERR);
-	iov[0] = (struct iovec){ head, h.len };
-	iov[1] = (struct iovec){ msg, m.len };
+	if (!sg_own_syscalls_allowed())
+		goto out;
+	sg_fmt_init(&t, msg, sizeof(msg));
+	sg_fmt_escaped(&t, text, strlen(text), SG_ESC_TEXT);
+	m.len = t.len;
 	/* Problems come once, mostly from the constructor, and may come from a
 	 * process where the shim then stays inert (mode=off): a private socket
 	 * leaves nothing of the shim's open behind. */
-	send_datagram(SYSLOG_PATH, iov, 2, 0);
+	m.flags = SG_LINE_NO_KEEP_FD;
+	send_syslog(SYSLOG_PATH, &m);
 	iov[0] = (struct iovec){ "sockguard: ", 11 };
+	iov[1] = (struct iovec){ msg, t.len };
 	iov[2] = (struct iovec){ "\n", 1 };
 	write_stderr(iov, 3);
+out:
 	errno = saved;
+}
+
+static void note_start(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	__atomic_store_n(&started_s, (int64_t)ts.tv_sec, __ATOMIC_RELAXED);
 }
 
 void sg_log_init(void)
 {
-	struct timespec ts;
-	struct tm tm;
-	time_t now;
-	int temp;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = ts.tv_sec;
-	if (localtime_r(&now, &tm))
-		utc_offset = tm.tm_gmtoff;
-	sockguard_counters.mode = sg_cfg.mode;
-	__atomic_store_n(&sockguard_counters.pid, (uint64_t)syscall(SYS_getpid),
-			 __ATOMIC_RELAXED);
-	if (sg_cfg.sock.log_kind == SG_LOG_SYSLOG ||
-	    sg_cfg.sock.log_kind == SG_LOG_UNIX)
-		log_fd(&temp);
+	note_start();
+	sg_event_init();
 }
 
 void sg_log_after_fork(void)
@@ -362,6 +491,8 @@ void sg_log_after_fork(void)
 		__atomic_store_n(&logsock.seq, s + 1, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&pending_drops, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&auto_kind, AUTO_UNDECIDED, __ATOMIC_RELAXED);
+	note_start();
 	sg_rl_reset();
 	sg_counters_reset((uint64_t)syscall(SYS_getpid));
 	sg_event_after_fork();

@@ -31,6 +31,10 @@ struct rl_slot {
 
 static struct rl_slot slots[SG_RL_SLOTS];
 
+/* The process-wide window (start_ms << 24 | lines) and what went over it. */
+static uint64_t proc_window;
+static uint64_t proc_over[SG_RL_CLASSES];
+
 socklen_t sg_rl_host_of(const struct sockaddr *peer, socklen_t len,
 			struct sockaddr_storage *out)
 {
@@ -73,6 +77,33 @@ static uint64_t key_of(int cls, const struct sockaddr_storage *host,
 }
 
 /*
+ * Takes one line from a window word: 1 when it fits (or opens a new window,
+ * with *rolled set), 0 when the window already let `limit` lines through.
+ */
+static int window_claim(uint64_t *window, uint64_t now, uint32_t limit,
+			uint64_t interval, int *rolled)
+{
+	uint64_t w = __atomic_load_n(window, __ATOMIC_ACQUIRE);
+
+	for (;;) {
+		uint64_t start = w >> WINDOW_COUNT_BITS;
+		uint64_t next;
+
+		*rolled = now >= start + interval;
+		if (*rolled)
+			next = now << WINDOW_COUNT_BITS | 1;
+		else if ((w & WINDOW_COUNT_MASK) < limit)
+			next = w + 1;
+		else
+			return 0;
+		if (__atomic_compare_exchange_n(window, &w, next, 0,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return 1;
+	}
+}
+
+/*
  * Lets one line through the slot's window or counts it.  A window that is
  * over is replaced by a new one holding this line; the count of the old one
  * is then handed back in *flushed.
@@ -80,30 +111,61 @@ static uint64_t key_of(int cls, const struct sockaddr_storage *host,
 static int window_take(struct rl_slot *s, uint64_t now, uint32_t burst,
 		       uint64_t interval, uint64_t *flushed)
 {
-	uint64_t w = __atomic_load_n(&s->window, __ATOMIC_ACQUIRE);
+	int rolled;
 
-	for (;;) {
-		uint64_t start = w >> WINDOW_COUNT_BITS;
-		uint64_t next;
-		int rolled = now >= start + interval;
-
-		if (rolled)
-			next = now << WINDOW_COUNT_BITS | 1;
-		else if ((w & WINDOW_COUNT_MASK) < burst)
-			next = w + 1;
-		else {
-			__atomic_fetch_add(&s->held, 1, __ATOMIC_RELAXED);
-			return 0;
-		}
-		if (__atomic_compare_exchange_n(&s->window, &w, next, 0,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE)) {
-			if (rolled)
-				*flushed = __atomic_exchange_n(&s->held, 0,
-							       __ATOMIC_ACQ_REL);
-			return 1;
-		}
+	if (!window_claim(&s->window, now, burst, interval, &rolled)) {
+		__atomic_fetch_add(&s->held, 1, __ATOMIC_RELAXED);
+		return 0;
 	}
+	if (rolled)
+		*flushed = __atomic_exchange_n(&s->held, 0, __ATOMIC_ACQ_REL);
+	return 1;
+}
+
+void sg_rl_take_over(struct sg_rl_over *over)
+{
+	over->any = 0;
+	for (int c = 0; c < SG_RL_CLASSES; c++) {
+		over->count[c] = __atomic_exchange_n(&proc_over[c], 0,
+						     __ATOMIC_ACQ_REL);
+		over->any |= over->count[c] != 0;
+	}
+}
+
+static int class_index(int cls)
+{
+	return cls >= 0 && cls < SG_RL_CLASSES ? cls : SG_RL_CLASSES - 1;
+}
+
+/*
+ * Takes one line from the process-wide window, or adds count lines of cls
+ * to what went over it.  Whoever opens a new window takes the old one's
+ * counts into *over.
+ */
+static int ceiling_take(int cls, uint64_t count, uint64_t now,
+			const struct sg_rl_limits *lim, struct sg_rl_over *over)
+{
+	int rolled;
+
+	if (lim->max == 0 || lim->interval_ms == 0)
+		return 1;
+	if (window_claim(&proc_window, now,
+			 lim->max < SG_RL_BURST_MAX ? lim->max : SG_RL_BURST_MAX,
+			 lim->interval_ms, &rolled)) {
+		if (rolled)
+			sg_rl_take_over(over);
+		return 1;
+	}
+	__atomic_fetch_add(&proc_over[class_index(cls)], count,
+			   __ATOMIC_RELAXED);
+	return 0;
+}
+
+int sg_rl_spend(int cls, uint64_t count, uint64_t now_ms,
+		const struct sg_rl_limits *lim, struct sg_rl_over *over)
+{
+	over->any = 0;
+	return ceiling_take(cls, count, now_ms, lim, over);
 }
 
 /* Among a key's probe slots: an empty one, else the one with the oldest window. */
@@ -182,36 +244,50 @@ static struct rl_slot *find(uint64_t key, unsigned base)
 	return NULL;
 }
 
-void sg_rl_check(int cls, const struct sockaddr *peer, socklen_t len,
-		 uint64_t now_ms, uint32_t burst, uint64_t interval_ms,
-		 struct sg_rl_verdict *v)
+/* The per-key part of sg_rl_check(): 1 when the key lets the line through. */
+static int key_allows(int cls, const struct sockaddr *peer, socklen_t len,
+		      uint64_t now_ms, uint32_t burst, uint64_t interval_ms,
+		      struct sg_rl_verdict *v)
 {
 	struct sockaddr_storage host;
 	socklen_t hlen = sg_rl_host_of(peer, len, &host);
 	uint64_t key = key_of(cls, &host, hlen);
 	unsigned base = (unsigned)(key % SG_RL_SLOTS);
 	struct rl_slot *s;
+	int allow = 1;
 
-	v->allow = 1;
-	v->flushed = 0;
-	v->evicted.count = 0;
-	if (burst == 0 || interval_ms == 0)
-		return;
 	if (burst > SG_RL_BURST_MAX)
 		burst = SG_RL_BURST_MAX;
 	s = find(key, base);
-	if (s) {
-		v->allow = window_take(s, now_ms, burst, interval_ms, &v->flushed);
-		return;
-	}
+	if (s)
+		return window_take(s, now_ms, burst, interval_ms, &v->flushed);
 	s = pick_victim(base);
 	if (!try_busy(s))
-		return;		/* another context is claiming: let it through */
+		return 1;	/* another context is claiming: let it through */
 	if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) == key)
-		v->allow = window_take(s, now_ms, burst, interval_ms, &v->flushed);
+		allow = window_take(s, now_ms, burst, interval_ms, &v->flushed);
 	else
 		claim(s, key, cls, &host, hlen, now_ms, v);
 	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+	return allow;
+}
+
+void sg_rl_check(int cls, const struct sockaddr *peer, socklen_t len,
+		 uint64_t now_ms, const struct sg_rl_limits *lim,
+		 struct sg_rl_verdict *v)
+{
+	v->allow = 1;
+	v->flushed = 0;
+	v->evicted.count = 0;
+	v->over.any = 0;
+	if (lim->interval_ms == 0)
+		return;
+	if (lim->burst && !key_allows(cls, peer, len, now_ms, lim->burst,
+				      lim->interval_ms, v)) {
+		v->allow = 0;
+		return;
+	}
+	v->allow = ceiling_take(cls, 1, now_ms, lim, &v->over);
 }
 
 int sg_rl_take_held(unsigned *cursor, struct sg_rl_held *out)
@@ -234,4 +310,6 @@ int sg_rl_take_held(unsigned *cursor, struct sg_rl_held *out)
 void sg_rl_reset(void)
 {
 	memset(slots, 0, sizeof(slots));
+	memset(proc_over, 0, sizeof(proc_over));
+	proc_window = 0;
 }

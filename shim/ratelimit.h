@@ -5,6 +5,14 @@
  * opens, when the key is evicted, or at exit, to be written as one
  * class=suppressed line.
  *
+ * Above the keys, a ceiling for the whole process: at most `max` lines (event
+ * lines and the suppressed lines of keys alike) in a window of `interval_ms`
+ * of its own, whatever the number of keys.  What goes over it is counted per
+ * class, without a peer, and handed back when the process window next opens
+ * or at exit, for one class=suppressed line per class.  So every line is
+ * written or counted exactly once, and a process writes at most max lines,
+ * plus one per class, per interval.
+ *
  * The table is fixed (SG_RL_SLOTS entries, a few probes per key), so memory
  * is bounded whatever the number of peers.  It is lock-free: the hot path is
  * compare-and-swap on one word per key, and claiming a slot takes a per-slot
@@ -22,6 +30,21 @@
 #define SG_RL_PROBES 4
 /* The most lines a window can count; larger bursts are capped to it. */
 #define SG_RL_BURST_MAX 0xffffffu
+/* Classes the process-wide counts are kept for (enum sg_class fits). */
+#define SG_RL_CLASSES 16
+
+/* burst or interval_ms 0: no per-key limit; max or interval_ms 0: no ceiling. */
+struct sg_rl_limits {
+	uint32_t burst;
+	uint32_t max;
+	uint64_t interval_ms;
+};
+
+/* Lines over the process-wide ceiling, by class; count[] is set only when any is. */
+struct sg_rl_over {
+	int any;
+	uint64_t count[SG_RL_CLASSES];
+};
 
 /* A key and the lines held back for it, to be reported. */
 struct sg_rl_held {
@@ -37,15 +60,29 @@ struct sg_rl_verdict {
 	uint64_t flushed;
 	/* Another key evicted to make room, with its count (count 0: none). */
 	struct sg_rl_held evicted;
+	/* The previous process window's counts, when this line opened one. */
+	struct sg_rl_over over;
 };
 
 /*
- * Decides about one line of class cls for peer (NULL or len 0: no peer) at
- * monotonic time now_ms.  burst or interval_ms 0 means no limit.
+ * Decides about one line of class cls (0..SG_RL_CLASSES-1) for peer (NULL
+ * or len 0: no peer) at monotonic time now_ms.
  */
 void sg_rl_check(int cls, const struct sockaddr *peer, socklen_t len,
-		 uint64_t now_ms, uint32_t burst, uint64_t interval_ms,
+		 uint64_t now_ms, const struct sg_rl_limits *lim,
 		 struct sg_rl_verdict *v);
+
+/*
+ * Asks the process-wide ceiling for one class=suppressed line that reports
+ * count lines of class cls.  Returns 1 when it may be written; 0 when the
+ * count was added to the process-wide ones instead.  over gets the previous
+ * window's counts when this call opened a new window.
+ */
+int sg_rl_spend(int cls, uint64_t count, uint64_t now_ms,
+		const struct sg_rl_limits *lim, struct sg_rl_over *over);
+
+/* Takes the process-wide counts (at exit). */
+void sg_rl_take_over(struct sg_rl_over *over);
 
 /*
  * Takes the next held count from the table (at exit).  *cursor starts at 0.

@@ -70,7 +70,8 @@ Test(log_writer, a_handler_logging_inside_the_logger_never_hangs,
 		struct fx_result *r;
 
 		rx_start(rx);
-		r = run_logged(rx, "log_burst=1000000", argv, 10000);
+		r = run_logged(rx, "log_burst=1000000:log_max=1000000", argv,
+			       10000);
 		rx_stop(rx);
 		cr_assert_not(r->timed_out, "run %d hung", i);
 		cr_assert_eq(fx_exit_code(r), 0, "run %d: %s", i, r->err);
@@ -156,7 +157,7 @@ static char *policy_env(struct logrx *rx, const char *where)
 	snprintf(path, sizeof(path), "%s/policy.conf", rx->dir);
 	f = fopen(path, "w");
 	cr_assert(f);
-	fprintf(f, "log = unix:%s\nlog_burst = 1000000\n"
+	fprintf(f, "log = unix:%s\nlog_burst = 1000000\nlog_max = 1000000\n"
 		   "[peer 127.0.0.1/32]\nlog = %s\n", rx->path, where);
 	fclose(f);
 	snprintf(env, sizeof(env), "SOCKGUARD_CONFIG=%s", path);

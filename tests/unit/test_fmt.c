@@ -279,3 +279,38 @@ Test(fmt, rfc3164_days_below_ten_are_space_padded)
 	sg_fmt_rfc3164_time(&f, 1730851200 + 3661);	/* 2024-11-06 01:01:01 */
 	cr_assert_str_eq(text(), "Nov  6 01:01:01");
 }
+
+static void check_time5424(int64_t t, unsigned usec)
+{
+	char want[64], date[32];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	gmtime_r(&tt, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(want, sizeof(want), "%s.%06u+00:00", date, usec);
+	setup();
+	sg_fmt_rfc5424_time(&f, t, usec);
+	cr_assert_str_eq(text(), want, "at %lld", (long long)t);
+}
+
+Test(fmt, rfc5424_time_matches_strftime_with_microseconds_and_offset)
+{
+	static const int64_t fixed[] = {
+		0, 86399, 951782400 /* 2000-02-29 */, 1796167109,
+		4102444800LL, 253402300799LL /* 9999-12-31 */,
+	};
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		check_time5424(fixed[i], (unsigned)(i * 123457) % 1000000);
+	srand(11);
+	for (int n = 0; n < 20000; n++)
+		check_time5424(((int64_t)rand() << 8 ^ rand()) % 20000000000LL,
+			       (unsigned)rand() % 1000000);
+}
+
+Test(fmt, rfc5424_time_of_the_example)
+{
+	sg_fmt_rfc5424_time(&f, 1796167109, 123456);
+	cr_assert_str_eq(text(), "2026-12-01T23:18:29.123456+00:00");
+}

@@ -58,7 +58,11 @@ static const struct key_case cases[] = {
 	{ "log", "syslog", "syslog" }, { "log", "stderr", "stderr" },
 	{ "log", "off", "off" }, { "log", "unix:/run/sg.sock", "unix:/run/sg.sock" },
 	{ "log", "unix:relative", NULL }, { "log", "unix:", NULL },
-	{ "log", "file:/x", NULL },
+	{ "log", "file:/x", NULL }, { "log", "auto", "auto" },
+	{ "log", "journal", "journal" },
+	{ "log", "unix:@sockguard", "unix:@sockguard" },
+	{ "log", "unix:@a b:c", "unix:@a b:c" }, { "log", "unix:@", NULL },
+	{ "log", "unix:/", "unix:/" }, { "log", "Journal", NULL },
 	{ "log_facility", "daemon", "daemon" }, { "log_facility", "kern", "kern" },
 	{ "log_facility", "authpriv", "authpriv" },
 	{ "log_facility", "local0", "local0" },
@@ -72,6 +76,16 @@ static const struct key_case cases[] = {
 	{ "log_burst", "0", NULL }, { "log_burst", "1000001", NULL },
 	{ "log_interval", "1", "1" }, { "log_interval", "86400", "86400" },
 	{ "log_interval", "0", NULL }, { "log_interval", "86401", NULL },
+	{ "log_max", "1", "1" }, { "log_max", "1000000", "1000000" },
+	{ "log_max", "0", NULL }, { "log_max", "1000001", NULL },
+	{ "log_max", "many", NULL },
+	{ "log_format", "rfc3164", "rfc3164" },
+	{ "log_format", "rfc5424", "rfc5424" },
+	{ "log_format", "RFC5424", NULL }, { "log_format", "json", NULL },
+	{ "log_summary_interval", "0", "0" },
+	{ "log_summary_interval", "86400", "86400" },
+	{ "log_summary_interval", "86401", NULL },
+	{ "log_summary_interval", "5m", NULL },
 };
 
 static int key_of(const char *name)
@@ -112,9 +126,9 @@ Test(policy_keys, defaults_are_those_of_the_spec)
 	static const char *const expected[SG_KEY_COUNT] = {
 		"harden", "ignore", "retry", "HUP,INT,QUIT,USR1,USR2,ALRM,TERM",
 		"auto", "5000", "retry", "shed", "100", "off", "0", "0", "0",
-		"0", "syslog", "daemon",
+		"0", "auto", "daemon",
 		"reset,refused,timeout,unreachable,pipe,aborted,fd_exhausted,"
-		"suppressed,summary", "20", "10",
+		"suppressed,summary", "20", "10", "200", "rfc3164", "300",
 	};
 
 	cr_assert_eq(parse_text(""), 0);
@@ -140,6 +154,25 @@ Test(policy_keys, settings_hold_the_parsed_numbers)
 	cr_assert_eq(s.eintr_pass, 1ull << SIGHUP);
 	cr_assert_eq(s.sock.log_events, 1u << SG_CLASS_RESET);
 	cr_assert_eq(s.log_facility, 19);
+}
+
+Test(policy_keys, an_abstract_socket_name_is_kept_with_its_at_sign)
+{
+	struct sg_settings s;
+
+	cr_assert_eq(parse_text("log = unix:@sg-events\nlog_format = rfc5424\n"
+				"log_max = 50\nlog_summary_interval = 0\n"), 0);
+	sg_policy_for_program(policy, NULL, NULL, &s, NULL);
+	cr_assert_eq(s.sock.log_kind, SG_LOG_UNIX);
+	cr_assert_str_eq(s.sock.log_path, "@sg-events");
+	cr_assert_eq(s.log_format, SG_LOG_RFC5424);
+	cr_assert_eq(s.log_max, 50);
+	cr_assert_eq(s.log_summary_interval_s, 0);
+	cr_assert_eq(sg_policy_parse_options(policy, "log=unix:@x:log=journal",
+					     &problems), 0);
+	sg_policy_for_program(policy, NULL, NULL, &s, NULL);
+	cr_assert_eq(s.sock.log_kind, SG_LOG_JOURNAL);
+	cr_assert_str_eq(s.sock.log_path, "");
 }
 
 Test(policy_keys, a_unix_path_must_fit_sun_path)
