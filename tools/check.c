@@ -94,18 +94,6 @@ static void resolve_target(const char *program, struct check_target *t)
 	}
 }
 
-/*
- * The terminal text of s (escape.h) in one of four buffers, so that a
- * printf can take several: paths, globs, values and the options come from
- * files and the environment and may hold any byte.
- */
-static const char *esc(int slot, const char *s)
-{
-	static char buf[4][SG_ESC_TEXT_SIZE(PATH_MAX)];
-
-	return sg_esc_str(buf[slot], sizeof(buf[slot]), s);
-}
-
 static const char *kind_label(int kind)
 {
 	switch (kind) {
@@ -138,8 +126,9 @@ static int section_labels(const struct sg_policy *p, unsigned i, char *where,
 
 	sg_policy_section_info(p, i, &info);
 	const char *kind = kind_label(info.kind);
-	snprintf(where, len, "%s:%u", esc(0, info.source), info.line);
-	snprintf(header, len, kind ? "[%s %s]" : "(global)", kind, esc(1, info.arg));
+	snprintf(where, len, "%s:%u", sg_esc_arg(0, info.source), info.line);
+	snprintf(header, len, kind ? "[%s %s]" : "(global)", kind,
+		 sg_esc_arg(1, info.arg));
 	return info.kind;
 }
 
@@ -189,10 +178,12 @@ static void print_settings(const struct sg_policy *p,
 			snprintf(where, sizeof(where), "default");
 		else if (origin[k].line)
 			snprintf(where, sizeof(where), "%s:%u",
-				 esc(0, origin[k].source), origin[k].line);
+				 sg_esc_arg(0, origin[k].source), origin[k].line);
 		else
-			snprintf(where, sizeof(where), "%s", esc(0, origin[k].source));
-		printf("  %-16s = %-36s %s\n", sg_key_name(k), esc(1, value), where);
+			snprintf(where, sizeof(where), "%s",
+				 sg_esc_arg(0, origin[k].source));
+		printf("  %-16s = %-36s %s\n", sg_key_name(k),
+		       sg_esc_arg(1, value), where);
 	}
 }
 
@@ -200,17 +191,18 @@ static void print_header(const char *file, int have_file, const char *options,
 			 const struct check_target *t)
 {
 	if (have_file)
-		printf("policy file: %s\n", esc(0, file));
+		printf("policy file: %s\n", sg_esc_arg(0, file));
 	else
 		printf("policy file: none (%s does not exist; built-in defaults)\n",
-		       esc(0, file));
-	printf("SOCKGUARD_OPTIONS: %s\n", options ? esc(0, options) : "(not set)");
+		       sg_esc_arg(0, file));
+	printf("SOCKGUARD_OPTIONS: %s\n", options ? sg_esc_arg(0, options) : "(not set)");
 	if (!t->name)
 		printf("program: none given, so no [program] section applies "
 		       "(use -p PROGRAM)\n");
 	else
-		printf("program: %s (executable: %s)\n", esc(0, t->name),
-		       t->path ? esc(1, t->path) : "unknown, path globs do not match");
+		printf("program: %s (executable: %s)\n", sg_esc_arg(0, t->name),
+		       t->path ? sg_esc_arg(1, t->path) :
+		       "unknown, path globs do not match");
 }
 
 /*
@@ -272,7 +264,7 @@ int sg_cmd_check(int argc, char **argv)
 		print_header(file, rc == SG_LOAD_OK, options, &t);
 		if (rc == SG_LOAD_OK && st.st_uid != 0)
 			printf("note: %s is not owned by root: setuid and setcap "
-			       "programs will ignore it\n", esc(0, file));
+			       "programs will ignore it\n", sg_esc_arg(0, file));
 		print_sections(p, &t);
 		print_settings(p, &t);
 		printf("\npolicy is valid\n");

@@ -1,30 +1,40 @@
 /*
  * `sockguard enable [--root DIR] [-c FILE] [-o KEY=VALUE]... UNIT` and
- * `sockguard disable [--root DIR] UNIT` (SPEC.md section 5): a systemd
+ * `sockguard disable [--root DIR] UNIT` (sockguard(8), "enable"): a systemd
  * drop-in, DIR/etc/systemd/system/UNIT.d/sockguard.conf, that preloads the
- * shim into one service.  `--system` goes to enable_system.c.
+ * shim into one service.  `--system` goes to enable_system.c, reading what
+ * the unit already sets to enable_scan.c.
  *
  * Putting the shim on and taking it off must leave the tree as it was, byte
  * for byte: the drop-in names the directories that enable had to create, so
  * that disable removes exactly those (when they are empty), and nothing else
- * is written anywhere.  Usage errors exit 2, refusals 1.
+ * is written anywhere.  A file sockguard did not write is never changed or
+ * removed: a sockguard.conf that is not the drop-in enable wrote (its
+ * header and only its own lines) is refused with its name, and so is a
+ * symbolic link, which a rename would replace.  Every value goes through
+ * sg_esc_unit_value, so no input can add a line, let alone a directive.
+ * Runs on one tree are serialised (lock_root).  Usage errors exit 2,
+ * refusals 1.
  */
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../policy/policy.h"
+#include "enable.h"
+#include "escape.h"
 #include "preload.h"
 #include "tools.h"
 
-#define DROPIN_NAME "sockguard.conf"
 #define CREATED_MARK "# sockguard created: "
+#define HEADER "# Written by `sockguard enable`"
 
 struct enable_args {
 	const char *root;	/* --root DIR, "" for "/" */
@@ -33,32 +43,6 @@ struct enable_args {
 	const char *unit;	/* UNIT as given */
 	int system, force;
 };
-
-/* Text being built: the drop-in, a list of preload entries. */
-struct text {
-	char *s;
-	size_t len;
-	int failed;
-};
-
-static void text_add(struct text *t, const char *s, size_t n)
-{
-	char *grown = t->failed ? NULL : realloc(t->s, t->len + n + 1);
-
-	if (!grown) {
-		t->failed = 1;
-		return;
-	}
-	t->s = grown;
-	memcpy(t->s + t->len, s, n);
-	t->len += n;
-	t->s[t->len] = '\0';
-}
-
-static void text_str(struct text *t, const char *s)
-{
-	text_add(t, s, strlen(s));
-}
 
 /*
  * Formats a path into a PATH_MAX buffer.  Returns -1 when it does not fit:
@@ -119,7 +103,7 @@ static int parse_option(int argc, char **argv, int *i, struct enable_args *a)
 			return -1;
 	} else {
 		fprintf(stderr, "sockguard %s: unknown option or missing value: "
-			"'%s'\n", argv[0], arg);
+			"'%s'\n", argv[0], sg_esc_arg(0, arg));
 		return -1;
 	}
 	return 0;
@@ -165,7 +149,8 @@ static int unit_name(const char *arg, char *out, size_t len)
 
 	if (n == 0 || arg[0] == '.' || arg[strspn(arg, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\@")] != '\0') {
-		fprintf(stderr, "sockguard: '%s' is not a valid unit name\n", arg);
+		fprintf(stderr, "sockguard: '%s' is not a valid unit name\n",
+			sg_esc_arg(0, arg));
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
@@ -179,7 +164,8 @@ static int unit_name(const char *arg, char *out, size_t len)
 	int has_suffix = n > 8 && strcmp(arg + n - 8, ".service") == 0;
 	if (snprintf(out, len, "%s%s", arg, has_suffix ? "" : ".service") >= (int)len ||
 	    strlen(out) > 255) {
-		fprintf(stderr, "sockguard: unit name '%s' is too long\n", arg);
+		fprintf(stderr, "sockguard: unit name '%s' is too long\n",
+			sg_esc_arg(0, arg));
 		return -1;
 	}
 	return 0;
@@ -190,8 +176,9 @@ static int dropin_paths(const char *root, const char *unit, char *dir,
 			char *file)
 {
 	if (pathf(dir, "%s/etc/systemd/system/%s.d", root, unit) < 0 ||
-	    pathf(file, "%s/" DROPIN_NAME, dir) < 0) {
-		fprintf(stderr, "sockguard: the path under %s is too long\n", root);
+	    pathf(file, "%s/" SG_DROPIN_NAME, dir) < 0) {
+		fprintf(stderr, "sockguard: the path under %s is too long\n",
+			sg_esc_arg(0, root));
 		return -1;
 	}
 	return 0;
@@ -202,7 +189,7 @@ static int dropin_paths(const char *root, const char *unit, char *dir,
  * CREATED_MARK line for each to t, outermost first, so that disable can
  * take away exactly what enable added.  The root itself must exist.
  */
-static int make_dirs(const char *root, const char *dir, struct text *t)
+static int make_dirs(const char *root, const char *dir, struct sg_text *t)
 {
 	char path[PATH_MAX];
 	size_t skip = strlen(root);
@@ -214,11 +201,12 @@ static int make_dirs(const char *root, const char *dir, struct text *t)
 		char saved = *p;
 		*p = '\0';
 		if (mkdir(path, 0755) == 0) {
-			text_str(t, CREATED_MARK);
-			text_str(t, path + skip);
-			text_str(t, "\n");
+			sg_text_str(t, CREATED_MARK);
+			sg_text_str(t, path + skip);
+			sg_text_str(t, "\n");
 		} else if (errno != EEXIST) {
-			fprintf(stderr, "sockguard enable: %s: %s\n", path, strerror(errno));
+			fprintf(stderr, "sockguard enable: %s: %s\n",
+				sg_esc_arg(0, path), strerror(errno));
 			return -1;
 		}
 		*p = saved;
@@ -252,211 +240,43 @@ static void remove_created(const char *root, const char *dropin_dir,
 }
 
 /*
- * Takes the next word of an Environment= value as systemd.exec(5) splits
- * it: words apart by whitespace, quoted with "..." or '...', with backslash
- * escapes.  Returns 0 at the end of the value.
+ * Appends Environment="VAR=value", the value quoted by sg_esc_unit_value:
+ * whatever it holds, it stays one value on one line.  keep_specifiers for
+ * text read from the unit itself.  Returns 0, or -1 after printing why.
  */
-static int next_word(const char **pp, struct text *w)
+static int env_line(struct sg_text *t, const char *var, const char *val,
+		    int keep_specifiers)
 {
-	const char *p = *pp + strspn(*pp, " \t");
-	char quote = 0;
+	char *quoted = sg_esc_unit_value(val, keep_specifiers);
 
-	w->len = 0;
-	text_add(w, "", 0);
-	if (*p == '\0')
-		return 0;
-	for (; *p && (quote || (*p != ' ' && *p != '\t')); p++) {
-		if (!quote && (*p == '"' || *p == '\''))
-			quote = *p;
-		else if (quote && *p == quote)
-			quote = 0;
-		else if (*p == '\\' && p[1])
-			text_add(w, ++p, 1);
-		else
-			text_add(w, p, 1);
-	}
-	*pp = p;
-	return 1;
-}
-
-/* What the unit's files say about LD_PRELOAD, read in systemd's order. */
-struct preload_scan {
-	struct text value;	/* the last LD_PRELOAD=... in force */
-	int set;
-	char later[PATH_MAX];	/* a drop-in after ours that sets it */
-};
-
-static void scan_environment(const char *value, struct preload_scan *sc,
-			     const char *path, int after_ours)
-{
-	struct text w = { 0 };
-	const char *p = value;
-
-	/* An empty Environment= resets every assignment before it. */
-	if (value[strspn(value, " \t")] == '\0')
-		sc->set = 0;
-	while (next_word(&p, &w)) {
-		if (w.failed || strncmp(w.s, "LD_PRELOAD=", 11) != 0)
-			continue;
-		sc->value.len = 0;
-		text_str(&sc->value, w.s + 11);
-		sc->set = 1;
-		if (after_ours)
-			snprintf(sc->later, sizeof(sc->later), "%s", path);
-	}
-	free(w.s);
-}
-
-/* Reads one unit file or drop-in for Environment= lines of [Service]. */
-static void scan_file(const char *path, struct preload_scan *sc, int after_ours)
-{
-	char *text, *line, *save = NULL;
-	size_t len;
-	int service = 0;
-
-	if (sg_read_file(path, 1 << 20, &text, &len) < 0)
-		return;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		line += strspn(line, " \t");
-		if (line[0] == '[')
-			service = strncmp(line, "[Service]", 9) == 0;
-		else if (service && strncmp(line, "Environment=", 12) == 0)
-			scan_environment(line + 12, sc, path, after_ours);
-	}
-	free(text);
-}
-
-/* systemd's unit directories, the first one winning (systemd.unit(5)). */
-static const char *const unit_dirs[] = {
-	"/etc/systemd/system", "/run/systemd/system",
-	"/usr/local/lib/systemd/system", "/usr/lib/systemd/system",
-	"/lib/systemd/system",
-};
-#define N_UNIT_DIRS (sizeof(unit_dirs) / sizeof(unit_dirs[0]))
-
-/* One drop-in file: systemd reads them sorted by file name. */
-struct dropin {
-	char name[256];
-	char path[PATH_MAX];
-};
-
-struct dropins {
-	struct dropin *v;
-	size_t n;
-};
-
-static int dropin_order(const void *a, const void *b)
-{
-	return strcmp(((const struct dropin *)a)->name,
-		      ((const struct dropin *)b)->name);
-}
-
-/* Whether a file of that name was already found in a directory that wins. */
-static int dropin_shadowed(const struct dropins *d, const char *name)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->v[i].name, name) == 0)
-			return 1;
-	return 0;
-}
-
-/* Adds the *.conf files of one UNIT.d directory, other than ours. */
-static void add_dropins(struct dropins *d, const char *dir)
-{
-	DIR *dp = opendir(dir);
-	struct dirent *e;
-
-	while (dp && (e = readdir(dp)) != NULL) {
-		size_t n = strlen(e->d_name);
-		if (n < 6 || n >= 256 || strcmp(e->d_name + n - 5, ".conf") != 0 ||
-		    strcmp(e->d_name, DROPIN_NAME) == 0 ||
-		    dropin_shadowed(d, e->d_name))
-			continue;
-		struct dropin *v = realloc(d->v, (d->n + 1) * sizeof(*v));
-		if (!v)
-			break;
-		d->v = v;
-		snprintf(v[d->n].name, sizeof(v->name), "%s", e->d_name);
-		d->n += pathf(v[d->n].path, "%s/%s", dir, e->d_name) == 0;
-	}
-	if (dp)
-		closedir(dp);
-}
-
-/* The template of an instance ("getty@.service" for "getty@tty1.service"). */
-static int template_of(const char *unit, char *out, size_t len)
-{
-	const char *at = strchr(unit, '@');
-
-	if (!at || at[1] == '.')
+	if (!quoted && errno == EILSEQ) {
+		fprintf(stderr, "sockguard enable: the value of %s is not valid "
+			"UTF-8, and systemd would drop it: refused\n", var);
 		return -1;
-	snprintf(out, len, "%.*s@.service", (int)(at - unit), unit);
-	return 0;
-}
-
-/*
- * Finds the LD_PRELOAD the unit sets without us: its unit file (the first
- * found, or its template's), then its drop-ins in name order.  Returns
- * whether a unit file was found.
- */
-static int scan_unit(const char *root, const char *unit, struct preload_scan *sc)
-{
-	char names[2][300], path[PATH_MAX];
-	int nnames = 1 + (template_of(unit, names[1], sizeof(names[1])) == 0);
-	struct dropins d = { 0 };
-	int found = 0;
-
-	snprintf(names[0], sizeof(names[0]), "%s", unit);
-	for (int k = 0; k < nnames && !found; k++)
-		for (size_t i = 0; i < N_UNIT_DIRS && !found; i++) {
-			found = pathf(path, "%s%s/%s", root, unit_dirs[i],
-				      names[k]) == 0 && access(path, F_OK) == 0;
-		}
-	if (found)
-		scan_file(path, sc, 0);
-	for (size_t i = 0; i < N_UNIT_DIRS; i++)
-		for (int k = 0; k < nnames; k++) {
-			if (pathf(path, "%s%s/%s.d", root, unit_dirs[i], names[k]) == 0)
-				add_dropins(&d, path);
-		}
-	if (d.n)
-		qsort(d.v, d.n, sizeof(*d.v), dropin_order);
-	for (size_t i = 0; i < d.n; i++)
-		scan_file(d.v[i].path, sc, strcmp(d.v[i].name, DROPIN_NAME) > 0);
-	free(d.v);
-	return found;
-}
-
-/*
- * Appends Environment="VAR=value", quoted as systemd.syntax(7) reads it,
- * with '%' doubled so that systemd does not take it for a specifier.
- */
-static void env_line(struct text *t, const char *var, const char *val)
-{
-	text_str(t, "Environment=\"");
-	text_str(t, var);
-	text_str(t, "=");
-	for (const char *p = val; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			text_add(t, "\\", 1);
-		text_add(t, p, 1);
-		if (*p == '%')
-			text_add(t, "%", 1);
 	}
-	text_str(t, "\"\n");
+	if (!quoted) {
+		t->failed = 1;
+		return 0;
+	}
+	sg_text_str(t, "Environment=\"");
+	sg_text_str(t, var);
+	sg_text_str(t, "=");
+	sg_text_str(t, quoted);
+	sg_text_str(t, "\"\n");
+	free(quoted);
+	return 0;
 }
 
 /* LD_PRELOAD for the unit: ours first, then the unit's own entries. */
-static void combined_preload(struct text *t, const char *lib,
-			     const struct preload_scan *sc)
+static void combined_preload(struct sg_text *t, const char *lib,
+			     const struct sg_unit_preload *sc)
 {
-	text_str(t, lib);
+	sg_text_str(t, lib);
 	for (const char *p = sc->set ? sc->value.s : ""; *p;) {
 		size_t n = strcspn(p, ": ");
 		if (n > 0 && !(n == strlen(lib) && strncmp(p, lib, n) == 0)) {
-			text_add(t, ":", 1);
-			text_add(t, p, n);
+			sg_text_add(t, ":", 1);
+			sg_text_add(t, p, n);
 		}
 		p += n + (p[n] != '\0');
 	}
@@ -485,7 +305,7 @@ static int unit_config(const char *root, const char *file, char *out, size_t len
 	    sg_config_path(file, "sockguard enable", joined, sizeof(joined)) < 0) {
 		if (*root)
 			fprintf(stderr, "sockguard enable: the path under %s is "
-				"too long\n", root);
+				"too long\n", sg_esc_arg(0, root));
 		return -1;
 	}
 	if ((p = malloc(sg_policy_storage_size())) != NULL)
@@ -494,133 +314,241 @@ static int unit_config(const char *root, const char *file, char *out, size_t len
 	else
 		fprintf(stderr, "sockguard enable: out of memory\n");
 	free(p);
-	if (rc != SG_LOAD_OK || snprintf(out, len, "%s", *root ? file : joined) >= (int)len)
+	if (rc != SG_LOAD_OK ||
+	    snprintf(out, len, "%s", *root ? file : joined) >= (int)len)
 		return -1;
 	return 0;
 }
 
-/* The drop-in's text, apart from the CREATED_MARK lines make_dirs adds. */
-static void dropin_body(struct text *t, const char *lib, const char *config,
-			const struct sg_opts *opts, const struct preload_scan *sc)
+/*
+ * The drop-in's text after the header and the CREATED_MARK lines.  The
+ * library's path holds no '%' (sg_lib_for_root refuses one), so the whole
+ * LD_PRELOAD value keeps the unit's specifiers.  Returns 0, or -1 after
+ * printing why.
+ */
+static int dropin_body(struct sg_text *t, const char *lib, const char *config,
+		       const struct sg_opts *opts, const struct sg_unit_preload *sc)
 {
-	struct text preload = { 0 };
+	struct sg_text preload = { 0 };
+	int rc;
 
 	combined_preload(&preload, lib, sc);
-	text_str(t, "[Service]\n");
-	env_line(t, "LD_PRELOAD", preload.failed ? lib : preload.s);
-	if (config)
-		env_line(t, "SOCKGUARD_CONFIG", config);
-	if (opts->text)
-		env_line(t, "SOCKGUARD_OPTIONS", opts->text);
+	sg_text_str(t, "[Service]\n");
+	rc = env_line(t, "LD_PRELOAD", preload.failed ? lib : preload.s, 1);
+	if (rc == 0 && config)
+		rc = env_line(t, "SOCKGUARD_CONFIG", config, 0);
+	if (rc == 0 && opts->text)
+		rc = env_line(t, "SOCKGUARD_OPTIONS", opts->text, 0);
 	t->failed |= preload.failed;
 	free(preload.s);
+	return rc;
 }
 
-/* The CREATED_MARK lines of a drop-in enable wrote before, if any. */
-static void keep_marks(const char *file, struct text *t)
+/* Whether line (n bytes) is one that dropin_body or make_dirs writes. */
+static int line_is_ours(const char *line, size_t n)
 {
-	char *old, *save = NULL;
+	static const char *const env[] = { "Environment=\"LD_PRELOAD=",
+		"Environment=\"SOCKGUARD_CONFIG=", "Environment=\"SOCKGUARD_OPTIONS=" };
+
+	if (n == 9 && strncmp(line, "[Service]", 9) == 0)
+		return 1;
+	if (n > strlen(CREATED_MARK) &&
+	    strncmp(line, CREATED_MARK, strlen(CREATED_MARK)) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++)
+		if (n > strlen(env[i]) && strncmp(line, env[i], strlen(env[i])) == 0 &&
+		    line[n - 1] == '"')
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether text is a drop-in this command wrote and nobody changed since:
+ * its header line, then only lines of its own.  Anything else is a
+ * person's file, which is never changed or removed.
+ */
+static int dropin_is_ours(const char *text, size_t len)
+{
+	if (strlen(text) != len || strncmp(text, HEADER, strlen(HEADER)) != 0)
+		return 0;
+	for (const char *p = strchr(text, '\n'); p && p[1]; p = strchr(p, '\n')) {
+		size_t n = strcspn(++p, "\n");
+		if (!line_is_ours(p, n))
+			return 0;
+	}
+	return len > 0 && text[len - 1] == '\n';
+}
+
+/* Says that a file or directory is left alone; -1 for the caller. */
+static int leave_alone(const char *cmd, const char *path, const char *why)
+{
+	fprintf(stderr, "sockguard %s: %s %s; it is left as it is\n", cmd,
+		sg_esc_arg(0, path), why);
+	return -1;
+}
+
+/*
+ * What is at the drop-in's place: 0 nothing, 1 a drop-in of ours (its text
+ * in *old), -1 something enable must not touch (after saying what): a
+ * file it did not write, or a symbolic link for the file or its directory,
+ * which a rename would replace.
+ */
+static int existing_dropin(const char *cmd, const char *dir, const char *file,
+			   char **old)
+{
+	struct stat st;
 	size_t len;
 
-	if (sg_read_file(file, 1 << 20, &old, &len) < 0)
-		return;
-	for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (strncmp(l, CREATED_MARK, strlen(CREATED_MARK)) == 0) {
-			text_str(t, l);
-			text_str(t, "\n");
-		}
-	free(old);
+	if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+		return leave_alone(cmd, dir, "is a symbolic link");
+	if (lstat(file, &st) < 0)
+		return errno == ENOENT ? 0 : leave_alone(cmd, file, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return leave_alone(cmd, file, "is a symbolic link");
+	int rc = sg_read_file(file, 1 << 20, old, &len);
+	if (rc < 0)
+		return leave_alone(cmd, file, rc == -EINVAL ? "is not a regular file" :
+				   strerror(-rc));
+	if (!dropin_is_ours(*old, len)) {
+		free(*old);
+		return leave_alone(cmd, file, "was not written by `sockguard "
+				   "enable` (or was changed since): move it away, "
+				   "or give a drop-in of your own another name");
+	}
+	return 1;
+}
+
+/* The CREATED_MARK lines of a drop-in enable wrote before. */
+static void keep_marks(const char *old, struct sg_text *t)
+{
+	for (const char *l = old; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
+		if (strncmp(l, CREATED_MARK, strlen(CREATED_MARK)) == 0)
+			sg_text_add(t, l, strcspn(l, "\n") + 1);
 }
 
 /* Writes the drop-in, creating what is missing; nothing is left on failure. */
 static int write_dropin(const char *root, const char *dir, const char *file,
-			struct text *head, const struct text *body)
+			const char *old, struct sg_text *head,
+			const struct sg_text *body)
 {
 	size_t marks_at = head->len;
-	int existed = access(file, F_OK) == 0;
 
-	if (existed)
-		keep_marks(file, head);
+	if (old)
+		keep_marks(old, head);
 	else if (make_dirs(root, dir, head) < 0)
 		goto undo;
-	text_add(head, body->s, body->len);
+	sg_text_add(head, body->s, body->len);
 	int rc = head->failed ? -ENOMEM : sg_write_atomic(file, head->s, head->len,
 							    0644, -1, -1);
 	if (rc == 0)
 		return 0;
-	fprintf(stderr, "sockguard enable: %s: %s\n", file, strerror(-rc));
+	fprintf(stderr, "sockguard enable: %s: %s\n", sg_esc_arg(0, file),
+		strerror(-rc));
 undo:
-	if (!existed && !head->failed)
+	if (!old && !head->failed)
 		remove_created(root, dir, head->s + marks_at);
 	return -1;
 }
 
-static int enable_unit(struct enable_args *a, const char *root)
+/* Everything enable_unit checks before it writes; returns 0 or exit status. */
+static int enable_prepare(struct enable_args *a, const char *root, char *unit,
+			  char *lib, char *config)
 {
-	char unit[300], real[PATH_MAX], lib[PATH_MAX], config[PATH_MAX];
-	char dir[PATH_MAX], file[PATH_MAX];
-	struct preload_scan sc = { 0 };
-	struct text head = { 0 }, body = { 0 };
-	int rc = 1;
+	char real[PATH_MAX];
 
-	if (unit_name(a->unit, unit, sizeof(unit)) < 0)
+	if (unit_name(a->unit, unit, 300) < 0)
 		return 2;
-	if (sg_lib_for_root(root, "sockguard enable", 1, real, lib, sizeof(lib)) < 0 ||
-	    (a->config && unit_config(root, a->config, config, sizeof(config)) < 0) ||
+	if (sg_lib_for_root(root, "sockguard enable", 1, real, lib, PATH_MAX) < 0 ||
+	    (a->config && unit_config(root, a->config, config, PATH_MAX) < 0) ||
 	    sg_opts_validate(&a->opts, "sockguard enable") < 0)
 		return 1;
-	if (dropin_paths(root, unit, dir, file) < 0)
+	return 0;
+}
+
+static int enable_unit(struct enable_args *a, const char *root)
+{
+	char unit[300], lib[PATH_MAX], config[PATH_MAX], dir[PATH_MAX], file[PATH_MAX];
+	struct sg_unit_preload sc = { 0 };
+	struct sg_text head = { 0 }, body = { 0 };
+	char *old = NULL;
+	int rc = enable_prepare(a, root, unit, lib, config);
+
+	if (rc != 0)
+		return rc;
+	if (dropin_paths(root, unit, dir, file) < 0 ||
+	    existing_dropin("enable", dir, file, &old) < 0)
 		return 1;
-	if (!scan_unit(root, unit, &sc))
+	sg_unit_scan(root, unit, &sc);
+	if (!sc.found)
 		fprintf(stderr, "sockguard enable: warning: no unit file for %s "
 			"under %s; the drop-in works once the unit exists\n",
-			unit, *root ? root : "/");
-	text_str(&head, "# Written by `sockguard enable`: remove it with "
-		 "`sockguard disable ");
-	text_str(&head, unit);
-	text_str(&head, "`.\n");
-	dropin_body(&body, lib, a->config ? config : NULL, &a->opts, &sc);
-	if (write_dropin(root, dir, file, &head, &body) == 0) {
+			unit, *root ? sg_esc_arg(0, root) : "/");
+	sg_text_str(&head, HEADER ": remove it with `sockguard disable ");
+	sg_text_str(&head, unit);
+	sg_text_str(&head, "`.\n");
+	rc = 1;
+	if (dropin_body(&body, lib, a->config ? config : NULL, &a->opts, &sc) == 0 &&
+	    write_dropin(root, dir, file, old, &head, &body) == 0) {
 		printf("wrote %s\nto apply it, run: systemctl daemon-reload && "
-		       "systemctl restart %s\n", file, unit);
+		       "systemctl restart %s\n", sg_esc_arg(0, file), unit);
 		rc = 0;
 	}
 	if (rc == 0 && sc.later[0])
 		fprintf(stderr, "sockguard enable: warning: %s sets LD_PRELOAD "
-			"and is read after " DROPIN_NAME ", so it overrides it\n",
-			sc.later);
+			"and is read after " SG_DROPIN_NAME ", so it overrides it\n",
+			sg_esc_arg(0, sc.later));
 	free(sc.value.s);
 	free(head.s);
 	free(body.s);
+	free(old);
 	return rc;
 }
 
 static int disable_unit(const char *unit_arg, const char *root)
 {
-	char unit[300], dir[PATH_MAX], file[PATH_MAX], *text;
-	size_t len;
+	char unit[300], dir[PATH_MAX], file[PATH_MAX], *text = NULL;
 
 	if (unit_name(unit_arg, unit, sizeof(unit)) < 0)
 		return 2;
 	if (dropin_paths(root, unit, dir, file) < 0)
 		return 1;
-	int rc = sg_read_file(file, 1 << 20, &text, &len);
-	if (rc == -ENOENT) {
-		printf("%s has no sockguard drop-in (%s): nothing to do\n", unit, file);
-		return 0;
-	}
-	if (rc < 0 || unlink(file) < 0) {
-		fprintf(stderr, "sockguard disable: %s: %s\n", file,
-			strerror(rc < 0 ? -rc : errno));
-		if (rc == 0)
-			free(text);
+	int rc = existing_dropin("disable", dir, file, &text);
+	if (rc == 0)
+		printf("%s has no sockguard drop-in (%s): nothing to do\n", unit,
+		       sg_esc_arg(0, file));
+	if (rc <= 0)
+		return rc < 0;
+	if (unlink(file) < 0) {
+		fprintf(stderr, "sockguard disable: %s: %s\n", sg_esc_arg(0, file),
+			strerror(errno));
+		free(text);
 		return 1;
 	}
 	remove_created(root, dir, text);
 	free(text);
 	printf("removed %s\nto apply it, run: systemctl daemon-reload && "
-	       "systemctl restart %s\n", file, unit);
+	       "systemctl restart %s\n", sg_esc_arg(0, file), unit);
 	return 0;
+}
+
+/*
+ * Serialises enable and disable runs on the same tree with an exclusive
+ * flock(2) on DIR itself, held until the process ends: two runs at once
+ * would each see the other's half-done work (a directory made, its mark
+ * not yet written).  The lock is on the directory, so no lock file is
+ * left in the tree.  A file system without flock only gets a warning.
+ */
+static void lock_root(const char *root, const char *cmd)
+{
+	int fd = open(*root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd < 0 ? -1 : 0;
+
+	while (rc == 0 && flock(fd, LOCK_EX) < 0 && (rc = errno == EINTR ? 0 : -1) == 0)
+		;
+	if (rc < 0)
+		fprintf(stderr, "sockguard %s: warning: cannot lock %s (%s): "
+			"runs at the same time are not kept apart\n", cmd,
+			*root ? sg_esc_arg(0, root) : "/", strerror(errno));
 }
 
 int sg_cmd_enable(int argc, char **argv)
@@ -635,10 +563,10 @@ int sg_cmd_enable(int argc, char **argv)
 		rc = usage(argv[0]);
 	else if (sg_root_path(a.root, "sockguard enable", root, sizeof(root)) < 0)
 		rc = 2;
-	else if (a.system)
-		rc = sg_enable_system(root, a.force);
-	else
-		rc = enable_unit(&a, root);
+	else {
+		lock_root(root, "enable");
+		rc = a.system ? sg_enable_system(root, a.force) : enable_unit(&a, root);
+	}
 	sg_opts_free(&a.opts);
 	return rc;
 }
@@ -654,5 +582,6 @@ int sg_cmd_disable(int argc, char **argv)
 	}
 	if (sg_root_path(a.root, "sockguard disable", root, sizeof(root)) < 0)
 		return 2;
+	lock_root(root, "disable");
 	return a.system ? sg_disable_system(root) : disable_unit(a.unit, root);
 }

@@ -274,38 +274,58 @@ static int line_is(const char *line, size_t n, const char *lib)
 }
 
 /*
- * The current ld.so.preload: its text ("" when absent) and the mode and
- * owner a replacement keeps.  Returns 0, 1 when it does not exist, -1.
+ * The current ld.so.preload: its bytes ("" when absent; NUL bytes are
+ * kept, *len counts them) and the mode and owner a replacement keeps.  A
+ * symbolic link is refused: the rename that replaces the file would put a
+ * regular file in its place.  Returns 0, 1 when it does not exist, -1.
  */
 static int read_preload(const char *path, const char *cmd, char **text,
 			size_t *len, struct stat *st)
 {
-	int rc = sg_read_file(path, 1 << 20, text, len);
-
-	if (rc == -ENOENT) {
+	if (lstat(path, st) < 0) {
+		if (errno != ENOENT) {
+			fprintf(stderr, "%s: %s: %s\n", cmd, sg_esc_arg(0, path),
+				strerror(errno));
+			return -1;
+		}
 		*text = strdup("");
 		*len = 0;
 		st->st_mode = 0644, st->st_uid = 0, st->st_gid = 0;
 		return *text ? 1 : -1;
 	}
-	if (rc < 0 || stat(path, st) < 0) {
-		fprintf(stderr, "%s: %s: %s\n", cmd, path,
-			strerror(rc < 0 ? -rc : errno));
-		if (rc == 0)
-			free(*text);
+	if (S_ISLNK(st->st_mode)) {
+		fprintf(stderr, "%s: %s is a symbolic link; it is left as it is: "
+			"edit the file it points to by hand\n", cmd,
+			sg_esc_arg(0, path));
+		return -1;
+	}
+	int rc = sg_read_file(path, 1 << 20, text, len);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s: %s\n", cmd, sg_esc_arg(0, path),
+			rc == -EINVAL ? "not a regular file" : strerror(-rc));
 		return -1;
 	}
 	return 0;
 }
 
-/* Whether some line of text is lib. */
-static int preload_has(const char *text, const char *lib)
+/* The length of the line at p (before its newline) within end. */
+static size_t line_len(const char *p, const char *end)
 {
-	for (const char *p = text; *p;) {
-		size_t n = strcspn(p, "\n");
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl ? (size_t)(nl - p) : (size_t)(end - p);
+}
+
+/* Whether some line of text[0..len) is lib. */
+static int preload_has(const char *text, size_t len, const char *lib)
+{
+	const char *end = text + len;
+
+	for (const char *p = text; p < end;) {
+		size_t n = line_len(p, end);
 		if (line_is(p, n, lib))
 			return 1;
-		p += n + (p[n] != '\0');
+		p += n + (p + n < end);
 	}
 	return 0;
 }
@@ -324,8 +344,8 @@ static int add_line(const char *path, const char *lib)
 
 	if (read_preload(path, ENABLE, &old, &len, &st) < 0)
 		return -1;
-	if (preload_has(old, lib)) {
-		printf("%s is already in %s\n", lib, path);
+	if (preload_has(old, len, lib)) {
+		printf("%s is already in %s\n", lib, sg_esc_arg(0, path));
 		free(old);
 		return 0;
 	}
@@ -340,26 +360,27 @@ static int add_line(const char *path, const char *lib)
 				     (int)st.st_uid, (int)st.st_gid);
 	}
 	if (rc < 0)
-		fprintf(stderr, ENABLE ": %s: %s\nNothing was written.\n", path,
-			strerror(-rc));
+		fprintf(stderr, ENABLE ": %s: %s\nNothing was written.\n",
+			sg_esc_arg(0, path), strerror(-rc));
 	else
-		printf("added %s to %s\n", lib, path);
+		printf("added %s to %s\n", lib, sg_esc_arg(0, path));
 	free(text);
 	free(old);
 	return rc < 0 ? -1 : 0;
 }
 
-/* The text without the lines that are lib; *removed counts them. */
+/* The bytes without the lines that are lib; *removed counts them. */
 static char *without_lib(const char *text, size_t len, const char *lib,
 			 size_t *out_len, int *removed)
 {
+	const char *end = text + len;
 	char *out = malloc(len + 1);
 	size_t o = 0;
 
 	*removed = 0;
-	for (const char *p = text; out && *p;) {
-		size_t n = strcspn(p, "\n");
-		size_t with_nl = n + (p[n] != '\0');
+	for (const char *p = text; out && p < end;) {
+		size_t n = line_len(p, end);
+		size_t with_nl = n + (p + n < end);
 		if (line_is(p, n, lib))
 			++*removed;
 		else
@@ -373,20 +394,24 @@ static char *without_lib(const char *text, size_t len, const char *lib,
 }
 
 /* Explains a disable that found another sockguard line, or none. */
-static int not_ours(const char *path, const char *text, const char *lib)
+static int not_ours(const char *path, const char *text, size_t len,
+		    const char *lib)
 {
-	const char *other = strstr(text, "/libsockguard.so");
+	const char *other = memmem(text, len, "/libsockguard.so", 16);
 
 	if (!other) {
-		printf("%s is not in %s: nothing to do\n", lib, path);
+		printf("%s is not in %s: nothing to do\n", lib, sg_esc_arg(0, path));
 		return 0;
 	}
 	const char *start = other;
 	while (start > text && start[-1] != '\n')
 		start--;
-	fprintf(stderr, DISABLE ": %s holds %.*s, not %s: use the sockguard "
-		"installed beside that library, or edit the file\n", path,
-		(int)strcspn(start, "\n"), start, lib);
+	char line[SG_ESC_TEXT_SIZE(PATH_MAX)];
+	sg_esc_text(line, sizeof(line), start, line_len(start, text + len),
+		    sizeof(line) - 1);
+	fprintf(stderr, DISABLE ": %s holds %s, not %s: use the sockguard "
+		"installed beside that library, or edit the file\n",
+		sg_esc_arg(0, path), line, lib);
 	return 1;
 }
 
@@ -404,21 +429,23 @@ static int remove_line(const char *path, const char *lib)
 
 	if ((rc = read_preload(path, DISABLE, &old, &len, &st)) != 0) {
 		if (rc > 0)
-			printf("%s does not exist: nothing to do\n", path);
+			printf("%s does not exist: nothing to do\n",
+			       sg_esc_arg(0, path));
 		free(rc > 0 ? old : NULL);
 		return rc < 0;
 	}
 	text = without_lib(old, len, lib, &n, &removed);
 	if (!text || !removed) {
-		rc = text ? not_ours(path, old, lib) : 1;
+		rc = text ? not_ours(path, old, len, lib) : 1;
 	} else {
 		rc = n == 0 ? (unlink(path) < 0 ? -errno : 0) :
 		     sg_write_atomic(path, text, n, st.st_mode & 07777,
 				     (int)st.st_uid, (int)st.st_gid);
 		if (rc < 0)
-			fprintf(stderr, DISABLE ": %s: %s\n", path, strerror(-rc));
+			fprintf(stderr, DISABLE ": %s: %s\n", sg_esc_arg(0, path),
+				strerror(-rc));
 		else
-			printf("removed %s from %s\n", lib, path);
+			printf("removed %s from %s\n", lib, sg_esc_arg(0, path));
 		rc = rc < 0;
 	}
 	free(text);
@@ -441,7 +468,7 @@ int sg_enable_system(const char *root, int force)
 	printf("Programs started from now on load it; running ones do not until "
 	       "they restart.\nCheck with: sockguard status\n"
 	       "Take it out with: sockguard disable --system%s%s\n",
-	       *root ? " --root " : "", root);
+	       *root ? " --root " : "", sg_esc_arg(0, root));
 	return 0;
 }
 

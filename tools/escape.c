@@ -7,6 +7,7 @@
 #include "escape.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +116,14 @@ const char *sg_esc_str(char *buf, size_t size, const char *s)
 {
 	sg_esc_text(buf, size, s, strlen(s), size - 1);
 	return buf;
+}
+
+const char *sg_esc_arg(int slot, const char *s)
+{
+	static char buf[SG_ESC_SLOTS][SG_ESC_TEXT_SIZE(PATH_MAX)];
+
+	slot = slot >= 0 && slot < SG_ESC_SLOTS ? slot : 0;
+	return sg_esc_str(buf[slot], sizeof(buf[slot]), s);
 }
 
 void sg_esc_put_text(FILE *out, const char *s)

@@ -4,7 +4,7 @@
  * has exactly one function here, and every text the tool writes that can
  * carry such bytes goes through the one for its kind:
  *
- *   terminal text   sg_esc_text, sg_esc_str, sg_esc_put_text
+ *   terminal text   sg_esc_text, sg_esc_str, sg_esc_arg, sg_esc_put_text
  *   JSON string     sg_esc_put_json
  *   SVG/XML text    sg_esc_put_xml
  *   systemd value   sg_esc_unit_value
@@ -37,6 +37,14 @@ size_t sg_esc_text(char *buf, size_t size, const char *p, size_t n,
  * small; returns buf, so that it can go straight into a printf argument.
  */
 const char *sg_esc_str(char *buf, size_t size, const char *s);
+
+/*
+ * The terminal text of s in one of SG_ESC_SLOTS static buffers (each holds
+ * a path's worth: PATH_MAX bytes before escaping), so that one printf can
+ * take several: the text stays until the next call with the same slot.
+ */
+#define SG_ESC_SLOTS 4
+const char *sg_esc_arg(int slot, const char *s);
 
 /* Writes the whole terminal text of s to out. */
 void sg_esc_put_text(FILE *out, const char *s);

@@ -366,3 +366,206 @@ Test(enable, a_policy_path_that_is_a_fifo_is_refused_at_once)
 	free(before);
 	free(after);
 }
+
+/* Whether every line of the drop-in is one that enable writes. */
+static void expect_only_our_lines(const char *text)
+{
+	static const char *const ours[] = { "# Written by `sockguard enable`",
+		"# sockguard created: ", "[Service]", "Environment=\"LD_PRELOAD=",
+		"Environment=\"SOCKGUARD_CONFIG=", "Environment=\"SOCKGUARD_OPTIONS=" };
+
+	for (const char *l = text; *l; l += strcspn(l, "\n") + 1) {
+		int known = 0;
+		for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+			known |= strncmp(l, ours[i], strlen(ours[i])) == 0;
+		cr_expect(known, "a line enable does not write: %.*s",
+			  (int)strcspn(l, "\n"), l);
+		if (!l[strcspn(l, "\n")])
+			break;
+	}
+}
+
+/* A policy file whose very name tries to add directives to the unit. */
+#define HOSTILE_NAME "/etc/p\nUser=nobody\nExecStartPre=-sh -c id"
+
+static void hostile_enable(void)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s" HOSTILE_NAME, root);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("mode = observe\n", f);
+	fclose(f);
+	cr_assert_eq(TOOL("enable", "--root", root, "-c", HOSTILE_NAME, "-o",
+			  "log=unix:/run/a\"b\\c%h", "nginx"), 0, "%s", res.err);
+}
+
+Test(enable, no_value_can_add_a_line_to_the_unit)
+{
+	hostile_enable();
+	const char *text = dropin();
+	cr_assert(text);
+	expect_only_our_lines(text);
+	cr_expect(strstr(text, "\nEnvironment=\"SOCKGUARD_CONFIG=/etc/p\\x0aUser=nobody"
+			 "\\x0aExecStartPre=-sh -c id\"\n"), "%s", text);
+	cr_expect(strstr(text, "\nEnvironment=\"SOCKGUARD_OPTIONS=log=unix:/run/"
+			 "a\\\"b\\\\c%%h\"\n"), "quotes, backslash, %%: %s", text);
+}
+
+/* systemd's own parser, on the drop-in written from hostile values. */
+Test(enable, systemd_reads_the_drop_in_without_a_complaint)
+{
+	FX_REQUIRE_PROGRAM("systemd-analyze");
+	char unit[600];
+
+	cr_assert_eq(fx_sh("printf '[Service]\\nExecStart=/bin/true\\n' > "
+			   "%s/etc/systemd/system/nginx.service", root), 0);
+	hostile_enable();
+	snprintf(unit, sizeof(unit), "%s/etc/systemd/system/nginx.service", root);
+	fx_run((char *const[]){ "systemd-analyze", "verify", unit, NULL }, NULL,
+	       30000, &res);
+	cr_expect_null(strstr(res.err, "sockguard.conf:"), "%s", res.err);
+	cr_expect_null(strstr(res.out, "sockguard.conf:"), "%s", res.out);
+}
+
+Test(enable, the_units_own_specifiers_keep_their_meaning)
+{
+	char want[600];
+
+	cr_assert_eq(fx_sh("printf '[Service]\\nEnvironment=LD_PRELOAD=%%%%t/libfoo.so "
+			   "\"X=a b\"\\nExecStart=/bin/true\\n' > "
+			   "%s/lib/systemd/system/nginx.service", root), 0);
+	cr_assert_eq(TOOL("enable", "--root", root, "nginx"), 0, "%s", res.err);
+	snprintf(want, sizeof(want), "Environment=\"LD_PRELOAD=%s/libsockguard.so:"
+		 "%%t/libfoo.so\"\n", bin);
+	cr_expect(strstr(dropin(), want), "%s", dropin());
+}
+
+Test(enable, the_units_own_escapes_are_read_as_systemd_reads_them)
+{
+	char want[600];
+
+	cr_assert_eq(fx_sh("printf '[Service]\\nEnvironment=\"LD_PRELOAD=/opt/\\\\x61.so "
+			   "/opt/b\\\\\\\\c.so\" \\\\\\n  FOO=1\\n' > "
+			   "%s/lib/systemd/system/nginx.service", root), 0);
+	cr_assert_eq(TOOL("enable", "--root", root, "nginx"), 0, "%s", res.err);
+	snprintf(want, sizeof(want), "Environment=\"LD_PRELOAD=%s/libsockguard.so:"
+		 "/opt/a.so:/opt/b\\\\c.so\"\n", bin);
+	cr_expect(strstr(dropin(), want), "%s", dropin());
+}
+
+Test(enable, a_hand_written_drop_in_is_never_changed_or_removed)
+{
+	cr_assert_eq(fx_sh("mkdir -p %s/etc/systemd/system/nginx.service.d && "
+			   "printf '[Service]\\nEnvironment=FOO=1\\n' > "
+			   "%s/etc/systemd/system/nginx.service.d/sockguard.conf",
+			   root, root), 0);
+	char *before = snapshot();
+	cr_expect_eq(TOOL("enable", "--root", root, "nginx"), 1);
+	cr_expect(strstr(res.err, "nginx.service.d/sockguard.conf was not written by "
+			 "`sockguard enable`"), "names the file: %s", res.err);
+	cr_expect_eq(TOOL("disable", "--root", root, "nginx"), 1);
+	cr_expect(strstr(res.err, "it is left as it is"), "%s", res.err);
+	char *after = snapshot();
+	cr_expect_str_eq(after, before);
+	free(before);
+	free(after);
+}
+
+Test(enable, a_drop_in_edited_after_enable_is_not_removed)
+{
+	cr_assert_eq(TOOL("enable", "--root", root, "nginx"), 0, "%s", res.err);
+	cr_assert_eq(fx_sh("echo 'Environment=MINE=1' >> "
+			   "%s/etc/systemd/system/nginx.service.d/sockguard.conf", root), 0);
+	char *before = snapshot();
+	cr_expect_eq(TOOL("disable", "--root", root, "nginx"), 1);
+	cr_expect_eq(TOOL("enable", "--root", root, "-o", "mode=off", "nginx"), 1);
+	char *after = snapshot();
+	cr_expect_str_eq(after, before);
+	free(before);
+	free(after);
+}
+
+Test(enable, symbolic_links_for_the_drop_in_are_refused_not_replaced)
+{
+	cr_assert_eq(fx_sh("mkdir -p %s/etc/systemd/system/nginx.service.d %s/elsewhere && "
+			   "ln -s ../../../elsewhere/x.conf "
+			   "%s/etc/systemd/system/nginx.service.d/sockguard.conf && "
+			   "ln -s ../../elsewhere %s/etc/systemd/system/other.service.d2 && "
+			   "rm -rf %s/etc/systemd/system/other.service.d && "
+			   "mv %s/etc/systemd/system/other.service.d2 "
+			   "%s/etc/systemd/system/other.service.d",
+			   root, root, root, root, root, root, root), 0);
+	char *before = snapshot();
+	cr_expect_eq(TOOL("enable", "--root", root, "nginx"), 1);
+	cr_expect(strstr(res.err, "is a symbolic link"), "%s", res.err);
+	cr_expect_eq(TOOL("disable", "--root", root, "nginx"), 1);
+	cr_expect_eq(TOOL("enable", "--root", root, "other"), 1);
+	cr_expect(strstr(res.err, "other.service.d is a symbolic link"), "%s", res.err);
+	char *after = snapshot();
+	cr_expect_str_eq(after, before);
+	free(before);
+	free(after);
+}
+
+Test(enable, system_round_trip_keeps_bytes_after_a_nul)
+{
+	cr_assert_eq(fx_sh("echo 'mode = observe' > %s/etc/sockguard.conf && "
+			   "printf '/opt/a.so\\n\\000# after a NUL\\n/opt/b.so' > "
+			   "%s/etc/ld.so.preload", root, root), 0);
+	char *before = snapshot();
+	cr_assert_eq(TOOL("enable", "--root", root, "--system"), 0, "%s", res.err);
+	cr_assert_eq(TOOL("disable", "--root", root, "--system"), 0, "%s", res.err);
+	char *after = snapshot();
+	cr_expect_str_eq(after, before);
+	free(before);
+	free(after);
+}
+
+Test(enable, system_refuses_a_symlinked_preload_file)
+{
+	cr_assert_eq(fx_sh("echo 'mode = observe' > %s/etc/sockguard.conf && "
+			   "echo /opt/a.so > %s/etc/real.preload && "
+			   "ln -s real.preload %s/etc/ld.so.preload", root, root, root), 0);
+	char *before = snapshot();
+	cr_expect_eq(TOOL("enable", "--root", root, "--system"), 1);
+	cr_expect(strstr(res.err, "ld.so.preload is a symbolic link"), "%s", res.err);
+	cr_expect_eq(TOOL("disable", "--root", root, "--system"), 1);
+	char *after = snapshot();
+	cr_expect_str_eq(after, before);
+	free(before);
+	free(after);
+}
+
+/* While another process holds the tree's lock, enable waits for it. */
+Test(enable, runs_on_one_tree_wait_for_each_other)
+{
+	FX_REQUIRE_PROGRAM("flock");
+	char *argv[] = { "flock", root, "sleep", "1.5", NULL };
+	pid_t holder = fx_spawn(argv, NULL, NULL);
+
+	cr_assert_gt(holder, 0);
+	usleep(300000);
+	cr_expect_eq(TOOL("enable", "--root", root, "nginx"), 0, "%s", res.err);
+	cr_expect_geq(res.elapsed_ms, 900, "enable did not wait for the lock "
+		      "(%ld ms)", res.elapsed_ms);
+	fx_stop(holder);
+}
+
+Test(enable, concurrent_enables_then_disable_leave_nothing_behind)
+{
+	cr_assert_eq(fx_sh("rm -rf %s/etc/systemd", root), 0);
+	char *before = snapshot();
+
+	for (int round = 0; round < 3; round++) {
+		cr_assert_eq(fx_sh("for i in 1 2 3 4 5 6; do %s/sockguard enable "
+				   "--root %s nginx >/dev/null 2>&1 & done; wait",
+				   bin, root), 0);
+		cr_assert_eq(TOOL("disable", "--root", root, "nginx"), 0, "%s", res.err);
+		char *after = snapshot();
+		cr_expect_str_eq(after, before, "round %d", round);
+		free(after);
+	}
+	free(before);
+}
