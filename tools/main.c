@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
 #include "tools.h"
 
 struct command {
@@ -56,7 +57,7 @@ int main(int argc, char **argv)
 		if (strcmp(cmd, commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "sockguard: unknown command '%s'\n", cmd);
+	fprintf(stderr, "sockguard: unknown command '%s'\n", sg_esc_arg(0, cmd));
 	usage(stderr);
 	return 2;
 }

@@ -34,7 +34,7 @@ int sg_opts_add(struct sg_opts *o, const char *cmd, const char *kv)
 
 	if (!eq || !key_is_wellformed(kv, (size_t)(eq - kv)) || eq[1] == '\0') {
 		fprintf(stderr, "%s: -o '%s': expected KEY=VALUE (for example "
-			"-o mode=observe)\n", cmd, kv);
+			"-o mode=observe)\n", cmd, sg_esc_arg(0, kv));
 		return -1;
 	}
 	size_t n = strlen(kv);
@@ -65,7 +65,7 @@ int sg_opts_validate(const struct sg_opts *o, const char *cmd)
 	rc = o->text ? sg_policy_parse_options(p, o->text, probs) : 0;
 	unsigned kept = probs->count < SG_PROBLEMS_MAX ? probs->count : SG_PROBLEMS_MAX;
 	for (unsigned i = 0; i < kept; i++)
-		fprintf(stderr, "%s: -o: %s\n", cmd, probs->text[i]);
+		fprintf(stderr, "%s: -o: %s\n", cmd, sg_esc_arg(0, probs->text[i]));
 	if (rc == 0 && probs->count > 0)
 		rc = -1;
 out:
@@ -299,15 +299,31 @@ int sg_root_path(const char *root, const char *cmd, char *out, size_t len)
 	struct stat st;
 
 	if (!realpath(root, real) || stat(real, &st) < 0) {
-		fprintf(stderr, "%s: --root %s: %s\n", cmd, root, strerror(errno));
+		fprintf(stderr, "%s: --root %s: %s\n", cmd, sg_esc_arg(0, root),
+			strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode) || strlen(real) >= len) {
-		fprintf(stderr, "%s: --root %s: not a directory\n", cmd, root);
+		fprintf(stderr, "%s: --root %s: not a directory\n", cmd,
+			sg_esc_arg(0, root));
 		return -1;
 	}
 	snprintf(out, len, "%s", strcmp(real, "/") == 0 ? "" : real);
 	return 0;
+}
+
+/*
+ * Whether a library path can go into LD_PRELOAD, ld.so.preload and a unit
+ * file as it is: those lists split at ':' and blanks, a unit file would
+ * need quotes, escapes or "%%" for the rest, and no control byte belongs
+ * in a path written into every program's start-up.
+ */
+static int path_is_plain(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || strchr(": \\\"'%", *p))
+			return 0;
+	return 1;
 }
 
 int sg_lib_for_root(const char *root, const char *cmd, int check, char *real,
@@ -324,13 +340,14 @@ int sg_lib_for_root(const char *root, const char *cmd, int check, char *real,
 	if (check && sg_lib_trusted(real, why, sizeof(why)) < 0) {
 		fprintf(stderr, "%s: refusing the library: %s.  Whoever can change it "
 			"could run code in every process that preloads it; "
-			"install sockguard as root (make install).\n", cmd, why);
+			"install sockguard as root (make install).\n", cmd,
+			sg_esc_arg(0, why));
 		return -1;
 	}
-	/* LD_PRELOAD and ld.so.preload split their lists at ':' and blanks. */
-	if (check && real[strcspn(real, ": \t\n\\\"'%")] != '\0') {
+	if (check && !path_is_plain(real)) {
 		fprintf(stderr, "%s: refusing %s: the path holds a character "
-			"that LD_PRELOAD or a unit file cannot carry\n", cmd, real);
+			"that LD_PRELOAD or a unit file cannot carry\n", cmd,
+			sg_esc_arg(0, real));
 		return -1;
 	}
 	int inside = n > 0 && strncmp(real, root, n) == 0 && real[n] == '/';

@@ -16,6 +16,7 @@
 
 #include "../policy/policy.h"
 #include "elf.h"
+#include "escape.h"
 #include "preload.h"
 #include "tools.h"
 
@@ -85,11 +86,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		}
 		if (arg[1] != 'c' && arg[1] != 'o') {
-			fprintf(stderr, CMD ": unknown option '%s'\n", arg);
+			fprintf(stderr, CMD ": unknown option '%s'\n", sg_esc_arg(0, arg));
 			return -1;
 		}
 		if (!(val = option_value(argc, argv, &i))) {
-			fprintf(stderr, CMD ": %s needs a value\n", arg);
+			fprintf(stderr, CMD ": %s needs a value\n", sg_esc_arg(0, arg));
 			return -1;
 		}
 		if (arg[1] == 'c')
@@ -258,7 +259,7 @@ static void warn_unreachable(const char *path)
 	else
 		why = secure_reason(path);
 	if (why)
-		fprintf(stderr, CMD ": warning: %s %s\n", path, why);
+		fprintf(stderr, CMD ": warning: %s %s\n", sg_esc_arg(0, path), why);
 }
 
 /* execv(), and for a file without a #! line the shell, as execvp(3) does. */
@@ -279,7 +280,7 @@ static int exec_command(const char *path, char **command)
 		}
 	}
 	int err = errno;
-	fprintf(stderr, CMD ": %s: %s\n", path, strerror(err));
+	fprintf(stderr, CMD ": %s: %s\n", sg_esc_arg(0, path), strerror(err));
 	return err == ENOENT || err == ENOTDIR ? 127 : 126;
 }
 
@@ -345,11 +346,12 @@ int sg_cmd_run(int argc, char **argv)
 		return rc;
 	rc = resolve_command(a.command[0], path, sizeof(path));
 	if (rc == -ENOENT) {
-		fprintf(stderr, CMD ": %s: command not found\n", a.command[0]);
+		fprintf(stderr, CMD ": %s: command not found\n",
+			sg_esc_arg(0, a.command[0]));
 		return 127;
 	}
 	if (rc < 0) {
-		fprintf(stderr, CMD ": %s: %s\n", path, strerror(-rc));
+		fprintf(stderr, CMD ": %s: %s\n", sg_esc_arg(0, path), strerror(-rc));
 		return 126;
 	}
 	warn_unreachable(path);
