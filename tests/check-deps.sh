@@ -13,7 +13,8 @@ TOOLS=(
 	curl:curl socat:socat redis-server:redis-server redis-cli:redis-tools
 	redis-benchmark:redis-tools nginx:nginx-light wrk:wrk rsyslogd:rsyslog
 	strace:strace gzip:gzip setcap:libcap2-bin timeout:coreutils
-	go:golang-go setpriv:util-linux
+	go:golang-go setpriv:util-linux flock:util-linux
+	systemd-analyze:systemd
 )
 
 have_criterion() {
