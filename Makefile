@@ -8,6 +8,8 @@
 
 CC       ?= cc
 PREFIX   ?= /usr/local
+# The metrics service and timer; enabling them is left to the operator.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR  ?=
 BUILD    ?= build
 VERSION  := 0.1.0
@@ -135,11 +137,18 @@ install: $(LIB) $(TOOL)
 		$(DESTDIR)$(PREFIX)/share/sockguard/sockguard.conf.example
 	if [ -f tools/rsyslog-sockguard.conf ]; then install -m 0644 \
 		tools/rsyslog-sockguard.conf $(DESTDIR)$(PREFIX)/share/sockguard/; fi
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	for u in sockguard-metrics.service sockguard-metrics.timer; do \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g' tools/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libsockguard.so $(DESTDIR)$(PREFIX)/bin/sockguard \
 		$(DESTDIR)$(PREFIX)/share/man/man8/sockguard.8
 	rm -rf $(DESTDIR)$(PREFIX)/share/sockguard
+	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockguard-metrics.service \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockguard-metrics.timer
 
 clean:
 	rm -rf build build-san build-fuzz

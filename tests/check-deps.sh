@@ -15,6 +15,7 @@ TOOLS=(
 	strace:strace gzip:gzip setcap:libcap2-bin timeout:coreutils
 	go:golang-go setpriv:util-linux flock:util-linux
 	systemd-analyze:systemd
+	prometheus-node-exporter:prometheus-node-exporter promtool:prometheus
 )
 
 have_criterion() {

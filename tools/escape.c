@@ -182,6 +182,22 @@ void sg_esc_put_xml(FILE *out, const char *s)
 	}
 }
 
+void sg_esc_put_prom_label(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), used;
+	char tmp[4];
+
+	for (size_t i = 0; i < n; i += used) {
+		size_t k = piece(p + i, n - i, tmp, &used);
+		for (size_t j = 0; j < k; j++) {
+			if (tmp[j] == '\\' || tmp[j] == '"')
+				putc('\\', out);
+			putc(tmp[j], out);
+		}
+	}
+}
+
 char *sg_esc_unit_value(const char *s, int keep_specifiers)
 {
 	const unsigned char *p = (const unsigned char *)s;

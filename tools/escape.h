@@ -7,6 +7,7 @@
  *   terminal text   sg_esc_text, sg_esc_str, sg_esc_arg, sg_esc_put_text
  *   JSON string     sg_esc_put_json
  *   SVG/XML text    sg_esc_put_xml
+ *   Prometheus label sg_esc_put_prom_label
  *   systemd value   sg_esc_unit_value
  *
  * The shim's own log line is escaped by shim/fmt.c, with the same \xNN
@@ -63,6 +64,14 @@ void sg_esc_put_json(FILE *out, const char *s);
  * references), DEL and bytes that are not valid UTF-8 become the text \xNN.
  */
 void sg_esc_put_xml(FILE *out, const char *s);
+
+/*
+ * Writes s as the inside of a Prometheus label value (the text exposition
+ * format 0.0.4): the terminal text of s, so control bytes, DEL and bytes
+ * that are not valid UTF-8 become the text \xNN and a newline cannot occur,
+ * with '\' and '"' escaped by a backslash.
+ */
+void sg_esc_put_prom_label(FILE *out, const char *s);
 
 /*
  * Quotes s for the inside of a double-quoted systemd value (systemd.syntax(7),

@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	  "enable [--root DIR] [-c FILE] [-o KEY=VALUE]... UNIT | --system [--force]" },
 	{ "disable", sg_cmd_disable, "disable [--root DIR] UNIT | --system" },
 	{ "status", sg_cmd_status, "status [PID]..." },
+	{ "metrics", sg_cmd_metrics,
+	  "metrics [-o FILE] [--openmetrics] [--state FILE | --no-state]" },
 	{ "tune", sg_cmd_tune,
 	  "tune [--dry-run] [--peer CIDR[:PORT]] [--state established|all]\n"
 	  "                   -o KEY=VALUE... (PID... | --unit UNIT)" },

@@ -14,6 +14,7 @@ int sg_cmd_report(int argc, char **argv);
 int sg_cmd_enable(int argc, char **argv);
 int sg_cmd_disable(int argc, char **argv);
 int sg_cmd_status(int argc, char **argv);
+int sg_cmd_metrics(int argc, char **argv);
 int sg_cmd_tune(int argc, char **argv);
 int sg_cmd_audit(int argc, char **argv);
 
