@@ -380,7 +380,7 @@ static int add_all(struct audit *a)
 		struct entry *e = next_entry(a);
 		if (!e)
 			break;
-		if (sg_proc_parse_pid(de->d_name, &pid) < 0 || pid == getpid())
+		if (sg_parse_pid(de->d_name, &pid) < 0 || pid == getpid())
 			continue;
 		int rc = audit_pid(pid, e);
 		a->unreadable += rc == -EACCES || rc == -EPERM;
@@ -528,7 +528,7 @@ static int parse_args(int argc, char **argv, struct audit *a, int *first)
 	}
 	*first = i;
 	for (; i < argc; i++)
-		if (sg_proc_parse_pid(argv[i], &pid) < 0) {
+		if (sg_parse_pid(argv[i], &pid) < 0) {
 			fprintf(stderr, CMD ": '%s' is not a process id\n", argv[i]);
 			return -1;
 		}
@@ -554,7 +554,7 @@ static int collect(struct audit *a, int n, char **pids)
 	for (size_t i = 0; i < count; i++)
 		add_named(a, unit_pids[i]);
 	for (int i = 0; i < n; i++)
-		if (sg_proc_parse_pid(pids[i], &pid) == 0)
+		if (sg_parse_pid(pids[i], &pid) == 0)
 			add_named(a, pid);
 	free(unit_pids);
 	return 0;

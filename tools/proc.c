@@ -19,23 +19,12 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "shimproc.h"
 
 /* PF_KTHREAD of include/linux/sched.h, the flags field of /proc/PID/stat. */
 #define SG_PF_KTHREAD 0x00200000u
 /* How deep the unit search goes below the cgroup root. */
 #define SG_CGROUP_DEPTH 12
-
-int sg_proc_parse_pid(const char *s, pid_t *pid)
-{
-	char *end;
-
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (!isdigit((unsigned char)*s) || *end || errno || v <= 0 || v > INT_MAX)
-		return -1;
-	*pid = (pid_t)v;
-	return 0;
-}
 
 /* Reads a small /proc file whole (NUL-terminated); bytes read or -errno. */
 static ssize_t read_small(const char *path, char *buf, size_t len)
@@ -448,7 +437,7 @@ static int collect_procs(const char *dir, int depth, struct pid_list *l)
 	FILE *f = fopen(path, "re");
 	while (f && rc == 0 && fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
-		if (sg_proc_parse_pid(line, &pid) == 0)
+		if (sg_parse_pid(line, &pid) == 0)
 			rc = pid_list_add(l, pid);
 	}
 	if (f)

@@ -13,9 +13,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-/* Parses a whole decimal process id (1..INT_MAX); 0 or -1. */
-int sg_proc_parse_pid(const char *s, pid_t *pid);
-
 /* What /proc/PID/stat and /proc/PID/status say about a process. */
 struct sg_proc {
 	pid_t pid;

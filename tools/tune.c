@@ -25,6 +25,7 @@
 #include "../policy/policy.h"
 #include "preload.h"
 #include "proc.h"
+#include "shimproc.h"
 #include "tools.h"
 
 #define CMD "sockguard tune"
@@ -209,7 +210,7 @@ static int parse_args(int argc, char **argv, struct tune_args *a)
 	a->pids = argv + i;
 	a->npids = argc - i;
 	for (int k = 0; !bad && k < a->npids; k++)
-		if (sg_proc_parse_pid(a->pids[k], &pid) < 0) {
+		if (sg_parse_pid(a->pids[k], &pid) < 0) {
 			fprintf(stderr, CMD ": '%s' is not a process id\n", a->pids[k]);
 			bad = 1;
 		}
@@ -534,7 +535,7 @@ static pid_t *target_pids(const struct tune_args *a, size_t *n)
 	}
 	pids = calloc((size_t)a->npids + 1, sizeof(*pids));
 	for (int i = 0; pids && i < a->npids; i++)
-		sg_proc_parse_pid(a->pids[i], &pids[i]);
+		sg_parse_pid(a->pids[i], &pids[i]);
 	*n = (size_t)a->npids;
 	return pids;
 }
