@@ -14,7 +14,7 @@ TOOLS=(
 	redis-benchmark:redis-tools nginx:nginx-light wrk:wrk rsyslogd:rsyslog
 	strace:strace gzip:gzip setcap:libcap2-bin timeout:coreutils
 	go:golang-go setpriv:util-linux flock:util-linux
-	systemd-analyze:systemd
+	systemd-analyze:systemd journalctl:systemd
 	prometheus-node-exporter:prometheus-node-exporter promtool:prometheus
 )
 

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,8 +24,29 @@ struct rsyslog {
 	char text[65536];
 };
 
+#define TEMPLATE_3164 "%%syslogfacility-text%%.%%syslogseverity-text%% " \
+		      "%%syslogtag%%%%msg%%\\n"
+/* The fields of an RFC 5424 header, as rsyslog's own parser reads them. */
+#define TEMPLATE_5424 "%%syslogfacility-text%%.%%syslogseverity-text%% " \
+		      "v=%%protocol-version%% " \
+		      "ts=%%timereported:::date-rfc3339%% host=%%hostname%% " \
+		      "app=%%app-name%% procid=%%procid%% msgid=%%msgid%% " \
+		      "sd=%%structured-data%% msg=%%msg%%\\n"
+/* imuxsock's defaults take the header apart itself and stamp reception time. */
+#define INPUT_5424 " UseSpecialParser=\"off\" ParseHostname=\"on\" " \
+		   "IgnoreTimestamp=\"off\""
+
+static struct rsyslog *rsyslog_start_as(const char *sock, const char *input,
+					const char *tmpl);
+
 /* Starts rsyslogd listening on sock; its output goes to dir/out.log. */
 static struct rsyslog *rsyslog_start(const char *sock)
+{
+	return rsyslog_start_as(sock, "", TEMPLATE_3164);
+}
+
+static struct rsyslog *rsyslog_start_as(const char *sock, const char *input,
+					const char *tmpl)
 {
 	struct rsyslog *rs = calloc(1, sizeof(*rs));
 	char conf[400], pidf[400];
@@ -40,12 +62,13 @@ static struct rsyslog *rsyslog_start(const char *sock)
 	cr_assert(f);
 	fprintf(f, "global(workDirectory=\"%s\")\n"
 		   "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
-		   "input(type=\"imuxsock\" Socket=\"%s\" CreatePath=\"on\")\n"
-		   "template(name=\"t\" type=\"string\" string=\""
-		   "%%syslogfacility-text%%.%%syslogseverity-text%% "
-		   "%%syslogtag%%%%msg%%\\n\")\n"
+		   "input(type=\"imuxsock\" Socket=\"%s\" CreatePath=\"on\"%s)\n"
+		   "template(name=\"t\" type=\"string\" string=\"",
+		   rs->dir, sock, input);
+	fprintf(f, tmpl);
+	fprintf(f, "\")\n"
 		   "*.* action(type=\"omfile\" file=\"%s\" template=\"t\")\n",
-		   rs->dir, sock, rs->out);
+		   rs->out);
 	fclose(f);
 	rs->pid = fx_spawn(argv, NULL, NULL);
 	cr_assert_gt(rs->pid, 0);
@@ -155,6 +178,10 @@ static void private_dev(const char *keep)
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		cr_skip_test("needs a mount namespace: %s", fx_skip_reason());
 	cr_assert_eq(mkdir(keep, 0700), 0);
+	/* log=auto prefers a journal: the host's, if any, is hidden. */
+	fx_sh("mkdir -p /run/systemd");
+	cr_assert_eq(mount("tmpfs", "/run/systemd", "tmpfs", 0, "mode=0755"),
+		     0);
 	cr_assert_eq(mount("/dev", keep, NULL, MS_BIND | MS_REC, NULL), 0);
 	cr_assert_eq(mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755"), 0);
 	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
@@ -212,5 +239,49 @@ Test(log_rsyslog, a_policy_problem_goes_to_stderr_and_syslog, .timeout = 30)
 	text = rsyslog_text(rs, "no_such_key");
 	line = line_with(text, "no_such_key");
 	cr_expect(strncmp(line, "daemon.err sockguard[", 21) == 0, "%s", line);
+	rsyslog_stop(rs);
+}
+
+/*
+ * log_format=rfc5424: rsyslogd's RFC 5424 parser finds version 1, the time
+ * stamp with microseconds and offset, the host name, sockguard as APP-NAME,
+ * the pid as PROCID and the class as MSGID.
+ */
+Test(log_rsyslog, rfc5424_lines_are_parsed_field_by_field, .timeout = 30)
+{
+	char sockpath[400], opts[512], host[256], want[512];
+	struct rsyslog *rs;
+	const char *text, *line;
+	time_t before = time(NULL);
+	struct tm tm;
+	char day[16];
+
+	FX_REQUIRE_PROGRAM("rsyslogd");
+	snprintf(sockpath, sizeof(sockpath), "/tmp/sg-rsyslog5424-%d.sock",
+		 (int)getpid());
+	rs = rsyslog_start_as(sockpath, INPUT_5424, TEMPLATE_5424);
+	snprintf(opts, sizeof(opts),
+		 "SOCKGUARD_OPTIONS=log=unix:%s:log_format=rfc5424", sockpath);
+	char *env[] = { (char *)fx_preload_env(), opts, NULL };
+	run_with(env, "refused", fx_closed_port());
+	text = rsyslog_text(rs, "msgid=summary");
+	line = line_with(text, "msgid=refused");
+	cr_expect(strncmp(line, "daemon.warning v=1 ts=", 22) == 0, "%s", line);
+	gmtime_r(&before, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT", &tm);
+	cr_expect(strstr(line, day), "%s in %s", day, line);
+	/* Microseconds and the UTC offset. */
+	cr_expect(strstr(line, "+00:00 host="), "%s", line);
+	cr_expect_eq(strchr(strstr(line, " ts="), '.')[7], '+', "%s", line);
+	gethostname(host, sizeof(host));
+	snprintf(want, sizeof(want), " host=%s app=sockguard procid=", host);
+	cr_expect(strstr(line, want), "%s in %s", want, line);
+	cr_expect(strstr(line, " msgid=refused sd=- msg=class=refused "
+			       "op=connect errno=ECONNREFUSED"), "%s", line);
+	line = line_with(text, "msgid=summary");
+	cr_expect(strstr(line, "daemon.info v=1 "), "%s", line);
+	cr_expect(strstr(line, " msg=class=summary prog=log_faults pid="),
+		  "%s", line);
+	unlink(sockpath);
 	rsyslog_stop(rs);
 }

@@ -5,8 +5,12 @@
  * a forked child reports for itself, and the rate limit adds up exactly.
  */
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -257,4 +261,162 @@ Test(log_writer, the_next_line_through_says_how_many_were_dropped,
 	EXPECT_FIELD(line, "dropped", "3");
 	EXPECT_FIELD(line_of(rx, "summary"), "dropped", "3");
 	rx_close(rx);
+}
+
+/* Sum of count=N over every class=suppressed line of=cls, with or without peer. */
+static long lines_of_class(const char *lines, const char *cls)
+{
+	char token[64];
+
+	snprintf(token, sizeof(token), "class=%s", cls);
+	return fx_log_count(lines, token);
+}
+
+/*
+ * 2,000 resets from 400 peer addresses: each address stays under log_burst,
+ * so only the process-wide ceiling can hold the lines back.  At most log_max
+ * lines per log_interval (plus one suppressed line per class when a window
+ * reopens), and the lines plus the suppressed counts are the resets met.
+ */
+Test(log_writer, four_hundred_peers_resetting_stay_under_log_max,
+     .timeout = 120)
+{
+	struct logrx *rx;
+	int resets, lines, suppressed_lines;
+	long start, secs;
+	char *argv[] = { "log_faults", "flood", "2000", NULL };
+	struct fx_result *r;
+	const char *sum;
+
+	deep_queues();
+	rx = rx_open();
+	rx_start(rx);
+	start = fx_now_ms();
+	r = run_logged(rx, "log_max=100:log_interval=5", argv, 100000);
+	secs = (fx_now_ms() - start) / 1000;
+	rx_stop(rx);
+	cr_assert_eq(sscanf(r->out, "resets=%d", &resets), 1, "%s%s", r->out,
+		     r->err);
+	cr_assert_eq(resets, 2000);
+	lines = fx_log_count(rx->lines, "class=reset");
+	suppressed_lines = lines_of_class(rx->lines, "suppressed");
+	cr_expect_leq(lines + suppressed_lines,
+		      (100 + 10) * (secs / 5 + 1) + 100,
+		      "%d event and %d suppressed lines in %ld s", lines,
+		      suppressed_lines, secs);
+	cr_expect_leq(lines, 100 * (secs / 5 + 1), "%d lines in %ld s", lines,
+		      secs);
+	cr_expect_eq(lines + suppressed_total(rx->lines, "reset"), resets,
+		     "%d lines", lines);
+	sum = line_of(rx, "summary");
+	EXPECT_FIELD(sum, "reset", "2000");
+	cr_expect_eq(atol(field(sum, "suppressed")), resets - lines);
+	cr_expect(strstr(rx->lines, "class=suppressed count="), "%s",
+		  rx->lines);
+	rx_close(rx);
+}
+
+/*
+ * With log_summary_interval, a process killed by SIGKILL still leaves its
+ * counts: a summary comes with an event once the interval has passed, each
+ * with the same pid and started=, the later ones with the larger totals.
+ */
+Test(log_writer, a_process_killed_by_sigkill_leaves_its_counts,
+     .timeout = 30)
+{
+	struct logrx *rx = rx_open();
+	int port = fx_closed_port();
+	char *argv[] = { "log_faults", "killed", num(port), "12", NULL };
+	struct fx_result *r;
+	const char *first, *last, *p;
+	char started[32], pid[32];
+	long now = time(NULL);
+	int n = 0;
+
+	r = run_logged(rx, "log_summary_interval=1", argv, 20000);
+	cr_assert_eq(fx_exit_code(r), 128 + 9, "%s", r->err);
+	rx_collect(rx, 300);
+	first = line_of(rx, "summary");
+	snprintf(started, sizeof(started), "%s", field(first, "started"));
+	snprintf(pid, sizeof(pid), "%s", field(first, "pid"));
+	cr_expect(atol(started) <= now && atol(started) >= now - 5,
+		  "started=%s at %ld", started, now);
+	cr_expect(strstr(first, " pid="), "%s", first);
+	cr_expect(strstr(strstr(first, " pid="), " started=") ==
+		  strchr(strstr(first, " pid=") + 1, ' '),
+		  "started= right after pid=: %s", first);
+	for (last = first, p = first; (p = fx_log_find_class(p, "summary"));
+	     p++, n++) {
+		EXPECT_FIELD(p, "started", started);
+		EXPECT_FIELD(p, "pid", pid);
+		last = p;
+	}
+	cr_expect_geq(n, 2, "a summary every second:\n%s", rx->lines);
+	cr_expect_geq(atol(field(last, "refused")), 8, "%s", rx->lines);
+	cr_expect_leq(atol(field(last, "refused")), 12);
+	rx_close(rx);
+}
+
+Test(log_writer, log_summary_interval_0_writes_only_the_exit_summary,
+     .timeout = 20)
+{
+	struct logrx *rx = rx_open();
+	int port = fx_closed_port();
+	char *argv[] = { "log_faults", "killed", num(port), "5", NULL };
+
+	run_logged(rx, "log_summary_interval=0", argv, 20000);
+	rx_collect(rx, 300);
+	cr_expect_eq(fx_log_count(rx->lines, "class=refused"), 5);
+	cr_expect_eq(fx_log_count(rx->lines, "class=summary"), 0, "%s",
+		     rx->lines);
+	rx_close(rx);
+}
+
+/*
+ * No descriptor of the shim's before the first line: a program that meets
+ * no fault sees only its own (and its children inherit nothing).
+ */
+Test(log_writer, nothing_is_opened_before_the_first_line, .timeout = 20)
+{
+	struct logrx *rx = rx_open();
+	char prog[512];
+	char *argv[] = { "log_faults", "quiet", NULL };
+	char *plain[] = { (char *)fx_prog_path("log_faults", prog, sizeof(prog)),
+			  "quiet", NULL };
+	struct fx_result *r = run_logged(rx, NULL, argv, 10000);
+	struct fx_result *without = calloc(1, sizeof(*without));
+
+	cr_assert_eq(fx_run(plain, NULL, 10000, without), 0);
+	cr_assert(strncmp(without->out, "fds=", 4) == 0, "%s", without->out);
+	cr_expect_str_eq(r->out, without->out, "the same descriptors");
+	free(without);
+	rx_close(rx);
+}
+
+/* log=unix:@NAME: an abstract socket (unix(7)), no file on disk. */
+Test(log_writer, lines_reach_an_abstract_socket, .timeout = 20)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char name[64], opts[128], prog[512], lines[8192] = "", portarg[16];
+	char *argv[] = { (char *)fx_prog_path("log_faults", prog, sizeof(prog)),
+			 "refused", portarg, NULL };
+	char *env[] = { (char *)fx_preload_env(), opts, "SOCKGUARD_CONFIG",
+			NULL };
+	struct fx_result *r = calloc(1, sizeof(*r));
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len;
+
+	snprintf(name, sizeof(name), "sockguard-test-%d", (int)getpid());
+	memcpy(sun.sun_path + 1, name, strlen(name));
+	len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, len), 0);
+	snprintf(opts, sizeof(opts), "SOCKGUARD_OPTIONS=log=unix:@%s", name);
+	snprintf(portarg, sizeof(portarg), "%d", fx_closed_port());
+	cr_assert_eq(fx_run(argv, env, 10000, r), 0);
+	cr_expect_not(strstr(r->err, "sockguard:"), "%s", r->err);
+	fx_log_collect(fd, lines, sizeof(lines), 300);
+	cr_expect(strstr(lines, "]: class=refused op=connect"), "%s", lines);
+	cr_expect(strstr(lines, "]: class=summary"), "%s", lines);
+	close(fd);
+	free(r);
 }

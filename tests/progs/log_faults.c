@@ -16,6 +16,12 @@
  *                                  to 127.0.0.2
  *   log_faults storm PORT N        N connections reset by the peer
  *   log_faults refused_loop PORT N N refused connects, prints elapsed ms
+ *   log_faults flood N             N connections to 400 loopback addresses
+ *                                  (127.0.0.1-127.0.1.200), each reset by a
+ *                                  server child listening on all of them
+ *   log_faults killed PORT N       N refused connects 300 ms apart, then
+ *                                  SIGKILL to itself (no exit summary)
+ *   log_faults quiet               meets no fault: lists its descriptors
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -219,6 +227,92 @@ static int run_refused_loop(int port, int n)
 	return 0;
 }
 
+/* A child that resets every connection made to any 127.x.y.z:port. */
+static pid_t reset_server(int *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	struct linger lg = { 1, 0 };
+	int lfd = tcp_socket();
+	pid_t pid;
+
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(lfd, 512) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &len) < 0)
+		exit(4);
+	*port = ntohs(sin.sin_port);
+	pid = fork();
+	if (pid == 0) {
+		for (;;) {
+			int c = accept(lfd, NULL, NULL);
+
+			if (c < 0)
+				continue;
+			setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(c);
+		}
+	}
+	close(lfd);
+	return pid;
+}
+
+static int run_flood(int n)
+{
+	int port, resets = 0;
+	pid_t server = reset_server(&port);
+
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_in sin = loopback(port);
+		int fd = tcp_socket();
+		char c;
+		int err;
+
+		sin.sin_addr.s_addr = htonl(0x7f000000u | (i % 400 / 200) << 8 |
+					    (i % 200 + 1));
+		err = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ?
+			      errno : 0;
+		if (!err)
+			err = recv(fd, &c, 1, 0) < 0 ? errno : 0;
+		resets += err == ECONNRESET;
+		close(fd);
+	}
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	printf("resets=%d\n", resets);
+	return 0;
+}
+
+static int run_killed(int port, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = tcp_socket();
+
+		report("connect", do_connect(fd, port));
+		close(fd);
+		usleep(300000);
+	}
+	raise(SIGKILL);
+	return 0;
+}
+
+/* Prints "fds=0,1,2,..." : the descriptors open at the start of main. */
+static int run_quiet(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int self = d ? dirfd(d) : -1;
+
+	printf("fds=");
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] != '.' && atoi(e->d_name) != self)
+			printf("%s,", e->d_name);
+	}
+	printf("\n");
+	if (d)
+		closedir(d);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -248,6 +342,12 @@ int main(int argc, char **argv)
 		return run_storm(port, n);
 	else if (strcmp(what, "refused_loop") == 0)
 		return run_refused_loop(port, n);
+	else if (strcmp(what, "flood") == 0)
+		return run_flood(port);
+	else if (strcmp(what, "killed") == 0)
+		return run_killed(port, n);
+	else if (strcmp(what, "quiet") == 0)
+		return run_quiet();
 	else
 		return 2;
 	return 0;
