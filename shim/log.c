@@ -81,7 +81,7 @@ static int64_t started_s;
 
 unsigned long long sg_log_now_ms(void)
 {
-	struct timespec ts;
+	struct timespec ts = { 0, 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -157,9 +157,10 @@ static int temp_fd(int *temp)
 /*
  * The log socket, checked to be still ours, or -1.  *temp is set when the
  * socket returned is a private one the caller must close (another context
- * was reopening the shared one).
+ * was reopening the shared one, or keep is 0 and the shared one is not
+ * open: then none is opened to be kept).
  */
-static int log_fd(int *temp)
+static int log_fd(int *temp, int keep)
 {
 	uint32_t s = __atomic_load_n(&logsock.seq, __ATOMIC_ACQUIRE);
 	uint64_t dev, ino;
@@ -175,7 +176,8 @@ static int log_fd(int *temp)
 			if (fd >= 0 && fd_is_ours(fd, dev, ino) &&
 			    __atomic_load_n(&logsock.lost_fd, __ATOMIC_RELAXED) != fd)
 				return fd;
-			if (__atomic_compare_exchange_n(&logsock.seq, &s, s + 1, 0,
+			if (keep &&
+			    __atomic_compare_exchange_n(&logsock.seq, &s, s + 1, 0,
 							__ATOMIC_ACQUIRE,
 							__ATOMIC_RELAXED)) {
 				fd = reopen(fd);
@@ -209,21 +211,15 @@ static socklen_t dest_addr(const char *path, struct sockaddr_un *sun)
 }
 
 /*
- * Whether a line may use the long-lived socket: SG_LINE_NO_KEEP_FD asks
- * that none be opened for it (a process out of descriptors, sending through
- * the one it just freed, which the core takes back right after).
+ * SG_LINE_NO_KEEP_FD: no long-lived socket is opened for the line (a
+ * process out of descriptors, sending through the one it just freed, which
+ * the core takes back right after); the shared one is used if it is open.
  */
-static int use_shared(int flags)
-{
-	return !(flags & SG_LINE_NO_KEEP_FD) ||
-	       __atomic_load_n(&logsock.fd, __ATOMIC_RELAXED) >= 0;
-}
-
 int sg_log_send(const char *path, struct iovec *iov, int iovcnt, int flags)
 {
 	struct sockaddr_un sun;
 	struct msghdr msg = { 0 };
-	int temp, fd = use_shared(flags) ? log_fd(&temp) : temp_fd(&temp);
+	int temp, fd = log_fd(&temp, !(flags & SG_LINE_NO_KEEP_FD));
 	long rc;
 	int err;
 
@@ -273,7 +269,7 @@ static void header_pri(struct sg_fmt *f, int severity)
 /* "<PRI>Mmm dd hh:mm:ss sockguard[PID]: " (RFC 3164 section 4.1), in UTC. */
 static void rfc3164_header(struct sg_fmt *f, int severity)
 {
-	struct timespec ts;
+	struct timespec ts = { 0, 0 };
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	header_pri(f, severity);
@@ -304,7 +300,7 @@ static __attribute__((noinline)) void field_hostname(struct sg_fmt *f)
  */
 static void rfc5424_header(struct sg_fmt *f, int severity, int cls)
 {
-	struct timespec ts;
+	struct timespec ts = { 0, 0 };
 	const char *msgid = sg_class_name(cls);
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -467,7 +463,7 @@ out:
 
 static void note_start(void)
 {
-	struct timespec ts;
+	struct timespec ts = { 0, 0 };
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	__atomic_store_n(&started_s, (int64_t)ts.tv_sec, __ATOMIC_RELAXED);

@@ -420,3 +420,23 @@ Test(log_writer, lines_reach_an_abstract_socket, .timeout = 20)
 	close(fd);
 	free(r);
 }
+
+/*
+ * The shed path logs without keeping a descriptor: here the log socket was
+ * already taken away by close_range, so the line goes through a private
+ * socket and the reserve is retaken, ready for the second connection.
+ */
+Test(log_writer, logging_a_shed_connection_keeps_no_descriptor,
+     .timeout = 20)
+{
+	struct logrx *rx = rx_open();
+	int port = fx_closed_port();
+	char *argv[] = { "log_faults", "emfile_closed", num(port), NULL };
+	struct fx_result *r = run_logged(rx, NULL, argv, 10000);
+
+	rx_collect(rx, 300);
+	cr_expect_eq(fx_log_count(rx->lines, "action=shed"), 2, "%s\n%s",
+		     r->out, rx->lines);
+	cr_expect_not(strstr(r->out, "accept=EMFILE"), "%s", r->out);
+	rx_close(rx);
+}

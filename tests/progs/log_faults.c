@@ -22,6 +22,9 @@
  *   log_faults killed PORT N       N refused connects 300 ms apart, then
  *                                  SIGKILL to itself (no exit summary)
  *   log_faults quiet               meets no fault: lists its descriptors
+ *   log_faults emfile_closed PORT  a refused connect (a logged line), then
+ *                                  close_range(3, ~0U), then accept with no
+ *                                  descriptor left and two clients pending
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -144,6 +147,16 @@ static int listener_with_client(void)
 	return lfd;
 }
 
+/* One more client connected to the listener lfd. */
+static void connected_to_listener(int lfd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	getsockname(lfd, (struct sockaddr *)&sin, &len);
+	connected(ntohs(sin.sin_port));
+}
+
 /* Every descriptor below a small limit used up, so accept() meets EMFILE. */
 static int run_emfile(void)
 {
@@ -156,6 +169,24 @@ static int run_emfile(void)
 	/* Non-blocking: after shedding, a blocking listener would wait on. */
 	fcntl(lfd, F_SETFL, O_NONBLOCK);
 	report("accept", accept(lfd, NULL, NULL) < 0 ? errno : 0);
+	return 0;
+}
+
+static int run_emfile_closed(int port)
+{
+	struct rlimit rl = { 64, 64 };
+	int lfd;
+
+	report("connect", do_connect(tcp_socket(), port));
+	close_range(3, ~0U, 0);
+	lfd = listener_with_client();
+	connected_to_listener(lfd);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	while (open("/dev/null", O_RDONLY) >= 0)
+		;
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < 2; i++)
+		report("accept", accept(lfd, NULL, NULL) < 0 ? errno : 0);
 	return 0;
 }
 
@@ -348,6 +379,8 @@ int main(int argc, char **argv)
 		return run_killed(port, n);
 	else if (strcmp(what, "quiet") == 0)
 		return run_quiet();
+	else if (strcmp(what, "emfile_closed") == 0)
+		return run_emfile_closed(port);
 	else
 		return 2;
 	return 0;
