@@ -1,6 +1,7 @@
 /*
  * The shim's lock-free rate limit under ThreadSanitizer (make
- * test-sanitize): four threads on one key and four on many keys.  A plain
+ * test-sanitize): four threads on one key and four on many keys, under the
+ * per-key limit and the process-wide ceiling.  A plain
  * program, since Criterion's process arena cannot start under TSan.  TSan
  * fails the run on a data race; the counts must add up exactly, with one
  * key and with many keys churning through the 256 slots (a line counted on
@@ -21,6 +22,26 @@ struct job {
 	uint64_t handed;
 };
 
+static const struct sg_rl_limits lim = { 5, 50, 10 };
+
+static uint64_t over_total(const struct sg_rl_over *o)
+{
+	uint64_t n = 0;
+
+	for (int c = 0; o->any && c < SG_RL_CLASSES; c++)
+		n += o->count[c];
+	return n;
+}
+
+/* A key's count: reported now, or added to the ceiling's counts. */
+static uint64_t spend(int cls, uint64_t count, uint64_t now)
+{
+	struct sg_rl_over o;
+	uint64_t n = sg_rl_spend(cls, count, now, &lim, &o) ? count : 0;
+
+	return n + over_total(&o);
+}
+
 static void *storm(void *arg)
 {
 	struct job *j = arg;
@@ -28,11 +49,16 @@ static void *storm(void *arg)
 	struct sg_rl_verdict v;
 
 	for (int i = 0; i < LINES; i++) {
+		uint64_t now = 1000 + i / 1000;
+
 		p.sin_addr.s_addr = htonl(0x0a000000u + (j->spread ? (unsigned)i % 1000 : 9));
-		sg_rl_check(0, (struct sockaddr *)&p, sizeof(p), 1000 + i / 1000, 5,
-			    10, &v);
+		sg_rl_check(0, (struct sockaddr *)&p, sizeof(p), now, &lim, &v);
 		j->allowed += v.allow;
-		j->handed += v.flushed + v.evicted.count;
+		j->handed += over_total(&v.over);
+		if (v.flushed)
+			j->handed += spend(0, v.flushed, now);
+		if (v.evicted.count)
+			j->handed += spend(v.evicted.cls, v.evicted.count, now);
 	}
 	return NULL;
 }
@@ -55,8 +81,12 @@ static int run(int spread)
 		allowed += jobs[i].allowed;
 		handed += jobs[i].handed;
 	}
+	struct sg_rl_over o;
+
 	while (sg_rl_take_held(&cursor, &h))
-		handed += h.count;
+		handed += spend(h.cls, h.count, 2000);
+	sg_rl_take_over(&o);
+	handed += over_total(&o);
 	printf("%s: %llu allowed + %llu held = %llu of %d\n",
 	       spread ? "many keys" : "one key", (unsigned long long)allowed,
 	       (unsigned long long)handed, (unsigned long long)(allowed + handed),
