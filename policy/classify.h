@@ -1,7 +1,8 @@
 /*
  * The classification table shared by the shim and `sockguard report`:
  * event classes, actions, operations and errno names, as they appear in the
- * log line of SPEC.md section 4.  Plain C, no knowledge of interposition.
+ * log line (tools/sockguard.8, LOG LINE).  Plain C, no knowledge of
+ * interposition.
  */
 #ifndef SG_CLASSIFY_H
 #define SG_CLASSIFY_H

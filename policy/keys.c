@@ -1,8 +1,8 @@
 /*
- * The keys of SPEC.md section 2: their names, the values each accepts, the
- * built-in defaults, and how a value is shown by `sockguard check`.  Every
- * value is consumed completely and range-checked; the ranges are listed in
- * key_table below and in README.md.
+ * The policy keys (tools/sockguard.8, POLICY): their names, the values each
+ * accepts, the built-in defaults, and how a value is shown by `sockguard
+ * check`.  Every value is consumed completely and range-checked; the ranges
+ * are listed in key_table below and in README.md.
  */
 #include "policy_int.h"
 #include "classify.h"

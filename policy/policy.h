@@ -1,7 +1,7 @@
 /*
  * The policy: parsing, validation, matching and the effective settings
- * (SPEC.md section 2).  Plain C with no knowledge of interposition, shared by
- * the shim and the `sockguard` tool.
+ * (tools/sockguard.8, POLICY).  Plain C with no knowledge of interposition,
+ * shared by the shim and the `sockguard` tool.
  *
  * Nothing here allocates after sg_policy_parse() returns, and the lookups
  * (sg_policy_for_program, sg_policy_for_peer) touch only the parsed policy and
@@ -36,7 +36,7 @@ enum sg_log_kind {
 };
 enum sg_log_format { SG_LOG_RFC3164, SG_LOG_RFC5424 };
 
-/* Every key of SPEC.md section 2, in the order `sockguard check` prints them. */
+/* Every policy key, in the order `sockguard check` prints them. */
 enum sg_key {
 	SG_KEY_MODE, SG_KEY_SIGPIPE, SG_KEY_EINTR, SG_KEY_EINTR_PASS,
 	SG_KEY_EAGAIN, SG_KEY_EAGAIN_WAIT, SG_KEY_ACCEPT, SG_KEY_ACCEPT_EMFILE,
@@ -50,7 +50,7 @@ enum sg_key {
 
 #define SG_LOG_PATH_MAX 108	/* sizeof(sun_path) */
 
-/* The per-socket keys (marked *socket* in SPEC.md): allowed in [peer]. */
+/* The per-socket keys (marked * in the man page): allowed in [peer]. */
 struct sg_sock_settings {
 	uint8_t keepalive;		/* enum sg_keepalive */
 	uint32_t keepalive_idle;	/* seconds, SG_KEEPALIVE_CUSTOM only */
@@ -108,7 +108,7 @@ struct sg_problems {
 
 struct sg_policy;	/* opaque; storage from sg_policy_storage_size() */
 
-/* The built-in defaults of SPEC.md section 2. */
+/* The built-in defaults (tools/sockguard.8, POLICY). */
 void sg_settings_default(struct sg_settings *s);
 
 /*

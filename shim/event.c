@@ -187,7 +187,7 @@ static SG_COLD void field_local(struct sg_fmt *f, int fd)
 	field_addr(f, " local=", (const struct sockaddr *)&ss, len, 1);
 }
 
-/* The kernel's TCP states (include/net/tcp_states.h), as SPEC.md names them. */
+/* The kernel's TCP states (include/net/tcp_states.h), as the log line names them. */
 static const char *tcp_state_name(unsigned st)
 {
 	static const char *const names[] = {

@@ -1,5 +1,5 @@
 /*
- * The fleet path (issue 8): two rsyslogd instances on loopback, each with its
+ * The fleet path: two rsyslogd instances on loopback, each with its
  * own host name and socket.  The "edge" one receives the datagrams of
  * preloaded programs and forwards them over TCP (omfwd) to the "central" one
  * (imtcp), which also has programs of its own and writes one file.

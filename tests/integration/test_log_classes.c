@@ -1,5 +1,5 @@
 /*
- * Each class of SPEC.md section 4, produced by the real kernel, and the
+ * Each class of the log line, produced by the real kernel, and the
  * datagram the shim sent for it checked field by field.
  */
 #include <criterion/criterion.h>

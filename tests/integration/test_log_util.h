@@ -155,8 +155,8 @@ LOGT_FN int has_field(const char *line, const char *key)
 }
 
 /*
- * The event line's keys appear in SPEC.md section 4's order, each at most
- * once, and nothing else appears.
+ * The event line's keys appear in the man page's order (LOG LINE), each at
+ * most once, and nothing else appears.
  */
 LOGT_FN void assert_spec_order(const char *line)
 {

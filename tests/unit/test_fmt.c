@@ -262,7 +262,7 @@ Test(fmt, rfc3164_time_matches_strftime)
 {
 	static const int64_t fixed[] = {
 		0, -1, 86399, 86400, 951782400 /* 2000-02-29 */,
-		1732562451 /* the SPEC example's day */, 4102444800LL,
+		1732562451 /* the man page example's day */, 4102444800LL,
 		-2208988800LL, 253402300799LL,
 	};
 

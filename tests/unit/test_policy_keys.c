@@ -1,5 +1,5 @@
 /*
- * Every key of SPEC.md section 2: the values it accepts (and how check shows
+ * Every policy key of the man page: the values it accepts (and how check shows
  * them), the values it refuses, and the line number each problem names.
  */
 #include "policy_test.h"
