@@ -182,7 +182,7 @@ static void print_settings(const struct sg_policy *p,
 		else
 			snprintf(where, sizeof(where), "%s",
 				 sg_esc_arg(0, origin[k].source));
-		printf("  %-16s = %-36s %s\n", sg_key_name(k),
+		printf("  %-20s = %-36s %s\n", sg_key_name(k),
 		       sg_esc_arg(1, value), where);
 	}
 }
