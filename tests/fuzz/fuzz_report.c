@@ -5,11 +5,14 @@
  * across runs, so the capped tables fill up and overflow too; now and then
  * the three writers run, to /dev/null.  It checks what must hold for any
  * bytes: a timestamp the parser accepts is a real moment from 1970 to 9999,
- * and totals never wrap (they saturate at UINT64_MAX).
+ * and totals never wrap (they saturate at UINT64_MAX).  Input in the
+ * journal's export format also goes through the export reader.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../tools/report/report.h"
 
@@ -71,6 +74,24 @@ static void check_event(const uint8_t *data, size_t size)
 		__builtin_trap();
 }
 
+/*
+ * Input that starts like `journalctl -o export` goes through the export
+ * reader, binary fields and all, from a memory file.
+ */
+static void feed_export(const uint8_t *data, size_t size)
+{
+	int fd;
+
+	if (!sg_report_is_export((const char *)data, size))
+		return;
+	fd = memfd_create("fuzz", MFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, data, size) == (ssize_t)size && lseek(fd, 0, SEEK_SET) == 0)
+		sg_report_feed_fd(&report, fd, "fuzz");
+	close(fd);
+}
+
 /* Totals only grow, and saturate at UINT64_MAX instead of wrapping. */
 static void check_totals(uint64_t events, uint64_t lines)
 {
@@ -90,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	events = report.events;
 	lines = report.counts.lines;
 	feed_lines((const char *)data, size);
+	feed_export(data, size);
 	check_totals(events, lines);
 	if (++runs % 4096 == 0 && devnull) {
 		sg_report_write_text(&report, devnull);

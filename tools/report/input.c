@@ -62,12 +62,16 @@ static size_t feed_lines(struct reader *rd, const char *buf, size_t have)
 	return (size_t)(p - buf);
 }
 
-/* Reads to end of file, feeding each line; returns 0, or -1 on a read error. */
-static int read_all(struct reader *rd, int fd, char *buf)
+/*
+ * Reads until the first line is complete (or the buffer is full, or the
+ * input ends), so that its format can be told; returns the bytes read, or
+ * -1 on a read error.
+ */
+static ssize_t read_head(int fd, char *buf)
 {
 	size_t have = 0;
 
-	for (;;) {
+	while (have < READ_BUF && !memchr(buf, '\n', have)) {
 		ssize_t got = read(fd, buf + have, READ_BUF - have);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -76,6 +80,25 @@ static int read_all(struct reader *rd, int fd, char *buf)
 		if (got == 0)
 			break;
 		have += (size_t)got;
+	}
+	return (ssize_t)have;
+}
+
+/*
+ * Reads to end of file, feeding each line; returns 0, or -1 on a read
+ * error.  `journalctl -o export` output, binary fields and all, goes to
+ * its own reader; every other format is told apart line by line.
+ */
+static int read_all(struct reader *rd, int fd, char *buf)
+{
+	ssize_t head = read_head(fd, buf);
+	size_t have = head > 0 ? (size_t)head : 0;
+
+	if (head < 0)
+		return -1;
+	if (sg_report_is_export(buf, have))
+		return sg_report_read_export(rd->r, fd, rd->name, buf, have, READ_BUF);
+	for (;;) {
 		size_t used = feed_lines(rd, buf, have);
 		memmove(buf, buf + used, have - used);
 		have -= used;
@@ -85,6 +108,14 @@ static int read_all(struct reader *rd, int fd, char *buf)
 			rd->skipping = 1;
 			have = 0;
 		}
+		ssize_t got = read(fd, buf + have, READ_BUF - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		have += (size_t)got;
 	}
 	if (have > 0 && !rd->skipping)
 		sg_report_feed_line(rd->r, buf, have, rd->name, ++rd->lineno);

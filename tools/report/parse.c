@@ -228,7 +228,7 @@ static void unwrap_repeated(struct cursor *c, struct sg_report_event *out)
 		c->p++;
 }
 
-static void event_init(struct sg_report_event *out)
+void sg_report_event_init(struct sg_report_event *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->time = SG_REPORT_NO_TIME;
@@ -253,7 +253,9 @@ int sg_report_parse_line(const char *line, size_t len,
 {
 	struct cursor c = { line, line + len };
 
-	event_init(out);
+	if (len > 0 && (line[0] == '{' || line[0] == '\x1e'))
+		return sg_report_parse_json(line, len, out);
+	sg_report_event_init(out);
 	trim_end(&c);
 	if (!parse_header(&c, out))
 		return SG_REPORT_SKIP;

@@ -1,8 +1,9 @@
 /*
  * `sockguard report`: the pieces shared by the line parser, the tallies and
- * the three writers (text, JSON, SVG).  The parser never allocates and never
- * keeps a pointer past the call; the tallies copy what they keep, and cap
- * the number of distinct keys so memory stays bounded on any input.
+ * the three writers (text, JSON, SVG).  The parser never allocates; the
+ * strings of an event point into the line (or, for journal JSON, into the
+ * parser's own buffer until its next call); the tallies copy what they keep,
+ * and cap the number of distinct keys so memory stays bounded on any input.
  */
 #ifndef SG_REPORT_H
 #define SG_REPORT_H
@@ -107,6 +108,53 @@ struct sg_report_event {
  */
 int sg_report_parse_line(const char *line, size_t len,
 			 struct sg_report_event *out);
+
+struct sg_report;
+
+/* An event with nothing known yet (no time, no pid, no class, count 1). */
+void sg_report_event_init(struct sg_report_event *out);
+
+/* The fields of a journal entry that report reads (journalctl -o json, export). */
+struct sg_report_journal {
+	struct sg_report_str message, ident, host, comm, pid, syslog_pid, realtime;
+};
+
+/*
+ * A journal entry as an event: sockguard's when SYSLOG_IDENTIFIER is
+ * "sockguard"; MESSAGE is the line body; host, time and pid from the
+ * journal's own fields.  Returns as sg_report_parse_line() does.
+ */
+int sg_report_journal_event(const struct sg_report_journal *j,
+			    struct sg_report_event *out);
+
+/*
+ * One line of `journalctl -o json` (or json-seq).  The event's strings
+ * point into a buffer of the parser's own, valid until the next call.
+ */
+int sg_report_parse_json(const char *line, size_t len,
+			 struct sg_report_event *out);
+
+/*
+ * Whether an input is `journalctl -o export` output, from its first bytes
+ * (at least its first line): it starts with a field "__NAME=".
+ */
+int sg_report_is_export(const char *buf, size_t n);
+
+/*
+ * Reads export format from fd to its end, counting each entry as one
+ * line; buf (cap bytes) already holds the first `have` bytes read.
+ * Returns 0, or -1 on a read error.
+ */
+int sg_report_read_export(struct sg_report *r, int fd, const char *name,
+			  char *buf, size_t have, size_t cap);
+
+/*
+ * Counts one parsed record (a line, or a journal entry) as
+ * sg_report_feed_line() does; quote is what a malformed one is quoted as.
+ */
+void sg_report_count_parsed(struct sg_report *r, int rc,
+			    const struct sg_report_event *ev, const char *quote,
+			    size_t qlen, const char *name, uint64_t lineno);
 
 /*
  * Reads the key=value body that starts with "class=", for the line parser.

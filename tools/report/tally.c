@@ -302,23 +302,30 @@ static void quote_malformed(struct sg_report *r, const char *line, size_t len,
 		name, (unsigned long long)lineno, why, text);
 }
 
+void sg_report_count_parsed(struct sg_report *r, int rc,
+			    const struct sg_report_event *ev, const char *quote,
+			    size_t qlen, const char *name, uint64_t lineno)
+{
+	sg_report_bump(&r->counts.lines, 1);
+	if (rc == SG_REPORT_SKIP) {
+		sg_report_bump(&r->counts.skipped, 1);
+	} else if (rc == SG_REPORT_MALFORMED) {
+		sg_report_bump(&r->counts.malformed, 1);
+		quote_malformed(r, quote, qlen, name, lineno, ev->reason);
+	} else if (sg_report_filter_pass(&r->filter, ev)) {
+		sg_report_add(r, ev);
+	} else {
+		sg_report_bump(&r->counts.filtered, 1);
+	}
+}
+
 void sg_report_feed_line(struct sg_report *r, const char *line, size_t len,
 			 const char *name, uint64_t lineno)
 {
 	struct sg_report_event ev;
 	int rc = sg_report_parse_line(line, len, &ev);
 
-	sg_report_bump(&r->counts.lines, 1);
-	if (rc == SG_REPORT_SKIP) {
-		sg_report_bump(&r->counts.skipped, 1);
-	} else if (rc == SG_REPORT_MALFORMED) {
-		sg_report_bump(&r->counts.malformed, 1);
-		quote_malformed(r, line, len, name, lineno, ev.reason);
-	} else if (sg_report_filter_pass(&r->filter, &ev)) {
-		sg_report_add(r, &ev);
-	} else {
-		sg_report_bump(&r->counts.filtered, 1);
-	}
+	sg_report_count_parsed(r, rc, &ev, line, len, name, lineno);
 }
 
 unsigned sg_report_active_classes(const struct sg_report *r)
