@@ -283,15 +283,23 @@ static void rfc3164_header(struct sg_fmt *f, int severity)
 static __attribute__((noinline)) void field_hostname(struct sg_fmt *f)
 {
 	struct utsname u;
-	size_t n;
+	size_t n, mark;
 
 	if (syscall(SYS_uname, &u) < 0 || u.nodename[0] == '\0') {
 		sg_fmt_char(f, '-');
 		return;
 	}
 	n = strnlen(u.nodename, sizeof(u.nodename));
+	mark = sg_fmt_mark(f);
 	/* PRINTUSASCII only (RFC 5424 section 6): anything else escaped. */
 	sg_fmt_escaped(f, u.nodename, n, SG_ESC_FIELD);
+	/* A name that would leave no room for the rest of the header (APP-NAME,
+	 * PROCID, MSGID: at most 40 bytes) is replaced by NILVALUE. */
+	if (f->full || f->cap - f->len < 40) {
+		f->full = 1;
+		sg_fmt_commit(f, mark);
+		sg_fmt_char(f, '-');
+	}
 }
 
 /*
@@ -328,7 +336,7 @@ static void stderr_header(struct sg_fmt *f)
 static __attribute__((noinline)) int
 send_syslog(const char *path, const struct sg_log_msg *m)
 {
-	char head[160];
+	char head[192];
 	struct sg_fmt h;
 	struct iovec iov[3];
 

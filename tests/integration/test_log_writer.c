@@ -5,6 +5,7 @@
  * a forked child reports for itself, and the rate limit adds up exactly.
  */
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -438,5 +439,49 @@ Test(log_writer, logging_a_shed_connection_keeps_no_descriptor,
 	cr_expect_eq(fx_log_count(rx->lines, "action=shed"), 2, "%s\n%s",
 		     r->out, rx->lines);
 	cr_expect_not(strstr(r->out, "accept=EMFILE"), "%s", r->out);
+	rx_close(rx);
+}
+
+/*
+ * RFC 5424 header: the host name as the kernel has it (uname(2)), escaped
+ * like a field; one that would not fit leaves NILVALUE, never a header cut
+ * short.  A UTS namespace of the test's own sets the names.
+ */
+static const char *rfc5424_line_with_host(struct logrx *rx, const char *host)
+{
+	int port = fx_closed_port();
+	char *argv[] = { "log_faults", "refused", num(port), NULL };
+
+	if (fx_need_root() != 0 || unshare(CLONE_NEWUTS) != 0)
+		cr_skip_test("needs root: a UTS namespace: %s",
+			     fx_skip_reason());
+	cr_assert_eq(sethostname(host, strlen(host)), 0);
+	rx->lines[0] = '\0';
+	run_logged(rx, "log_format=rfc5424", argv, 10000);
+	rx_collect(rx, 300);
+	cr_assert(rx->lines[0], "no line");
+	return rx->lines;
+}
+
+Test(log_writer, rfc5424_host_names_are_escaped_or_nil, .timeout = 20)
+{
+	struct logrx *rx = rx_open();
+	char odd[65];
+	const char *lines;
+
+	lines = rfc5424_line_with_host(rx, "web-1.example");
+	cr_expect(strstr(lines, "+00:00 web-1.example sockguard "), "%s",
+		  lines);
+	cr_expect(strstr(lines, " refused - class=refused op=connect"), "%s",
+		  lines);
+	lines = rfc5424_line_with_host(rx, "a b=c");
+	cr_expect(strstr(lines, "+00:00 a\\x20b\\x3dc sockguard "), "%s",
+		  lines);
+	memset(odd, 0xff, 64);
+	odd[64] = '\0';
+	lines = rfc5424_line_with_host(rx, odd);
+	cr_expect(strstr(lines, "+00:00 - sockguard "), "%s", lines);
+	cr_expect(strstr(lines, " refused - class=refused op=connect"), "%s",
+		  lines);
 	rx_close(rx);
 }
