@@ -63,9 +63,14 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
+# A wrapper may run on a signal handler's alternate stack or a small thread
+# stack: no function of the shim (or of the policy code linked into it) may
+# take more than 1 KiB of stack, and none may size its frame at run time.
+SHIM_STACK ?= -Wframe-larger-than=1024 -Wvla -Wno-error=frame-larger-than=
+
 $(BUILD)/shimobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(SHIM_SAN) -c -o $@ $<
+	$(CC) $(CFLAGS_BASE) $(SHIM_STACK) $(SHIM_SAN) -c -o $@ $<
 
 # The shim links libc (and libdl, a stub on glibc >= 2.34) and nothing else.
 $(LIB): $(SHIM_OBJ)

@@ -21,6 +21,13 @@ static const char *const deadline_names[SG_DEADLINE_COUNT] = {
 	"eagain_wait",
 };
 
+static const char *const op_names[SG_OP_COUNT] = {
+	"recv", "recvfrom", "recvmsg", "recvmmsg", "read", "readv",
+	"send", "sendto", "sendmsg", "sendmmsg", "write", "writev", "sendfile",
+	"accept", "accept4", "connect",
+	"poll", "ppoll", "select", "pselect", "epoll_wait", "epoll_pwait",
+};
+
 struct errno_entry {
 	int err;
 	const char *name;
@@ -85,8 +92,31 @@ int sg_action_from_name(const char *s, size_t n)
 	return index_of(action_names, SG_ACTION_COUNT, s, n);
 }
 
-int sg_classify_errno(int err, const char *op)
+const char *sg_op_name(int op)
 {
+	return name_at(op_names, SG_OP_COUNT, op);
+}
+
+int sg_op_from_name(const char *s, size_t n)
+{
+	return index_of(op_names, SG_OP_COUNT, s, n);
+}
+
+int sg_op_kind(int op)
+{
+	if (op <= SG_OP_READV)
+		return SG_KIND_RECEIVE;
+	if (op <= SG_OP_SENDFILE)
+		return SG_KIND_SEND;
+	if (op <= SG_OP_ACCEPT4)
+		return SG_KIND_ACCEPT;
+	return op == SG_OP_CONNECT ? SG_KIND_CONNECT : SG_KIND_READINESS;
+}
+
+int sg_classify_errno(int err, int op)
+{
+	int accepting = sg_op_kind(op) == SG_KIND_ACCEPT;
+
 	switch (err) {
 	case ECONNRESET:
 		return SG_CLASS_RESET;
@@ -102,12 +132,11 @@ int sg_classify_errno(int err, const char *op)
 		return SG_CLASS_ABORTED;
 	case EPROTO: case ENOPROTOOPT: case ENONET: case EOPNOTSUPP:
 		/* accept(2) lists these as pending network errors. */
-		return op && strncmp(op, "accept", 6) == 0 ?
-			(err == EPROTO ? SG_CLASS_ABORTED : SG_CLASS_UNREACHABLE) :
-			SG_CLASS_NONE;
+		if (!accepting)
+			return SG_CLASS_NONE;
+		return err == EPROTO ? SG_CLASS_ABORTED : SG_CLASS_UNREACHABLE;
 	case EMFILE: case ENFILE:
-		return op && strncmp(op, "accept", 6) == 0 ?
-			SG_CLASS_FD_EXHAUSTED : SG_CLASS_NONE;
+		return accepting ? SG_CLASS_FD_EXHAUSTED : SG_CLASS_NONE;
 	default:
 		return SG_CLASS_NONE;
 	}

@@ -45,6 +45,33 @@ enum sg_deadline {
 	SG_DEADLINE_COUNT
 };
 
+/*
+ * The operations the shim intercepts and retries: the log line's `op` field.
+ * Grouped by what they are; sg_op_kind() tells which group.
+ */
+enum sg_op {
+	SG_OP_RECV, SG_OP_RECVFROM, SG_OP_RECVMSG, SG_OP_RECVMMSG,
+	SG_OP_READ, SG_OP_READV,
+	SG_OP_SEND, SG_OP_SENDTO, SG_OP_SENDMSG, SG_OP_SENDMMSG,
+	SG_OP_WRITE, SG_OP_WRITEV, SG_OP_SENDFILE,
+	SG_OP_ACCEPT, SG_OP_ACCEPT4, SG_OP_CONNECT,
+	SG_OP_POLL, SG_OP_PPOLL, SG_OP_SELECT, SG_OP_PSELECT,
+	SG_OP_EPOLL_WAIT, SG_OP_EPOLL_PWAIT,
+	SG_OP_COUNT
+};
+
+enum sg_op_kind {
+	SG_KIND_RECEIVE,	/* waits for POLLIN, may meet the end of a stream */
+	SG_KIND_SEND,		/* waits for POLLOUT, may be completed */
+	SG_KIND_ACCEPT,
+	SG_KIND_CONNECT,
+	SG_KIND_READINESS	/* poll, select, epoll_wait and their variants */
+};
+
+const char *sg_op_name(int op);
+int sg_op_from_name(const char *s, size_t n);
+int sg_op_kind(int op);
+
 /* Every class logged by default except eof (it costs a store per send). */
 #define SG_CLASS_DEFAULT_EVENTS \
 	(((1u << SG_CLASS_COUNT) - 1) & ~(1u << SG_CLASS_EOF))
@@ -59,11 +86,11 @@ int sg_class_from_name(const char *s, size_t n);
 int sg_action_from_name(const char *s, size_t n);
 
 /*
- * Maps an errno met by operation `op` ("accept", "recv", ...) on a socket to
- * its class, or SG_CLASS_NONE when sockguard does not classify it.  EAGAIN is
+ * Maps an errno met by operation `op` (enum sg_op) on a socket to its class,
+ * or SG_CLASS_NONE when sockguard does not classify it.  EAGAIN is
  * classified by the caller (it is a timeout only when a deadline fired).
  */
-int sg_classify_errno(int err, const char *op);
+int sg_classify_errno(int err, int op);
 
 /* "ECONNRESET" for ECONNRESET; NULL for an errno the table does not name. */
 const char *sg_errno_name(int err);

@@ -106,21 +106,6 @@ struct name_num {
 	int num;
 };
 
-/* Signals whose delivery can interrupt a call (signal(7), Linux numbers). */
-static const struct name_num signal_table[] = {
-	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
-	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
-	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
-	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
-	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
-	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },
-	{ "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
-	{ "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
-	{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-	{ "WINCH", SIGWINCH }, { "IO", SIGIO }, { "PWR", SIGPWR },
-	{ "SYS", SIGSYS },
-};
-
 /* syslog(3) facility names and their numbers (RFC 5424 section 6.2.1). */
 static const struct name_num facility_table[] = {
 	{ "kern", 0 }, { "user", 1 }, { "mail", 2 }, { "daemon", 3 },
@@ -137,31 +122,16 @@ static int span_is(const char *s, size_t n, const char *word)
 	return strlen(word) == n && memcmp(s, word, n) == 0;
 }
 
-static int upper(int c)
-{
-	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-}
-
-static int span_is_nocase(const char *s, size_t n, const char *word)
-{
-	if (strlen(word) != n)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (upper((unsigned char)s[i]) != word[i])
-			return 0;
-	}
-	return 1;
-}
-
 void sg_settings_default(struct sg_settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->mode = SG_MODE_HARDEN;
 	s->sigpipe = SG_SIGPIPE_IGNORE;
 	s->eintr = SG_EINTR_RETRY;
-	s->eintr_pass = 1ull << SIGHUP | 1ull << SIGINT | 1ull << SIGQUIT |
-			1ull << SIGTERM | 1ull << SIGALRM | 1ull << SIGUSR1 |
-			1ull << SIGUSR2;
+	s->eintr_pass = SG_SIGBIT(SIGHUP) | SG_SIGBIT(SIGINT) |
+			SG_SIGBIT(SIGQUIT) | SG_SIGBIT(SIGTERM) |
+			SG_SIGBIT(SIGALRM) | SG_SIGBIT(SIGUSR1) |
+			SG_SIGBIT(SIGUSR2);
 	s->eagain = SG_EAGAIN_AUTO;
 	s->eagain_wait_ms = 5000;
 	s->accept = SG_ACCEPT_RETRY;
@@ -195,28 +165,6 @@ int sg_key_from_name(const char *s, size_t n)
 			return k;
 	}
 	return -1;
-}
-
-int sg_signal_from_name(const char *s, size_t n)
-{
-	if (n > 3 && span_is_nocase(s, 3, "SIG")) {
-		s += 3;
-		n -= 3;
-	}
-	for (size_t i = 0; i < COUNT(signal_table); i++) {
-		if (span_is_nocase(s, n, signal_table[i].name))
-			return signal_table[i].num;
-	}
-	return -1;
-}
-
-const char *sg_signal_name(int signo)
-{
-	for (size_t i = 0; i < COUNT(signal_table); i++) {
-		if (signal_table[i].num == signo)
-			return signal_table[i].name;
-	}
-	return NULL;
 }
 
 int sg_facility_from_name(const char *s, size_t n)
@@ -383,10 +331,11 @@ static int parse_signals(const char *v, size_t n, uint64_t *out,
 		if (signo < 0) {
 			sg_buf_add(why, "unknown signal ");
 			sg_buf_add_quoted(why, item, len);
-			sg_buf_add(why, " (use names such as HUP or SIGTERM)");
+			sg_buf_add(why, " (use names such as HUP, SIGTERM or "
+				   "RTMIN+1, or numbers 1..64)");
 			return -1;
 		}
-		set |= 1ull << signo;
+		set |= SG_SIGBIT(signo);
 	}
 	*out = set;
 	return 0;
@@ -584,9 +533,10 @@ static void format_signals(uint64_t set, struct sg_buf *b)
 {
 	int first = 1;
 
-	for (int signo = 1; signo < 64; signo++) {
-		const char *name = sg_signal_name(signo);
-		if (!(set & (1ull << signo)) || !name)
+	for (int signo = 1; signo <= 64; signo++) {
+		char buf[16];
+		const char *name = sg_signal_name(signo, buf, sizeof(buf));
+		if (!sg_signal_in(set, signo))
 			continue;
 		sg_buf_add(b, first ? "" : ",");
 		sg_buf_add(b, name);

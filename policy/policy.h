@@ -76,7 +76,7 @@ struct sg_settings {
 	uint8_t accept_emfile;		/* enum sg_emfile */
 	uint8_t log_facility;		/* syslog facility number, 0..23 */
 	uint8_t log_format;		/* enum sg_log_format */
-	uint64_t eintr_pass;		/* bit (1ull << signo) */
+	uint64_t eintr_pass;		/* SG_SIGBIT(signo) for signals 1..64 */
 	uint32_t eagain_wait_ms;
 	uint32_t retry_max;
 	uint32_t log_burst;
@@ -85,6 +85,13 @@ struct sg_settings {
 	uint32_t log_summary_interval_s;	/* 0: a summary only at exit */
 	struct sg_sock_settings sock;
 };
+
+/* A signal's bit in a signal mask such as eintr_pass (signals 1..64). */
+#define SG_SIGBIT(sig) (1ull << ((sig) - 1))
+static inline int sg_signal_in(uint64_t mask, int sig)
+{
+	return sig >= 1 && sig <= 64 && (mask & SG_SIGBIT(sig));
+}
 
 /* Where a key got its value: for `sockguard check`. */
 struct sg_origin {
@@ -282,9 +289,13 @@ int sg_key_is_socket(int key);
 void sg_settings_format(const struct sg_settings *s, int key, char *buf,
 			size_t len);
 
-/* Signal names ("HUP" or "SIGHUP") and syslog facility names. */
+/*
+ * Signal names: "HUP" or "SIGHUP", real-time signals as "RTMIN", "RTMIN+n",
+ * "RTMAX-n" (with or without "SIG"), and numbers 1..64.  sg_signal_name
+ * writes the name of signo into buf ("HUP", "RTMIN+2", "40").
+ */
 int sg_signal_from_name(const char *s, size_t n);
-const char *sg_signal_name(int signo);
+const char *sg_signal_name(int signo, char *buf, size_t len);
 int sg_facility_from_name(const char *s, size_t n);
 
 #endif

@@ -1,14 +1,20 @@
 /*
  * accept and accept4, and the reserved descriptor that lets a process out of
- * descriptors shed a pending connection instead of spinning (SPEC.md keys
+ * descriptors shed a pending connection instead of spinning (man page keys
  * accept, accept_emfile).
+ *
+ * The reserve is /dev/null held open at a high number, close-on-exec,
+ * taken at the first listen() (or the first accept() on a listener the
+ * process inherited), taken again when the program closes or dup2()s over
+ * it, and moved when the program lowers its descriptor limit.
  */
+#include "accept.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -17,54 +23,66 @@
 #include "real.h"
 #include "shim.h"
 #include "sockopts.h"
+#include "state.h"
+#include "sys.h"
 
-void sg_accept_reserve_take(void);
-void sg_accept_reserve_lost(int fd);
-
-/* The reserve: /dev/null held open at a high number, close-on-exec. */
 static int reserve_fd = -1;
 static dev_t reserve_dev;
 static ino_t reserve_ino;
 
-static rlim_t soft_limit(void)
+static int fstat_fd(int fd, struct stat *sb)
 {
-	struct rlimit rl;
-	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) != 0)
-		return 1024;
-	return rl.rlim_cur;
+#ifdef SYS_fstat
+	return (int)sg_sys2(SYS_fstat, fd, sb);
+#else
+	return (int)sg_sys4(SYS_newfstatat, fd, "", sb, AT_EMPTY_PATH);
+#endif
+}
+
+static int reserve_wanted(void)
+{
+	return sg_acting() && sg_own_syscalls_allowed() &&
+	       sg_cfg.mode == SG_MODE_HARDEN &&
+	       sg_cfg.accept_emfile == SG_EMFILE_SHED;
+}
+
+/* /dev/null at a high number, or -1. */
+static int open_reserve(struct stat *sb)
+{
+	int fd = (int)sg_sys4(SYS_openat, AT_FDCWD, "/dev/null",
+			      O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+	if (fd < 0)
+		return -1;
+	int high = (int)sg_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, sg_fd_high_floor());
+	if (high >= 0) {
+		sg_sys1(SYS_close, fd);
+		fd = high;
+	}
+	if (fstat_fd(fd, sb) != 0) {
+		sg_sys1(SYS_close, fd);
+		return -1;
+	}
+	return fd;
 }
 
 void sg_accept_reserve_take(void)
 {
 	struct stat sb;
-	int saved = errno;
+	int expected = -1;
 
-	if (!sg_hardening() || sg_cfg.accept_emfile != SG_EMFILE_SHED ||
-	    __atomic_load_n(&reserve_fd, __ATOMIC_ACQUIRE) >= 0)
+	if (!reserve_wanted() || __atomic_load_n(&reserve_fd, __ATOMIC_ACQUIRE) >= 0)
 		return;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null",
-			      O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, sg_fd_high_floor());
-		if (high >= 0) {
-			syscall(SYS_close, fd);
-			fd = high;
-		}
+	int fd = open_reserve(&sb);
+	if (fd < 0)
+		return;
+	reserve_dev = sb.st_dev;
+	reserve_ino = sb.st_ino;
+	sg_fd_store(fd, SG_FD_KNOWN | SG_FD_SHIM);
+	if (!__atomic_compare_exchange_n(&reserve_fd, &expected, fd, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		sg_fd_forget(fd);
+		sg_sys1(SYS_close, fd);
 	}
-	if (fd >= 0 && syscall(SYS_fstat, fd, &sb) == 0) {
-		int expected = -1;
-		reserve_dev = sb.st_dev;
-		reserve_ino = sb.st_ino;
-		sg_fd_store(fd, SG_FD_KNOWN | SG_FD_SHIM);
-		if (!__atomic_compare_exchange_n(&reserve_fd, &expected, fd, 0,
-						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			sg_fd_forget(fd);
-			syscall(SYS_close, fd);
-		}
-	} else if (fd >= 0) {
-		syscall(SYS_close, fd);
-	}
-	errno = saved;
 }
 
 /*
@@ -74,24 +92,25 @@ void sg_accept_reserve_take(void)
 static void reserve_follow_limit(void)
 {
 	int fd = __atomic_load_n(&reserve_fd, __ATOMIC_ACQUIRE);
-	if (fd < 0 || (rlim_t)fd < soft_limit())
+	if (fd < 0 || (unsigned long)fd < sg_fd_soft_limit() ||
+	    !sg_own_syscalls_allowed())
 		return;
-	int moved = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, sg_fd_high_floor());
+	int moved = (int)sg_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, sg_fd_high_floor());
 	if (moved < 0)
 		return;
 	if (__atomic_compare_exchange_n(&reserve_fd, &fd, moved, 0,
 					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		sg_fd_store(moved, SG_FD_KNOWN | SG_FD_SHIM);
 		sg_fd_forget(fd);
-		syscall(SYS_close, fd);
+		sg_sys1(SYS_close, fd);
 	} else {
-		syscall(SYS_close, moved);
+		sg_sys1(SYS_close, moved);
 	}
 }
 
 static int limit_done(int r, int resource)
 {
-	if (r == 0 && resource == RLIMIT_NOFILE && sg_active) {
+	if (r == 0 && resource == RLIMIT_NOFILE && sg_acting()) {
 		int saved = errno;
 		reserve_follow_limit();
 		errno = saved;
@@ -109,26 +128,32 @@ SG_EXPORT int setrlimit64(__rlimit_resource_t res, const struct rlimit64 *rl)
 	return limit_done(REAL(setrlimit64)(res, rl), (int)res);
 }
 
+static int is_self(pid_t pid)
+{
+	return pid == 0 || pid == sg_proc.pid;
+}
+
 SG_EXPORT int prlimit(pid_t pid, __rlimit_resource_t res, const struct rlimit *nl,
 		      struct rlimit *ol)
 {
 	int r = REAL(prlimit)(pid, res, nl, ol);
-	return nl && (pid == 0 || pid == getpid()) ? limit_done(r, (int)res) : r;
+	return nl && is_self(pid) ? limit_done(r, (int)res) : r;
 }
 
 SG_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t res,
 			const struct rlimit64 *nl, struct rlimit64 *ol)
 {
 	int r = REAL(prlimit64)(pid, res, nl, ol);
-	return nl && (pid == 0 || pid == getpid()) ? limit_done(r, (int)res) : r;
+	return nl && is_self(pid) ? limit_done(r, (int)res) : r;
 }
 
-/* The program closed or replaced the reserve's number: it is not ours now. */
 void sg_accept_reserve_lost(int fd)
 {
 	int expected = fd;
-	__atomic_compare_exchange_n(&reserve_fd, &expected, -1, 0,
-				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+
+	if (!sg_thread.vfork_child)
+		__atomic_compare_exchange_n(&reserve_fd, &expected, -1, 0,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /* Takes the reserve for closing, if it is still the file the shim opened. */
@@ -138,124 +163,153 @@ static int reserve_release(void)
 	int fd = __atomic_exchange_n(&reserve_fd, -1, __ATOMIC_ACQ_REL);
 	if (fd < 0)
 		return -1;
-	if (syscall(SYS_fstat, fd, &sb) != 0 || sb.st_dev != reserve_dev ||
+	if (fstat_fd(fd, &sb) != 0 || sb.st_dev != reserve_dev ||
 	    sb.st_ino != reserve_ino || !(sg_fd_get(fd) & SG_FD_SHIM))
 		return -1;	/* reused by the program behind the shim's back */
 	sg_fd_forget(fd);
-	syscall(SYS_close, fd);
+	sg_sys1(SYS_close, fd);
 	return 0;
 }
 
-int sg_accept_shed(struct sg_call *c, int err)
+int sg_accept_shed(const struct sg_call *c, const struct sg_event_note *n)
 {
 	if (reserve_release() < 0) {
 		sg_accept_reserve_take();
 		return 0;
 	}
-	int s = (int)syscall(SYS_accept4, c->fd, NULL, NULL, SOCK_CLOEXEC);
+	int s = (int)sg_sys4(SYS_accept4, c->fd, 0, 0, SOCK_CLOEXEC);
 	if (s < 0) {
 		sg_accept_reserve_take();
 		return 0;
 	}
-	syscall(SYS_close, s);
+	sg_sys1(SYS_close, s);
 	/* Logged while the descriptor just freed is still free: the writer
 	 * may need it for a private socket, and keeps nothing open. */
 	struct sg_event ev = {
-		.cls = SG_CLASS_FD_EXHAUSTED, .op = c->op, .err = err,
-		.action = SG_ACTION_SHED, .tries = c->tries, .fd = c->fd,
-		.flags = SG_EVENT_NO_KEEP_FD,
+		.cls = n->cls, .op = c->op, .err = n->err, .action = n->action,
+		.tries = c->tries, .fd = c->fd, .flags = SG_EVENT_NO_KEEP_FD,
 	};
 	sg_event_emit(&ev);
 	sg_accept_reserve_take();
 	return 1;
 }
 
+/* The arguments of the call, for making it again. */
 struct ax {
 	struct sockaddr *addr;
 	socklen_t *alen;
+	socklen_t room;		/* *alen as given */
 	int flags;
-	int is_accept4;
 };
 
 /*
  * accept() stays accept(): a seccomp filter may allow one system call and
  * not the other.
  */
-static int accept_once(const struct ax *a, int fd)
-{
-	if (a->is_accept4)
-		return REAL(accept4)(fd, a->addr, a->alen, a->flags);
-	return REAL(accept)(fd, a->addr, a->alen);
-}
-
-static ssize_t ax_attempt(struct sg_call *c, void *ctx, int nonblock)
+static long ax_attempt(struct sg_call *c, void *ctx, int how)
 {
 	struct ax *a = ctx;
-	int r = accept_once(a, c->fd);
+	int r;
+
+	if (a->alen)
+		*a->alen = a->room;
+	if (c->op == SG_OP_ACCEPT4)
+		r = REAL(accept4)(c->fd, a->addr, a->alen, a->flags);
+	else
+		r = REAL(accept)(c->fd, a->addr, a->alen);
 	return r < 0 ? -errno : r;
 }
 
-/* The new socket is like its listener, with the peer remembered. */
-static void accepted(uint32_t lst, int fd, const struct sockaddr *sa,
+/*
+ * The new socket is like its listener, with the peer remembered and the
+ * policy's socket options applied.  Runs only with the shim acting.
+ */
+static void accepted(int lfd, int fd, const struct sockaddr *sa,
 		     socklen_t len, int flags)
 {
+	uint32_t lst = sg_fd_get(lfd);
 	uint32_t kind = SG_FD_TCP | SG_FD_UDP | SG_FD_UNIX;
 	/* What the program set on the listener, the kernel copied: it wins. */
 	uint32_t user = SG_FD_USER_KA | SG_FD_USER_UTO | SG_FD_USER_SNDBUF |
 			SG_FD_USER_RCVBUF;
 	uint32_t bits = (lst & user) | ((lst & SG_FD_KNOWN) ?
 		(lst & kind) | SG_FD_KNOWN | SG_FD_SOCKET : 0);
+	struct sg_sock_settings buf;
+
 	if ((bits & SG_FD_KNOWN) && (flags & SOCK_NONBLOCK))
 		bits |= SG_FD_NONBLOCK;
 	sg_fd_store(fd, bits);
-	if (len > 0 && len <= sizeof(struct sockaddr_storage))
+	if (sa && len > 0 && len <= sizeof(struct sockaddr_storage))
 		sg_fd_remember_peer(fd, sa, len);
-	if (SG_UNLIKELY(sg_active)) {
-		struct sg_sock_settings buf;
-		const struct sg_sock_settings *ss = sg_sock_settings_for(sa, len, &buf);
-		if (sg_sockopts_wanted(ss))
-			sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
+	const struct sg_sock_settings *ss = sg_sock_settings_for(sa, len, &buf);
+	if (SG_UNLIKELY(sg_sockopts_wanted(ss)))
+		sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
+	/* A listener inherited across exec never saw listen(). */
+	if (SG_UNLIKELY(!(lst & SG_FD_LISTEN)) &&
+	    __atomic_load_n(&reserve_fd, __ATOMIC_RELAXED) < 0) {
+		sg_fd_set_bits(lfd, SG_FD_LISTEN);
+		sg_accept_reserve_take();
 	}
 }
 
-static int accept_common(const char *op, int fd, struct sockaddr *addr,
-			 socklen_t *alen, int flags, int is_accept4)
+/*
+ * The bookkeeping of an accepted connection.  The kernel reports the
+ * address's full length even where it truncated it to the room given.
+ */
+static int accept_done(int lfd, int fd, struct sockaddr *addr,
+		       socklen_t *alen, socklen_t room, int flags)
 {
-	struct sg_pre p;
+	if (fd >= 0 && sg_acting()) {
+		int saved = errno;
+		socklen_t got = addr && alen ? *alen : 0;
+		accepted(lfd, fd, addr, got < room ? got : room, flags);
+		errno = saved;
+	}
+	return fd;
+}
+
+static SG_COLD int accept_slow(int op, int fd, struct sockaddr *addr,
+			       socklen_t *alen, socklen_t room, int flags,
+			       const struct sg_pre *p, int r)
+{
+	struct ax a = { addr, alen, room, flags };
+	struct sg_call c;
+
+	sg_call_init(&c, op, fd, p);
+	r = (int)sg_slow(&c, r, ax_attempt, &a);
+	return accept_done(fd, r, addr, alen, room, flags);
+}
+
+/*
+ * The peer's address is wanted even when the program asks for none (for
+ * [peer] sections, and to log the peer after a reset): the kernel then
+ * writes it into the wrapper's own buffer.  Same system call, same result.
+ */
+static int accept_common(int op, int fd, struct sockaddr *addr,
+			 socklen_t *alen, int flags)
+{
+	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
 	struct sockaddr_storage mine;
 	socklen_t mlen = sizeof(mine);
-	struct ax a = { addr ? addr : (struct sockaddr *)&mine,
-			addr ? alen : &mlen, flags, is_accept4 };
-	/* The kernel reports the full length even when it truncated. */
-	socklen_t room = addr && alen ? *alen : mlen;
 
-	sg_pre_read(&p, fd, SG_FD_RCVTIMEO);
-	int r = accept_once(&a, fd);
-	if (SG_UNLIKELY(r < 0)) {
-		struct sg_call c = { .op = op, .fd = fd, .dir = SG_DIR_IN,
-				     .is_accept = 1 };
-		r = (int)sg_io_slow(&c, &p, -1, ax_attempt, &a);
-		if (r < 0)
-			return r;
+	if (!addr) {
+		addr = (struct sockaddr *)&mine;
+		alen = &mlen;
 	}
-	socklen_t got = a.alen ? *a.alen : 0;
-	accepted(sg_fd_get(fd), r, a.addr, got < room ? got : room, flags);
-	/*
-	 * A listener inherited across exec never saw listen(), and the program
-	 * may have closed the reserve: take one while descriptors are free.
-	 */
-	if (SG_UNLIKELY(__atomic_load_n(&reserve_fd, __ATOMIC_RELAXED) < 0) &&
-	    sg_active)
-		sg_accept_reserve_take();
-	return r;
+	socklen_t room = alen ? *alen : 0;
+	int r = op == SG_OP_ACCEPT4 ? REAL(accept4)(fd, addr, alen, flags) :
+				      REAL(accept)(fd, addr, alen);
+	if (SG_LIKELY(r >= 0))
+		return accept_done(fd, r, addr, alen, room, flags);
+	return accept_slow(op, fd, addr, alen, room, flags, &p, r);
 }
 
 SG_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 {
-	return accept_common("accept", fd, addr, alen, 0, 0);
+	return accept_common(SG_OP_ACCEPT, fd, addr, alen, 0);
 }
 
 SG_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
-	return accept_common("accept4", fd, addr, alen, flags, 1);
+	return accept_common(SG_OP_ACCEPT4, fd, addr, alen, flags);
 }

@@ -2,6 +2,13 @@
  * connect, and what surrounds it: socket, socketpair, listen, setsockopt
  * (to remember what the program set itself) and getsockopt(SO_ERROR) (where
  * event loops learn the outcome of a non-blocking connect).
+ *
+ * connect_timeout bounds a blocking TCP connect: the socket is made
+ * non-blocking for the call, the connection awaited until the deadline
+ * (poll for POLLOUT, then SO_ERROR, in the retry driver) and the socket
+ * put back.  An AF_UNIX or UDP connect is never bounded: an AF_UNIX one
+ * has no connection under way to wait for (the backlog was full), a UDP
+ * one does not block.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,58 +17,45 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "counters.h"
+#include "accept.h"
 #include "event.h"
 #include "fdtable.h"
 #include "io.h"
 #include "real.h"
 #include "retry.h"
 #include "shim.h"
-#include "signals.h"
 #include "sockopts.h"
+#include "state.h"
+#include "sys.h"
 
-void sg_accept_reserve_take(void);
-
-static void connect_event(int fd, int cls, int err, int action, int deadline,
-			  const struct sockaddr *sa, socklen_t len)
-{
-	struct sg_event ev = {
-		.cls = cls >= 0 ? cls : sg_classify_errno(err, "connect"),
-		.op = "connect", .err = err, .action = action, .fd = fd,
-		.deadline = deadline, .peer = sa, .peerlen = len,
-	};
-	if (ev.cls == SG_CLASS_TIMEOUT && deadline == SG_DEADLINE_NONE)
-		ev.deadline = SG_DEADLINE_RETRANS;
-	if (ev.cls != SG_CLASS_NONE)
-		sg_event_emit(&ev);
-}
-
-/* The outcome of a connect already under way, from SO_ERROR. */
-static int so_error(int fd)
+/* The outcome of a connect under way, from SO_ERROR: 0 or -errno. */
+static long so_error(int fd)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
-	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		return errno;
-	return err;
+	long r = sg_sys5(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	return r < 0 ? r : -err;
 }
 
 /*
- * Waits for a connect under way (connect(2): after EINTR or EINPROGRESS,
- * poll for writability, then read SO_ERROR).  Returns 0 or -errno; -EINTR
- * when a signal in eintr_pass ran, -ETIMEDOUT at deadline_ns.
+ * connect(2) after EINTR or EINPROGRESS: a TCP connection under way is
+ * awaited (SG_AFTER_WAIT: the socket polled writable), never started
+ * twice, and reported connected only when getpeername agrees; an AF_UNIX
+ * connect (SG_AGAIN) is simply made again.
  */
-static int await_connect(int fd, uint64_t seq, int64_t deadline_ns)
+static long connect_attempt(struct sg_call *c, void *ctx, int how)
 {
-	struct sg_call c = { .op = "connect", .fd = fd, .dir = SG_DIR_OUT,
-			     .sigseq = seq };
-	int w = sg_wait_ready(&c, deadline_ns);
-	if (w == 0)
-		return -ETIMEDOUT;
-	if (w < 0)
-		return w;
-	int err = so_error(fd);
-	return err ? -err : 0;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (how == SG_AGAIN) {
+		int r = REAL(connect)(c->fd, c->peer, c->peerlen);
+		return r < 0 ? -errno : 0;
+	}
+	long err = so_error(c->fd);
+	if (err < 0)
+		return err;
+	return sg_sys3(SYS_getpeername, c->fd, &ss, &len);
 }
 
 static void connected(int fd, const struct sg_sock_settings *ss)
@@ -70,67 +64,41 @@ static void connected(int fd, const struct sg_sock_settings *ss)
 	sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
 }
 
-/* After a plain connect failed with err. */
-static int connect_failed(int fd, const struct sockaddr *sa, socklen_t len,
-			  uint64_t seq, int64_t t0, int err)
+static void ended(int fd, const struct sockaddr *sa, socklen_t len, long r,
+		  const struct sg_sock_settings *ss)
 {
-	if (err == EINPROGRESS) {
+	if (r == 0)
+		connected(fd, ss);
+	else if (r == -EINPROGRESS)
 		sg_fd_set_bits(fd, SG_FD_CONNECTING);
-		return -err;
-	}
-	if (err == EINTR && sg_hardening() && sg_cfg.eintr == SG_EINTR_RETRY &&
-	    sg_sigseq() == seq) {
-		struct sg_call c = { .fd = fd, .dir = SG_DIR_OUT, .start_ns = t0,
-				     .fdstate = sg_fd_get(fd) };
-		sg_call_timeout(&c);
-		sg_count(&sockguard_counters.retries[SG_RETRY_EINTR], 1);
-		int r = await_connect(fd, seq, c.deadline_ns);
-		if (r == -ETIMEDOUT && c.deadline_ns && sg_now_ns() >= c.deadline_ns)
-			r = -EINPROGRESS;	/* what SO_SNDTIMEO gives connect(2) */
-		if (r < 0 && r != -EINTR && r != -EINPROGRESS)
-			connect_event(fd, -1, -r, SG_ACTION_RETURNED,
-				      SG_DEADLINE_NONE, sa, len);
-		return r;
-	}
-	connect_event(fd, -1, err, SG_ACTION_RETURNED, SG_DEADLINE_NONE, sa, len);
-	return -err;
+	if (r != -EFAULT)
+		sg_fd_remember_peer(fd, sa, len);
 }
 
-/*
- * Whether connect() must read the address before the real call: per-peer
- * settings, a connect_timeout or buffer sizes to set before the handshake.
- * Otherwise the address is read only after libc accepted it, so that a bad
- * pointer gives EFAULT as without the shim instead of a crash.
- */
-static int settings_before_connect(void)
+static long connect_retry(int fd, const struct sockaddr *sa, socklen_t len,
+			  const struct sg_pre *p, long r, int64_t bound,
+			  int bound_is_own)
 {
-	const struct sg_sock_settings *s = &sg_cfg.sock;
-	return sg_pol_has_peers || s->connect_timeout_ms || s->sndbuf || s->rcvbuf;
-}
+	struct sg_call c;
 
-static int connect_plain(int fd, const struct sockaddr *sa, socklen_t len,
-			 uint64_t seq, int64_t t0)
-{
-	int r = REAL(connect)(fd, sa, len);
-	if (SG_LIKELY(r == 0))
-		return 0;
-	int err = errno;
-	if (err == EFAULT)
-		return -err;
-	sg_fd_remember_peer(fd, sa, len);
-	return connect_failed(fd, sa, len, seq, t0, err);
+	sg_call_init(&c, SG_OP_CONNECT, fd, p);
+	c.peer = sa;
+	c.peerlen = len;
+	c.bound_ns = bound;
+	c.bound_is_own = bound_is_own;
+	return sg_retry(&c, r, connect_attempt, NULL);
 }
 
 /* The program's own SO_SNDTIMEO in ns (0: none): it bounds connect(2) too. */
 static int64_t sndtimeo_ns(int fd)
 {
-	struct timeval tv = { 0, 0 };
+	long tv[2] = { 0, 0 };
 	socklen_t len = sizeof(tv);
 
 	if (!(sg_fd_get(fd) & SG_FD_SNDTIMEO) ||
-	    REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) < 0)
+	    sg_sys5(SYS_getsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, tv, &len) < 0)
 		return 0;
-	return (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+	return (int64_t)tv[0] * 1000000000 + (int64_t)tv[1] * 1000;
 }
 
 /*
@@ -141,72 +109,97 @@ static int64_t sndtimeo_ns(int fd)
 static void abandon(int fd)
 {
 	struct sockaddr none = { .sa_family = AF_UNSPEC };
-	int saved = errno;
-	REAL(connect)(fd, &none, sizeof(none));
-	errno = saved;
+	sg_sys3(SYS_connect, fd, &none, sizeof(none));
 }
 
 /*
- * connect_timeout: a blocking connect bounded by the policy's deadline, or
- * by the program's shorter SO_SNDTIMEO (then EINPROGRESS, as the kernel
- * says).  A non-blocking socket is the program's business: plain path.
+ * A blocking TCP connect bounded by connect_timeout, or by the program's
+ * shorter SO_SNDTIMEO (then EINPROGRESS, as the kernel says).
  */
-static int connect_bounded(int fd, const struct sockaddr *sa, socklen_t len,
-			   const struct sg_sock_settings *ss, uint64_t seq,
-			   int64_t t0)
+static long connect_bounded(int fd, const struct sockaddr *sa, socklen_t len,
+			    const struct sg_sock_settings *ss,
+			    const struct sg_pre *p)
 {
-	int fl = REAL(fcntl)(fd, F_GETFL, 0);
+	long fl = sg_sys2(SYS_fcntl, fd, F_GETFL);
 	if (fl < 0 || (fl & O_NONBLOCK))
-		return connect_plain(fd, sa, len, seq, t0);
+		return REAL(connect)(fd, sa, len) < 0 ? -errno : 0;
 	int64_t span = (int64_t)ss->connect_timeout_ms * 1000000;
 	int64_t own = sndtimeo_ns(fd);
 	int own_first = own > 0 && own < span;
 	int64_t deadline = sg_now_ns() + (own_first ? own : span);
-	REAL(fcntl)(fd, F_SETFL, (unsigned long)(fl | O_NONBLOCK));
-	int r = REAL(connect)(fd, sa, len) < 0 ? -errno : 0;
-	if (r == -EINPROGRESS)
-		r = await_connect(fd, seq, deadline);
-	REAL(fcntl)(fd, F_SETFL, (unsigned long)fl);
-	if (r == -ETIMEDOUT && sg_now_ns() >= deadline) {
-		if (own_first)
-			return -EINPROGRESS;
+	sg_sys3(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK);
+	long r = REAL(connect)(fd, sa, len) < 0 ? -errno : 0;
+	if (r < 0 && r != -EFAULT)
+		r = connect_retry(fd, sa, len, p, r, deadline, own_first);
+	sg_sys3(SYS_fcntl, fd, F_SETFL, fl);
+	if (r == -ETIMEDOUT && !own_first && sg_now_ns() >= deadline)
 		abandon(fd);
-		connect_event(fd, SG_CLASS_TIMEOUT, ETIMEDOUT, SG_ACTION_TIMED_OUT,
-			      SG_DEADLINE_CONNECT_TIMEOUT, sa, len);
-	} else if (r < 0 && r != -EINTR && r != -EFAULT) {
-		connect_event(fd, -1, -r, SG_ACTION_RETURNED, SG_DEADLINE_NONE, sa, len);
-	}
 	return r;
+}
+
+/*
+ * Before the real call, the policy may want per-peer settings, buffer
+ * sizes set before the handshake, or a bound on the connect.  Otherwise the
+ * address is read only after libc accepted it, so that a bad pointer gives
+ * EFAULT as without the shim instead of a crash.
+ */
+static int prepares(void)
+{
+	const struct sg_sock_settings *s = &sg_cfg.sock;
+	return sg_pol_has_peers || s->connect_timeout_ms || s->sndbuf || s->rcvbuf;
+}
+
+static SG_COLD int connect_careful(int fd, const struct sockaddr *sa,
+				   socklen_t len, const struct sg_pre *p)
+{
+	struct sg_sock_settings buf;
+	const struct sg_sock_settings *ss = sg_sock_settings_for(sa, len, &buf);
+	int saved = errno;
+	long r;
+
+	sg_sockopts_apply(fd, ss, SG_OPT_BEFORE_CONNECT);
+	if (ss->connect_timeout_ms && (sg_fd_get(fd) & SG_FD_TCP) &&
+	    sg_cfg.mode == SG_MODE_HARDEN && sg_own_syscalls_allowed())
+		r = connect_bounded(fd, sa, len, ss, p);
+	else
+		r = REAL(connect)(fd, sa, len) < 0 ? -errno : 0;
+	if (r < 0 && r != -EFAULT)
+		r = connect_retry(fd, sa, len, p, r, 0, 0);
+	ended(fd, sa, len, r, ss);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	errno = saved;
+	return 0;
+}
+
+static SG_COLD int connect_slow(int fd, const struct sockaddr *sa,
+				socklen_t len, const struct sg_pre *p, int r)
+{
+	int saved = errno;
+
+	if (!sg_acting() || saved == EFAULT)
+		return r;
+	long res = connect_retry(fd, sa, len, p, -saved, 0, 0);
+	ended(fd, sa, len, res, &sg_cfg.sock);
+	errno = res < 0 ? (int)-res : saved;
+	return res < 0 ? -1 : 0;
 }
 
 SG_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	if (!sg_active)
-		return REAL(connect)(fd, sa, len);
-	uint64_t seq = sg_sigseq();
-	uint32_t st = sg_fd_get(fd);
-	int64_t t0 = SG_UNLIKELY(st & SG_FD_SNDTIMEO) ? sg_now_ns() : 0;
-	struct sg_sock_settings buf;
-	const struct sg_sock_settings *ss = &sg_cfg.sock;
-	int saved = errno, r;
+	struct sg_pre p = sg_pre(fd, SG_DIR_OUT);
 
-	if (SG_UNLIKELY(settings_before_connect())) {
-		ss = sg_sock_settings_for(sa, len, &buf);
-		sg_fd_remember_peer(fd, sa, len);
-		sg_sockopts_apply(fd, ss, SG_OPT_BEFORE_CONNECT);
-	}
-	if (SG_UNLIKELY(ss->connect_timeout_ms) && sg_hardening())
-		r = connect_bounded(fd, sa, len, ss, seq, t0);
-	else
-		r = connect_plain(fd, sa, len, seq, t0);
-	if (r == 0) {
-		sg_fd_remember_peer(fd, sa, len);
-		connected(fd, ss);
-		errno = saved;
+	if (SG_UNLIKELY(prepares()) && sg_acting())
+		return connect_careful(fd, sa, len, &p);
+	int r = REAL(connect)(fd, sa, len);
+	if (SG_LIKELY(r == 0)) {
+		if (sg_acting())
+			ended(fd, sa, len, 0, &sg_cfg.sock);
 		return 0;
 	}
-	errno = -r;
-	return -1;
+	return connect_slow(fd, sa, len, &p, r);
 }
 
 /*
@@ -215,8 +208,9 @@ SG_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
  */
 static void so_error_seen(int fd, const void *val, socklen_t len)
 {
-	int err;
 	struct sockaddr_storage ss;
+	struct sg_sock_settings buf;
+	int err;
 
 	if (!(sg_fd_get(fd) & SG_FD_CONNECTING) || len < sizeof(int))
 		return;
@@ -224,13 +218,20 @@ static void so_error_seen(int fd, const void *val, socklen_t len)
 	int saved = errno;
 	socklen_t plen = sg_fd_recall_peer(fd, &ss);
 	const struct sockaddr *peer = plen ? (struct sockaddr *)&ss : NULL;
-	struct sg_sock_settings buf;
 	if (err == 0) {
 		connected(fd, sg_sock_settings_for(peer, plen, &buf));
 	} else {
+		struct sg_event ev = {
+			.cls = sg_classify_errno(err, SG_OP_CONNECT),
+			.op = SG_OP_CONNECT, .err = err,
+			.action = SG_ACTION_RETURNED, .fd = fd,
+			.deadline = err == ETIMEDOUT ? SG_DEADLINE_RETRANS :
+						       SG_DEADLINE_NONE,
+			.peer = peer, .peerlen = plen,
+		};
 		sg_fd_clear_bits(fd, SG_FD_CONNECTING);
-		connect_event(fd, -1, err, SG_ACTION_RETURNED, SG_DEADLINE_NONE,
-			      peer, plen);
+		if (ev.cls != SG_CLASS_NONE)
+			sg_event_emit(&ev);
 	}
 	errno = saved;
 }
@@ -239,7 +240,7 @@ SG_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	int r = REAL(getsockopt)(fd, level, name, val, len);
 	if (SG_UNLIKELY(level == SOL_SOCKET && name == SO_ERROR) && r == 0 &&
-	    sg_active)
+	    sg_acting())
 		so_error_seen(fd, val, *len);
 	return r;
 }
@@ -273,24 +274,32 @@ static uint32_t user_bit(int level, int name)
 	return 0;
 }
 
+static uint32_t timeo_bit(int name)
+{
+	switch (name) {
+	case SO_RCVTIMEO_OLD: case SO_RCVTIMEO_NEW:
+		return SG_FD_RCVTIMEO;
+	case SO_SNDTIMEO_OLD: case SO_SNDTIMEO_NEW:
+		return SG_FD_SNDTIMEO;
+	default:
+		return 0;
+	}
+}
+
 static void option_set(int fd, int level, int name, const void *val,
 		       socklen_t len)
 {
-	if (level == SOL_SOCKET && (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW ||
-	    name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW)) {
-		uint32_t bit = (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW) ?
-			SG_FD_RCVTIMEO : SG_FD_SNDTIMEO;
-		if (nonzero(val, len)) {
-			sg_fd_set_bits(fd, bit);
-			__atomic_store_n(&sg_any_timeo, 1, __ATOMIC_RELAXED);
-		} else {
-			sg_fd_clear_bits(fd, bit);
-		}
-		return;
-	}
-	uint32_t bit = user_bit(level, name);
-	if (bit)
+	uint32_t bit = level == SOL_SOCKET ? timeo_bit(name) : 0;
+
+	if (bit && nonzero(val, len)) {
 		sg_fd_set_bits(fd, bit);
+		if (sg_acting())
+			sg_fast_set(SG_FAST_TIMEO, 1);
+	} else if (bit) {
+		sg_fd_clear_bits(fd, bit);
+	} else if ((bit = user_bit(level, name)) != 0) {
+		sg_fd_set_bits(fd, bit);
+	}
 }
 
 SG_EXPORT int setsockopt(int fd, int level, int name, const void *val,
@@ -328,7 +337,7 @@ SG_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 
 SG_EXPORT int listen(int fd, int backlog)
 {
-	if (sg_active) {
+	if (sg_acting()) {
 		sg_sockopts_apply(fd, &sg_cfg.sock, SG_OPT_LISTEN);
 		sg_accept_reserve_take();
 	}

@@ -245,8 +245,8 @@ static __attribute__((noinline)) size_t format_event(const struct sg_event *ev,
 
 	sg_fmt_init(&f, buf, cap);
 	field_str(&f, "class=", sg_class_name(ev->cls));
-	if (ev->op)
-		field_str(&f, " op=", ev->op);
+	if (sg_op_name(ev->op))
+		field_str(&f, " op=", sg_op_name(ev->op));
 	field_errno(&f, ev->err);
 	if (sg_action_name(ev->action))
 		field_str(&f, " action=", sg_action_name(ev->action));
@@ -388,7 +388,7 @@ void sg_event_emit(const struct sg_event *ev)
 	const struct sg_sock_settings *s;
 	socklen_t plen;
 
-	if (ev->cls < 0 || ev->cls >= SG_CLASS_COUNT)
+	if (ev->cls < 0 || ev->cls >= SG_CLASS_COUNT || !sg_acting())
 		return;
 	count_event(ev);
 	/* Counted, but no lookup, no line: a seccomp filter or a vfork child. */

@@ -14,7 +14,7 @@
 
 struct sg_event {
 	int cls;		/* enum sg_class */
-	const char *op;		/* "recv", "connect", ... */
+	int op;			/* enum sg_op (classify.h) */
 	int err;		/* errno met, 0 for eof */
 	int action;		/* enum sg_action */
 	unsigned tries;		/* retries made, for action=retried */

@@ -10,21 +10,21 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "event.h"
 #include "fdtable.h"
 #include "real.h"
 #include "shim.h"
-
-void sg_accept_reserve_lost(int fd);
-void sg_accept_reserve_take(void);
+#include "signals.h"
+#include "state.h"
 
 /*
- * fd is about to stop being the shim's: let its owner reopen elsewhere.
- * Returns 1 when it was the shim's.
+ * fd is about to stop being the shim's (closed, or replaced by a dup2 that
+ * succeeded): its owner opens another elsewhere.  Returns 1 when it was.
  */
 static int release(int fd)
 {
-	if (SG_LIKELY(!(sg_fd_get(fd) & SG_FD_SHIM)))
+	if (SG_LIKELY(!(sg_fd_get(fd) & SG_FD_SHIM)) || sg_thread.vfork_child)
 		return 0;
 	int saved = errno;
 	sg_fd_clear_bits(fd, SG_FD_SHIM);
@@ -48,33 +48,44 @@ static int retake(int lost, int r)
 	return r;
 }
 
-SG_EXPORT int close(int fd)
+/* The bookkeeping of a descriptor the program closes. */
+static int closing(int fd)
 {
+	if (SG_UNLIKELY(sg_fd_get(fd) & SG_FD_STREAM))
+		sg_signals_stream_closed(fd);
 	int lost = release(fd);
 	sg_fd_forget(fd);
+	return lost;
+}
+
+SG_EXPORT int close(int fd)
+{
+	int lost = closing(fd);
 	return retake(lost, REAL(close)(fd));
 }
 
 SG_EXPORT int fclose(FILE *f)
 {
-	int fd = f ? fileno(f) : -1;
 	int lost = 0;
-	if (fd >= 0) {
-		lost = release(fd);
-		sg_fd_forget(fd);
+
+	if (f) {
+		int fd = fileno(f);
+		if (fd >= 0)
+			lost = closing(fd);
 	}
 	return retake(lost, REAL(fclose)(f));
 }
 
 /* Every descriptor in [lo, hi] is about to close: one walk over the table. */
-static int release_range(unsigned lo, unsigned hi)
+static int closing_range(unsigned lo, unsigned hi)
 {
 	unsigned top = hi < sg_fdt_size ? hi : sg_fdt_size - 1;
 	int lost = 0;
-	for (unsigned fd = lo; fd <= top && fd < sg_fdt_size; fd++) {
-		lost |= release((int)fd);
-		sg_fd_forget((int)fd);
-	}
+
+	if (sg_thread.vfork_child)
+		return 0;
+	for (unsigned fd = lo; fd <= top && fd < sg_fdt_size; fd++)
+		lost |= closing((int)fd);
 	return lost;
 }
 
@@ -82,13 +93,13 @@ SG_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
 {
 	int lost = 0;
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && lo <= hi)
-		lost = release_range(lo, hi);
+		lost = closing_range(lo, hi);
 	return retake(lost, REAL(close_range)(lo, hi, flags));
 }
 
 SG_EXPORT void closefrom(int lo)
 {
-	int lost = lo >= 0 ? release_range((unsigned)lo, ~0u) : 0;
+	int lost = lo >= 0 ? closing_range((unsigned)lo, ~0u) : 0;
 	REAL(closefrom)(lo);
 	retake(lost, 0);
 }
@@ -101,32 +112,43 @@ SG_EXPORT int dup(int fd)
 	return r;
 }
 
+/*
+ * dup2/dup3 onto a number: only when the call succeeded was whatever the
+ * number held (perhaps a descriptor of the shim's) closed.
+ */
+static int duplicated(int oldfd, int newfd, int r)
+{
+	if (r < 0 || oldfd == newfd)
+		return r;
+	int lost = release(newfd);
+	sg_fd_copy(oldfd, newfd);
+	return retake(lost, r);
+}
+
 SG_EXPORT int dup2(int oldfd, int newfd)
 {
-	int lost = oldfd != newfd ? release(newfd) : 0;
-	int r = REAL(dup2)(oldfd, newfd);
-	if (r >= 0 && oldfd != newfd)
-		sg_fd_copy(oldfd, newfd);
-	return retake(lost, r);
+	return duplicated(oldfd, newfd, REAL(dup2)(oldfd, newfd));
 }
 
 SG_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	int lost = oldfd != newfd ? release(newfd) : 0;
-	int r = REAL(dup3)(oldfd, newfd, flags);
-	if (r >= 0)
-		sg_fd_copy(oldfd, newfd);
-	return retake(lost, r);
+	return duplicated(oldfd, newfd, REAL(dup3)(oldfd, newfd, flags));
 }
 
-/* What a successful fcntl changed: O_NONBLOCK, or a new duplicate. */
+static void flag_bit(int fd, uint32_t bit, int on)
+{
+	if (on)
+		sg_fd_set_bits(fd, bit);
+	else
+		sg_fd_clear_bits(fd, bit);
+}
+
+/* What a successful fcntl changed: O_NONBLOCK, O_ASYNC, or a duplicate. */
 static void fcntl_done(int fd, int cmd, unsigned long arg, int r)
 {
 	if (cmd == F_SETFL) {
-		if (arg & O_NONBLOCK)
-			sg_fd_set_bits(fd, SG_FD_NONBLOCK);
-		else
-			sg_fd_clear_bits(fd, SG_FD_NONBLOCK);
+		flag_bit(fd, SG_FD_NONBLOCK, (arg & O_NONBLOCK) != 0);
+		flag_bit(fd, SG_FD_ASYNC, (arg & O_ASYNC) != 0);
 	} else if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
 		sg_fd_copy(fd, r);
 	}
@@ -171,11 +193,8 @@ SG_EXPORT int ioctl(int fd, unsigned long req, ...)
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
 	int r = REAL(ioctl)(fd, req, arg);
-	if (SG_UNLIKELY(req == FIONBIO) && r == 0 && arg) {
-		if (*(int *)arg)
-			sg_fd_set_bits(fd, SG_FD_NONBLOCK);
-		else
-			sg_fd_clear_bits(fd, SG_FD_NONBLOCK);
-	}
+	if (SG_UNLIKELY(req == FIONBIO || req == FIOASYNC) && r == 0 && arg)
+		flag_bit(fd, req == FIONBIO ? SG_FD_NONBLOCK : SG_FD_ASYNC,
+			 *(int *)arg != 0);
 	return r;
 }

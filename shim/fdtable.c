@@ -7,20 +7,14 @@
  */
 #include "fdtable.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include "io.h"
-#include "real.h"
-#include "shim.h"
+#include "sys.h"
 
 #define SG_FDT_CAP (1u << 20)	/* larger limits: the rest is "unknown" */
 /*
@@ -39,15 +33,19 @@ struct sg_peer_slot {
 uint32_t *sg_fdt;
 unsigned sg_fdt_size;
 uint8_t *sg_fd_lastop;
-int sg_eof_tracking;
 static struct sg_peer_slot *peers;
 static unsigned peers_size;
 
-static void *map_zeroed(size_t bytes)
+void *sg_map_zeroed(size_t bytes)
 {
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	long p = sg_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p < 0 && p > -4096 ? NULL : (void *)p;
+}
+
+static int nofile_limit(struct rlimit *rl)
+{
+	return sg_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, rl) == 0 ? 0 : -1;
 }
 
 void sg_fdtable_init(void)
@@ -57,16 +55,16 @@ void sg_fdtable_init(void)
 
 	if (sg_fdt)
 		return;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+	if (nofile_limit(&rl) == 0) {
 		rlim_t want = rl.rlim_max > rl.rlim_cur ? rl.rlim_max : rl.rlim_cur;
 		n = want > SG_FDT_CAP ? SG_FDT_CAP : (unsigned)want;
 	}
 	if (n < 1024)
 		n = 1024;
 	unsigned np = n < SG_PEERS_CAP ? n : SG_PEERS_CAP;
-	uint32_t *t = map_zeroed((size_t)n * sizeof(*t));
-	struct sg_peer_slot *p = map_zeroed((size_t)np * sizeof(*p));
-	uint8_t *l = map_zeroed(n);
+	uint32_t *t = sg_map_zeroed((size_t)n * sizeof(*t));
+	struct sg_peer_slot *p = sg_map_zeroed((size_t)np * sizeof(*p));
+	uint8_t *l = sg_map_zeroed(n);
 	if (!t || !p || !l)
 		return;	/* no table: every descriptor stays "unknown" */
 	peers = p;
@@ -78,20 +76,21 @@ void sg_fdtable_init(void)
 
 void sg_fd_forget(int fd)
 {
-	if ((unsigned)fd >= sg_fdt_size)
+	if (!sg_fd_writable(fd))
 		return;
 	if (__atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED))
 		__atomic_store_n(&sg_fdt[fd], 0, __ATOMIC_RELAXED);
 	if ((unsigned)fd < peers_size &&
 	    __atomic_load_n(&peers[fd].len, __ATOMIC_RELAXED))
 		__atomic_store_n(&peers[fd].len, 0, __ATOMIC_RELAXED);
-	if (sg_eof_tracking)
-		__atomic_store_n(&sg_fd_lastop[fd], 0, __ATOMIC_RELAXED);
+	sg_fd_note_lastop(fd, 0);
 }
 
 void sg_fd_copy(int oldfd, int newfd)
 {
-	if ((unsigned)oldfd >= sg_fdt_size || (unsigned)newfd >= sg_fdt_size) {
+	if (!sg_fd_writable(newfd))
+		return;
+	if ((unsigned)oldfd >= sg_fdt_size) {
 		sg_fd_forget(newfd);
 		return;
 	}
@@ -102,37 +101,67 @@ void sg_fd_copy(int oldfd, int newfd)
 		peers[newfd] = peers[oldfd];
 }
 
-/* SO_RCVTIMEO/SO_SNDTIMEO set before the shim saw the socket (exec, SCM_RIGHTS). */
-static uint32_t timeout_bits(int fd)
+static int sock_int(int fd, int name, int *v)
 {
-	struct timeval tv;
-	socklen_t len;
-	uint32_t bits = 0;
+	socklen_t len = sizeof(*v);
+	return (int)sg_sys5(SYS_getsockopt, fd, SOL_SOCKET, name, v, &len);
+}
 
-	len = sizeof(tv);
-	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 &&
-	    (tv.tv_sec || tv.tv_usec))
-		bits |= SG_FD_RCVTIMEO;
-	len = sizeof(tv);
-	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0 &&
-	    (tv.tv_sec || tv.tv_usec))
-		bits |= SG_FD_SNDTIMEO;
-	if (bits)
-		__atomic_store_n(&sg_any_timeo, 1, __ATOMIC_RELAXED);
+/* SO_RCVTIMEO/SO_SNDTIMEO set before the shim saw the socket (exec, SCM_RIGHTS). */
+static uint32_t timeout_bit(int fd, int name, uint32_t bit)
+{
+	long tv[2] = { 0, 0 };
+	socklen_t len = sizeof(tv);
+
+	if (sg_sys5(SYS_getsockopt, fd, SOL_SOCKET, name, tv, &len) == 0 &&
+	    (tv[0] || tv[1]))
+		return bit;
+	return 0;
+}
+
+static uint32_t socket_bits(int fd)
+{
+	int type = 0, domain = 0;
+
+	if (sock_int(fd, SO_TYPE, &type) < 0 || sock_int(fd, SO_DOMAIN, &domain) < 0)
+		return SG_FD_SOCKET;
+	uint32_t bits = SG_FD_SOCKET | sg_fd_socket_kind(domain, type) |
+			timeout_bit(fd, SO_RCVTIMEO, SG_FD_RCVTIMEO) |
+			timeout_bit(fd, SO_SNDTIMEO, SG_FD_SNDTIMEO);
+	if (bits & (SG_FD_RCVTIMEO | SG_FD_SNDTIMEO))
+		sg_fast_set(SG_FAST_TIMEO, 1);
 	return bits;
 }
 
-int sg_fd_high_floor(void)
+static int is_socket(int fd)
 {
-	struct rlimit rl;
-	unsigned long hi = 1024;
+	struct stat sb;
+#ifdef SYS_fstat
+	long r = sg_sys2(SYS_fstat, fd, &sb);
+#else
+	long r = sg_sys4(SYS_newfstatat, fd, "", &sb, AT_EMPTY_PATH);
+#endif
+	return r == 0 && S_ISSOCK(sb.st_mode);
+}
 
-	if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 &&
-	    rl.rlim_cur < hi)
-		hi = rl.rlim_cur;
-	if (sg_fdt_size && sg_fdt_size < hi)
-		hi = sg_fdt_size;
-	return (int)(hi > 256 ? hi - 64 : hi * 3 / 4);
+uint32_t sg_fd_classify(int fd)
+{
+	uint32_t st = sg_fd_get(fd);
+
+	if ((st & SG_FD_KNOWN) || !sg_own_syscalls_allowed())
+		return st;
+	long fl = sg_sys2(SYS_fcntl, fd, F_GETFL);
+	if (fl < 0)
+		return st;	/* not open: nothing to remember */
+	uint32_t bits = SG_FD_KNOWN;
+	if (is_socket(fd))
+		bits |= socket_bits(fd);
+	if (fl & O_NONBLOCK)
+		bits |= SG_FD_NONBLOCK;
+	if (fl & O_ASYNC)
+		bits |= SG_FD_ASYNC;
+	sg_fd_set_bits(fd, bits);
+	return st | bits;
 }
 
 uint32_t sg_fd_socket_kind(int domain, int type)
@@ -148,38 +177,21 @@ uint32_t sg_fd_socket_kind(int domain, int type)
 	return base == SOCK_DGRAM ? SG_FD_UDP : 0;
 }
 
-static uint32_t socket_bits(int fd)
+unsigned long sg_fd_soft_limit(void)
 {
-	int type = 0, domain = 0;
-	socklen_t len = sizeof(type);
-
-	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
-		return SG_FD_SOCKET;
-	len = sizeof(domain);
-	if (REAL(getsockopt)(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
-		return SG_FD_SOCKET;
-	return SG_FD_SOCKET | sg_fd_socket_kind(domain, type);
+	struct rlimit rl;
+	return nofile_limit(&rl) == 0 ? rl.rlim_cur : 1024;
 }
 
-uint32_t sg_fd_classify(int fd)
+int sg_fd_high_floor(void)
 {
-	uint32_t st = sg_fd_get(fd);
-	struct stat sb;
+	unsigned long hi = sg_fd_soft_limit();
 
-	if (st & SG_FD_KNOWN)
-		return st;
-	int saved = errno;
-	uint32_t bits = SG_FD_KNOWN;
-	if (syscall(SYS_fstat, fd, &sb) == 0 && S_ISSOCK(sb.st_mode))
-		bits |= socket_bits(fd) | timeout_bits(fd);
-	int fl = REAL(fcntl)(fd, F_GETFL, 0);
-	if (fl >= 0 && (fl & O_NONBLOCK))
-		bits |= SG_FD_NONBLOCK;
-	errno = saved;
-	if (fl < 0)
-		return st;	/* not open: nothing to remember */
-	sg_fd_set_bits(fd, bits);
-	return sg_fd_get(fd) | bits;
+	if (hi > 1024)
+		hi = 1024;
+	if (sg_fdt_size && sg_fdt_size < hi)
+		hi = sg_fdt_size;
+	return (int)(hi > 256 ? hi - 64 : hi * 3 / 4);
 }
 
 int sg_fd_take_pending(int fd)
@@ -201,7 +213,8 @@ void sg_fd_set_pending(int fd, int err)
 
 void sg_fd_remember_peer(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	if ((unsigned)fd >= peers_size || sa == NULL || len < sizeof(sa_family_t))
+	if ((unsigned)fd >= peers_size || !sg_fd_writable(fd) || sa == NULL ||
+	    len < sizeof(sa_family_t))
 		return;
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return;

@@ -3,13 +3,18 @@
  * RLIMIT_NOFILE, updated with atomic bit operations and never locked.
  * Descriptors beyond the table (or before the constructor ran) read as 0,
  * "unknown", and are classified on the error path when needed.
+ *
+ * Every writer does nothing in a vfork child: the child's descriptors are
+ * its own copies, but the table is its parent's memory.
  */
 #ifndef SG_FDTABLE_H
 #define SG_FDTABLE_H
 
-
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "state.h"
 
 /* Everything declared here lives in the shim: direct, not through the GOT. */
 #pragma GCC visibility push(hidden)
@@ -33,7 +38,9 @@
 /* bits 16..23: an errno held back after a partial write (0: none) */
 #define SG_FD_PENDING_SHIFT 16
 #define SG_FD_PENDING_MASK 0x00ff0000u
-/* bits 24..31: free */
+#define SG_FD_ASYNC	0x01000000u	/* O_ASYNC: signal-driven I/O, EAGAIN expected */
+#define SG_FD_STREAM	0x02000000u	/* a stdio stream on a socket (fdopen) */
+/* bits 26..31: free */
 
 extern uint32_t *sg_fdt;
 extern unsigned sg_fdt_size;
@@ -48,23 +55,28 @@ static inline uint32_t sg_fd_get(int fd)
 	return __atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED);
 }
 
+static inline int sg_fd_writable(int fd)
+{
+	return (unsigned)fd < sg_fdt_size && !sg_thread.vfork_child;
+}
+
 static inline void sg_fd_set_bits(int fd, uint32_t bits)
 {
-	if ((unsigned)fd < sg_fdt_size &&
+	if (sg_fd_writable(fd) &&
 	    (__atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED) & bits) != bits)
 		__atomic_fetch_or(&sg_fdt[fd], bits, __ATOMIC_RELAXED);
 }
 
 static inline void sg_fd_clear_bits(int fd, uint32_t bits)
 {
-	if ((unsigned)fd < sg_fdt_size &&
+	if (sg_fd_writable(fd) &&
 	    (__atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED) & bits) != 0)
 		__atomic_fetch_and(&sg_fdt[fd], ~bits, __ATOMIC_RELAXED);
 }
 
 static inline void sg_fd_store(int fd, uint32_t word)
 {
-	if ((unsigned)fd < sg_fdt_size)
+	if (sg_fd_writable(fd))
 		__atomic_store_n(&sg_fdt[fd], word, __ATOMIC_RELAXED);
 }
 
@@ -75,10 +87,17 @@ void sg_fd_copy(int oldfd, int newfd);
 
 /*
  * The state of fd with the KNOWN bits filled in by asking the kernel
- * (fstat, SO_TYPE, SO_DOMAIN, F_GETFL) if they were not known yet.  Error
- * path only: costs syscalls the first time.
+ * (fstat, SO_TYPE, SO_DOMAIN, SO_RCVTIMEO, SO_SNDTIMEO, F_GETFL) if they
+ * were not known yet.  Error paths only, and never in a quiet process
+ * (then the word is returned as it is).
  */
 uint32_t sg_fd_classify(int fd);
+
+/* SG_FD_TCP, SG_FD_UDP, SG_FD_UNIX or 0 for a socket's domain and type. */
+uint32_t sg_fd_socket_kind(int domain, int type);
+
+/* The soft RLIMIT_NOFILE (1024 if it cannot be read). */
+unsigned long sg_fd_soft_limit(void);
 
 /*
  * The lowest number a shim-owned descriptor (log socket, accept reserve) may
@@ -88,9 +107,6 @@ uint32_t sg_fd_classify(int fd);
  * the soft limit, where a freed descriptor is one accept() can use.
  */
 int sg_fd_high_floor(void);
-
-/* SG_FD_TCP, SG_FD_UDP, SG_FD_UNIX or 0 for a socket's domain and type. */
-uint32_t sg_fd_socket_kind(int domain, int type);
 
 /* Pending error held back after a partial write. */
 int sg_fd_take_pending(int fd);
@@ -105,22 +121,25 @@ void sg_fd_remember_peer(int fd, const struct sockaddr *sa, socklen_t len);
 socklen_t sg_fd_recall_peer(int fd, struct sockaddr_storage *ss);
 
 /*
- * "Last operation was a send" for the eof class: a byte per fd, kept only
- * when some policy logs eof (sg_eof_tracking).
+ * "The last operation was a send", for the eof class: a byte per fd, kept
+ * only while some policy logs eof (SG_FAST_EOF).
  */
 extern uint8_t *sg_fd_lastop;
-extern int sg_eof_tracking;
-static inline void sg_fd_note_send(int fd)
+
+static inline void sg_fd_note_lastop(int fd, uint8_t was_send)
 {
-	if (__builtin_expect(sg_eof_tracking, 0) && (unsigned)fd < sg_fdt_size)
-		__atomic_store_n(&sg_fd_lastop[fd], 1, __ATOMIC_RELAXED);
+	if ((sg_fast() & SG_FAST_EOF) && sg_fd_writable(fd))
+		__atomic_store_n(&sg_fd_lastop[fd], was_send, __ATOMIC_RELAXED);
 }
 
-static inline void sg_fd_note_recv(int fd)
+static inline int sg_fd_last_was_send(int fd)
 {
-	if (__builtin_expect(sg_eof_tracking, 0) && (unsigned)fd < sg_fdt_size)
-		__atomic_store_n(&sg_fd_lastop[fd], 0, __ATOMIC_RELAXED);
+	return (unsigned)fd < sg_fdt_size && (sg_fast() & SG_FAST_EOF) &&
+	       __atomic_load_n(&sg_fd_lastop[fd], __ATOMIC_RELAXED);
 }
+
+/* Zeroed, private, anonymous memory that is never swapped in unless used. */
+void *sg_map_zeroed(size_t bytes);
 
 #pragma GCC visibility pop
 

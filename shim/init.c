@@ -1,7 +1,8 @@
 /*
- * The constructor: sets up the fd table, loads the policy
- * (SPEC.md section 2) and arms the signal handling.  Until it has run, and
- * for ever with mode=off, every wrapper passes straight through to libc.
+ * The constructor: sets up the fd table, loads the policy (man page,
+ * CONFIGURATION) and arms the signal handling.  Until it has run, and for
+ * ever with mode=off, every wrapper passes straight through to libc.
+ * What it does eagerly, and why, is in docs/DESIGN.md.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,36 +19,50 @@
 #include "counters.h"
 #include "event.h"
 #include "fdtable.h"
-#include "io.h"
 #include "real.h"
 #include "shim.h"
 #include "signals.h"
+#include "state.h"
+#include "sys.h"
 
 struct sg_settings sg_cfg;
 struct sg_policy *sg_pol;
 int sg_pol_has_peers;
-int sg_active;
 char sg_prog_name[64];
 char sg_prog_path[256];
 
 extern char *program_invocation_short_name;
-
-static void *map_anon(size_t bytes)
-{
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
+extern char **environ;
 
 static void learn_program(void)
 {
 	const char *name = program_invocation_short_name;
 	if (name)
 		strncpy(sg_prog_name, name, sizeof(sg_prog_name) - 1);
-	long n = syscall(SYS_readlink, "/proc/self/exe", sg_prog_path,
+	long n = sg_sys3(SYS_readlink, "/proc/self/exe", sg_prog_path,
 			 sizeof(sg_prog_path) - 1);
 	if (n > 0)
 		sg_prog_path[n] = '\0';
+}
+
+/*
+ * Secure execution (setuid, setcap): the variables belong to the
+ * unprivileged caller, so they are not only ignored but taken out of the
+ * environment before main, as ld.so does with LD_PRELOAD, so that nothing
+ * the process execs (a root child of a setuid wrapper) honours them.  The
+ * array is compacted in place: no allocation.
+ */
+static void scrub_environment(void)
+{
+	char **out = environ;
+
+	if (!environ)
+		return;
+	for (char **in = environ; *in; in++) {
+		if (strncmp(*in, "SOCKGUARD_", 10) != 0)
+			*out++ = *in;
+	}
+	*out = NULL;
 }
 
 /* Reads and parses the policy file through the one loader (policy.h). */
@@ -80,16 +95,15 @@ static void report_problems(const struct sg_problems *pr, int refused)
 		sg_log_problem("the policy is not valid: using the built-in defaults");
 }
 
-static void load_policy(void)
+static void load_policy(int secure)
 {
-	struct sg_problems *pr = map_anon(sizeof(*pr));
-	int secure = getauxval(AT_SECURE) != 0;
+	struct sg_problems *pr = sg_map_zeroed(sizeof(*pr));
 	int use_options = 0;
 	const char *config = secure ? NULL : getenv("SOCKGUARD_CONFIG");
 	const char *options = getenv("SOCKGUARD_OPTIONS");
 
 	sg_settings_default(&sg_cfg);
-	sg_pol = map_anon(sg_policy_storage_size());
+	sg_pol = sg_map_zeroed(sg_policy_storage_size());
 	if (!sg_pol || !pr)
 		return;
 	sg_policy_init(sg_pol);
@@ -105,14 +119,16 @@ static void load_policy(void)
 		report_problems(pr, rc == SG_LOAD_REFUSED);
 		sg_policy_init(sg_pol);
 	}
-	munmap(pr, sizeof(*pr));
+	sg_sys2(SYS_munmap, pr, sizeof(*pr));
 	sg_policy_for_program(sg_pol, sg_prog_name, sg_prog_path, &sg_cfg, NULL);
 	sg_pol_has_peers = sg_policy_has_peer_sections(sg_pol);
 }
 
+/* A fork child: its own pid; the log writer starts its own counts. */
 static void after_fork_child(void)
 {
-	if (sg_active)
+	sg_proc.pid = (int)sg_sys0(SYS_getpid);
+	if (sg_proc.active)
 		sg_log_after_fork();
 }
 
@@ -122,24 +138,38 @@ static int eof_wanted(void)
 	return (sg_cfg.sock.log_events & (1u << SG_CLASS_EOF)) || sg_pol_has_peers;
 }
 
+static void start(void)
+{
+	int secure = getauxval(AT_SECURE) != 0;
+
+	sg_proc.pid = (int)sg_sys0(SYS_getpid);
+	if (secure) {
+		scrub_environment();
+		sockguard_counters.flags |= SG_PROC_SECURE;
+	}
+	sg_fdtable_init();
+	learn_program();
+	load_policy(secure);
+	sockguard_counters.mode = sg_cfg.mode;
+	sockguard_counters.pid = (uint64_t)sg_proc.pid;
+	if (sg_cfg.mode == SG_MODE_OFF || !sg_fdt)
+		return;
+	if (eof_wanted())
+		sg_fast_set(SG_FAST_EOF, 1);
+	sg_log_init();
+	__atomic_store_n(&sg_proc.active, 1, __ATOMIC_RELEASE);
+	sg_signals_init();
+	pthread_atfork(NULL, NULL, after_fork_child);
+}
+
 void sg_init(void)
 {
 	static int started;
+
 	if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
 		return;
 	int saved = errno;
-	sg_fdtable_init();
-	learn_program();
-	load_policy();
-	sockguard_counters.mode = sg_cfg.mode;
-	sockguard_counters.pid = (uint64_t)getpid();
-	if (sg_cfg.mode != SG_MODE_OFF && sg_fdt) {
-		sg_eof_tracking = eof_wanted();
-		sg_log_init();
-		__atomic_store_n(&sg_active, 1, __ATOMIC_RELEASE);
-		sg_signals_init();
-		pthread_atfork(NULL, NULL, after_fork_child);
-	}
+	start();
 	errno = saved;
 }
 
@@ -150,6 +180,6 @@ __attribute__((constructor)) static void sg_constructor(void)
 
 __attribute__((destructor)) static void sg_destructor(void)
 {
-	if (sg_active)
+	if (sg_acting())
 		sg_log_summary();
 }

@@ -1,48 +1,90 @@
 /*
- * Shared by the send and receive wrappers: what they read before the call,
- * and the slow path they hand a result to when it was not a plain success.
+ * The door every data wrapper goes through: what it reads before calling
+ * libc (sg_pre), the one test after it that ends the success path
+ * (sg_rx_ok / sg_tx_ok, which also keep the per-descriptor bookkeeping), and
+ * the slow path for everything else (sg_slow in retry.h).
+ *
+ *	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
+ *	ssize_t r = REAL(recv)(fd, buf, len, flags);
+ *	if (sg_rx_ok(fd, r))
+ *		return r;
+ *	return recv_slow(fd, buf, len, flags, &p, r);
  */
 #ifndef SG_IO_H
 #define SG_IO_H
 
-
 #include "fdtable.h"
 #include "retry.h"
 #include "shim.h"
-#include "signals.h"
+#include "state.h"
 
 /* Everything declared here lives in the shim: direct, not through the GOT. */
 #pragma GCC visibility push(hidden)
 
-/* MSG_NOSIGNAL when sigpipe=socket, else 0: or'ed into every send. */
-extern int sg_nosig_flag;
-
-/*
- * Set once any socket of the process is known to have SO_RCVTIMEO or
- * SO_SNDTIMEO: until then the success path does not even read the fd table.
- */
-extern int sg_any_timeo;
-
-/*
- * Before the call: the thread's pass-signal count and, only for a socket
- * with the program's own timeout in this direction, the clock.
- */
+/* What a wrapper reads before the call. */
 struct sg_pre {
-	uint64_t seq;
-	int64_t t0;
+	uint64_t seq;		/* the thread's pass-signal count */
+	int64_t t0;		/* the clock, for a socket with its own timeout */
 };
 
-static inline void sg_pre_read(struct sg_pre *p, int fd, uint32_t timeo_bit)
+/* The clock, when fd has the program's own timeout in direction dir. */
+int64_t sg_pre_clock(int fd, int dir);
+
+static inline struct sg_pre sg_pre(int fd, int dir)
 {
-	p->seq = sg_sigseq();
-	p->t0 = 0;
-	if (SG_UNLIKELY(sg_any_timeo) && (sg_fd_get(fd) & timeo_bit))
-		p->t0 = sg_now_ns();
+	struct sg_pre p = { sg_thread.pass_seq, 0 };
+
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_TIMEO))
+		p.t0 = sg_pre_clock(fd, dir);
+	return p;
 }
 
-/* Runs the retry engine for c and turns its result into libc form. */
-ssize_t sg_io_slow(struct sg_call *c, const struct sg_pre *p, ssize_t r,
-		   sg_attempt_fn fn, void *ctx);
+/* A receive moved data: the success path ends here. */
+static inline int sg_rx_ok(int fd, long r)
+{
+	if (SG_UNLIKELY(r <= 0))
+		return 0;
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_EOF))
+		sg_fd_note_lastop(fd, 0);
+	return 1;
+}
+
+/* A send moved all it was asked to: the success path ends here. */
+static inline int sg_tx_ok(int fd, long r, size_t want)
+{
+	if (SG_UNLIKELY(r != (long)want || r < 0))
+		return 0;
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_EOF))
+		sg_fd_note_lastop(fd, 1);
+	return 1;
+}
+
+/*
+ * sigpipe=socket: write, writev and sendfile cannot take MSG_NOSIGNAL, so
+ * the descriptor they write is left where the SIGPIPE handler looks.
+ */
+static inline void sg_writing(int fd)
+{
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_WRITEFD))
+		sg_thread.write_fd = fd;
+}
+
+static inline void sg_written(void)
+{
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_WRITEFD))
+		sg_thread.write_fd = -1;
+}
+
+/* The call the slow path starts from. */
+static inline void sg_call_init(struct sg_call *c, int op, int fd,
+				const struct sg_pre *p)
+{
+	__builtin_memset(c, 0, sizeof(*c));
+	c->op = op;
+	c->fd = fd;
+	c->sigseq = p->seq;
+	c->start_ns = p->t0;
+}
 
 #pragma GCC visibility pop
 

@@ -1,87 +1,107 @@
 /*
  * The readiness calls: poll, ppoll, select, pselect, epoll_wait, epoll_pwait
  * (and __poll_chk, __ppoll_chk), plus epoll_create/epoll_ctl.  They tell the
- * EAGAIN rules which sockets the program watches (SPEC.md section 3), and
- * their EINTR is retried with only the time that is left.
+ * EAGAIN rules which sockets the program watches (man page, EAGAIN), and
+ * their EINTR goes to the retry driver, which makes them again with only
+ * the time that is left.
+ *
+ * Noting what is watched costs no system call: a descriptor the shim has
+ * not classified is remembered as "watched, kind unknown", and only an
+ * EAGAIN that needs the answer (an error path) asks the kernel what it is.
  */
+#include "poll.h"
+
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <time.h>
 
-#include "counters.h"
 #include "fdtable.h"
+#include "io.h"
 #include "real.h"
 #include "retry.h"
 #include "shim.h"
-#include "signals.h"
+#include "state.h"
 
-/* eagain=unwatched needs to know each watched descriptor, not just that one was. */
+/* eagain=unwatched needs each watched descriptor, not only that one was. */
 static int mark_each(void)
 {
 	return sg_cfg.eagain == SG_EAGAIN_UNWATCHED;
 }
 
-static void watch_fd(int fd)
+static void set_watched(void)
 {
-	if (!sg_proc_watched) {
-		uint32_t st = sg_fd_classify(fd);
-		if (st & SG_FD_SOCKET)
-			__atomic_store_n(&sg_proc_watched, 1, __ATOMIC_RELAXED);
-	}
-	if (mark_each())
-		sg_fd_set_bits(fd, SG_FD_WATCHED);
+	if (!__atomic_load_n(&sg_proc.watched, __ATOMIC_RELAXED))
+		__atomic_store_n(&sg_proc.watched, 1, __ATOMIC_RELAXED);
 }
 
-static SG_COLD void mark_pollfds(const struct pollfd *fds, nfds_t n)
+static void watch_fd(int fd, int each)
 {
-	int saved = errno;
-	for (nfds_t i = 0; i < n; i++) {
-		if (fds[i].fd >= 0)
-			watch_fd(fds[i].fd);
+	uint32_t st = sg_fd_get(fd);
+
+	if (each || !(st & SG_FD_KNOWN))
+		sg_fd_set_bits(fd, SG_FD_WATCHED);
+	if (st & SG_FD_SOCKET) {
+		set_watched();
+	} else if (!(st & SG_FD_KNOWN)) {
+		int top = __atomic_load_n(&sg_proc.watch_unknown, __ATOMIC_RELAXED);
+		if (fd >= top)
+			__atomic_store_n(&sg_proc.watch_unknown, fd + 1,
+					 __ATOMIC_RELAXED);
 	}
-	errno = saved;
 }
 
 /* Whether a readiness call must look at its descriptors at all. */
 static inline int must_note(void)
 {
-	return SG_UNLIKELY(!sg_proc_watched || mark_each()) && sg_active;
+	return SG_UNLIKELY(!__atomic_load_n(&sg_proc.watched, __ATOMIC_RELAXED) ||
+			   mark_each()) && sg_acting();
 }
 
-static inline void note_pollfds(const struct pollfd *fds, nfds_t n)
+static SG_COLD void note_pollfds(const struct pollfd *fds, nfds_t n)
 {
-	if (must_note())
-		mark_pollfds(fds, n);
+	int each = mark_each();
+	for (nfds_t i = 0; i < n; i++) {
+		if (fds[i].fd >= 0)
+			watch_fd(fds[i].fd, each);
+	}
 }
 
-static void note_fdsets(int n, const fd_set *r, const fd_set *w, const fd_set *e)
+static SG_COLD void note_fdsets(int n, const fd_set *r, const fd_set *w,
+				const fd_set *e)
 {
-	if (!must_note())
-		return;
-	int saved = errno;
+	int each = mark_each();
 	for (int fd = 0; fd < n && fd < FD_SETSIZE; fd++) {
 		if ((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
 		    (e && FD_ISSET(fd, e)))
-			watch_fd(fd);
+			watch_fd(fd, each);
 	}
-	errno = saved;
 }
 
 /*
- * Whether EINTR from a readiness call is retried: harden mode, eintr=retry,
- * and no signal in eintr_pass ran on this thread since seq was read.
+ * Whether the process watches a socket, for the EAGAIN rules (error path):
+ * descriptors of unknown kind that were polled are classified now.  A
+ * process that may make no system call of its own counts them as sockets,
+ * which only makes the shim wait less.
  */
-static int retry_eintr(uint64_t seq)
+int sg_poll_watched(void)
 {
-	if (!sg_hardening() || sg_cfg.eintr != SG_EINTR_RETRY || sg_sigseq() != seq)
-		return 0;
-	sg_count(&sockguard_counters.retries[SG_RETRY_EINTR], 1);
-	return 1;
+	if (__atomic_load_n(&sg_proc.watched, __ATOMIC_RELAXED))
+		return 1;
+	int top = __atomic_exchange_n(&sg_proc.watch_unknown, 0, __ATOMIC_RELAXED);
+	for (int fd = 0; fd < top; fd++) {
+		uint32_t st = sg_fd_get(fd);
+		if ((st & SG_FD_WATCHED) && !(st & SG_FD_KNOWN) &&
+		    (!sg_own_syscalls_allowed() || (sg_fd_classify(fd) & SG_FD_SOCKET))) {
+			set_watched();
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -104,34 +124,132 @@ static int mask_opens(const sigset_t *mask)
 	return 0;
 }
 
-/* Milliseconds left of a poll-style timeout begun at t0 (-1: forever). */
+/* Nanoseconds left of a span begun at t0 (never negative). */
+static int64_t left_ns(int64_t span, int64_t t0)
+{
+	int64_t left = t0 + span - sg_now_ns();
+	return left < 0 ? 0 : left;
+}
+
+/* Milliseconds left of a poll-style timeout (-1: forever, 0: none). */
 static int ms_left(int timeout, int64_t t0)
 {
 	if (timeout <= 0)
 		return timeout;
-	int64_t left = t0 + (int64_t)timeout * 1000000 - sg_now_ns();
-	return left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+	int64_t left = left_ns((int64_t)timeout * 1000000, t0);
+	return (int)((left + 999999) / 1000000);
 }
 
 static void ts_left(const struct timespec *ts, int64_t t0, struct timespec *out)
 {
-	int64_t span = (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
-	int64_t left = t0 + span - sg_now_ns();
-	if (left < 0)
-		left = 0;
+	int64_t left = left_ns((int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec, t0);
 	out->tv_sec = left / 1000000000;
 	out->tv_nsec = left % 1000000000;
 }
 
+/* The arguments of a readiness call, for making it again. */
+struct wait_args {
+	struct pollfd *fds;
+	nfds_t n;
+	int timeout;
+	const struct timespec *ts;
+	const sigset_t *mask;
+	int ep;
+	struct epoll_event *ev;
+	int max;
+	int nfds;
+	fd_set *r, *w, *e;
+	struct timeval *tv;
+	struct timespec span;	/* select: the timeout as given */
+};
+
+static long result(long r)
+{
+	return r < 0 ? -errno : r;
+}
+
+static long again_poll(struct sg_call *c, void *ctx, int how)
+{
+	struct wait_args *a = ctx;
+	return result(REAL(poll)(a->fds, a->n, ms_left(a->timeout, c->start_ns)));
+}
+
+static long again_ppoll(struct sg_call *c, void *ctx, int how)
+{
+	struct wait_args *a = ctx;
+	struct timespec left;
+
+	if (a->ts)
+		ts_left(a->ts, c->start_ns, &left);
+	return result(REAL(ppoll)(a->fds, a->n, a->ts ? &left : NULL, a->mask));
+}
+
+/* select(2): on error the sets are unmodified, so a retry reuses them. */
+static long again_select(struct sg_call *c, void *ctx, int how)
+{
+	struct wait_args *a = ctx;
+	struct timespec left;
+
+	if (a->tv) {
+		ts_left(&a->span, c->start_ns, &left);
+		a->tv->tv_sec = left.tv_sec;
+		a->tv->tv_usec = left.tv_nsec / 1000;
+	}
+	return result(REAL(select)(a->nfds, a->r, a->w, a->e, a->tv));
+}
+
+static long again_pselect(struct sg_call *c, void *ctx, int how)
+{
+	struct wait_args *a = ctx;
+	struct timespec left;
+
+	if (a->ts)
+		ts_left(a->ts, c->start_ns, &left);
+	return result(REAL(pselect)(a->nfds, a->r, a->w, a->e,
+				    a->ts ? &left : NULL, a->mask));
+}
+
+static long again_epoll(struct sg_call *c, void *ctx, int how)
+{
+	struct wait_args *a = ctx;
+	int ms = ms_left(a->timeout, c->start_ns);
+
+	if (a->mask)
+		return result(REAL(epoll_pwait)(a->ep, a->ev, a->max, ms, a->mask));
+	return result(REAL(epoll_wait)(a->ep, a->ev, a->max, ms));
+}
+
+/* EINTR from a readiness call: the driver decides. */
+static SG_COLD int wait_slow(int op, uint64_t seq, int64_t t0, int r,
+			     sg_attempt_fn fn, struct wait_args *a)
+{
+	struct sg_call c;
+	struct sg_pre p = { seq, t0 };
+
+	if (errno != EINTR)
+		return r;
+	sg_call_init(&c, op, -1, &p);
+	c.mask_opens = mask_opens(a->mask);
+	return (int)sg_slow(&c, r, fn, a);
+}
+
+/* The clock, when the call has a timeout to honour across retries. */
+static inline int64_t start_clock(int has_timeout)
+{
+	return has_timeout ? sg_now_ns() : 0;
+}
+
 static int poll_common(struct pollfd *fds, nfds_t n, int timeout)
 {
-	note_pollfds(fds, n);
-	uint64_t seq = sg_sigseq();
-	int64_t t0 = timeout > 0 ? sg_now_ns() : 0;
+	if (must_note())
+		note_pollfds(fds, n);
+	uint64_t seq = sg_thread.pass_seq;
+	int64_t t0 = start_clock(timeout > 0);
 	int r = REAL(poll)(fds, n, timeout);
-	while (SG_UNLIKELY(r < 0) && errno == EINTR && retry_eintr(seq))
-		r = REAL(poll)(fds, n, ms_left(timeout, t0));
-	return r;
+	if (SG_LIKELY(r >= 0))
+		return r;
+	struct wait_args a = { .fds = fds, .n = n, .timeout = timeout };
+	return wait_slow(SG_OP_POLL, seq, t0, r, again_poll, &a);
 }
 
 SG_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
@@ -149,18 +267,15 @@ SG_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t len)
 static int ppoll_common(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 			const sigset_t *mask)
 {
-	note_pollfds(fds, n);
-	uint64_t seq = sg_sigseq();
-	int64_t t0 = ts ? sg_now_ns() : 0;
+	if (must_note())
+		note_pollfds(fds, n);
+	uint64_t seq = sg_thread.pass_seq;
+	int64_t t0 = start_clock(ts != NULL);
 	int r = REAL(ppoll)(fds, n, ts, mask);
-	while (SG_UNLIKELY(r < 0) && errno == EINTR && !mask_opens(mask) &&
-	       retry_eintr(seq)) {
-		struct timespec left;
-		if (ts)
-			ts_left(ts, t0, &left);
-		r = REAL(ppoll)(fds, n, ts ? &left : NULL, mask);
-	}
-	return r;
+	if (SG_LIKELY(r >= 0))
+		return r;
+	struct wait_args a = { .fds = fds, .n = n, .ts = ts, .mask = mask };
+	return wait_slow(SG_OP_PPOLL, seq, t0, r, again_ppoll, &a);
 }
 
 SG_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
@@ -177,88 +292,77 @@ SG_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t
 	return ppoll_common(fds, n, ts, mask);
 }
 
-/* select(2): on error the sets are unmodified, so a retry reuses them. */
 SG_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
-	note_fdsets(n, r, w, e);
-	uint64_t seq = sg_sigseq();
-	struct timespec span = { 0, 0 };
-	int64_t t0 = 0;
+	if (must_note())
+		note_fdsets(n, r, w, e);
+	uint64_t seq = sg_thread.pass_seq;
+	struct wait_args a = { .nfds = n, .r = r, .w = w, .e = e, .tv = tv };
 	if (tv) {
-		span.tv_sec = tv->tv_sec;
-		span.tv_nsec = tv->tv_usec * 1000;
-		t0 = sg_now_ns();
+		a.span.tv_sec = tv->tv_sec;
+		a.span.tv_nsec = tv->tv_usec * 1000;
 	}
+	int64_t t0 = start_clock(tv != NULL);
 	int res = REAL(select)(n, r, w, e, tv);
-	while (SG_UNLIKELY(res < 0) && errno == EINTR && retry_eintr(seq)) {
-		if (tv) {
-			struct timespec left;
-			ts_left(&span, t0, &left);
-			tv->tv_sec = left.tv_sec;
-			tv->tv_usec = left.tv_nsec / 1000;
-		}
-		res = REAL(select)(n, r, w, e, tv);
-	}
-	return res;
+	if (SG_LIKELY(res >= 0))
+		return res;
+	return wait_slow(SG_OP_SELECT, seq, t0, res, again_select, &a);
 }
 
 SG_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e,
 		      const struct timespec *ts, const sigset_t *mask)
 {
-	note_fdsets(n, r, w, e);
-	uint64_t seq = sg_sigseq();
-	int64_t t0 = ts ? sg_now_ns() : 0;
+	if (must_note())
+		note_fdsets(n, r, w, e);
+	uint64_t seq = sg_thread.pass_seq;
+	int64_t t0 = start_clock(ts != NULL);
 	int res = REAL(pselect)(n, r, w, e, ts, mask);
-	while (SG_UNLIKELY(res < 0) && errno == EINTR && !mask_opens(mask) &&
-	       retry_eintr(seq)) {
-		struct timespec left;
-		if (ts)
-			ts_left(ts, t0, &left);
-		res = REAL(pselect)(n, r, w, e, ts ? &left : NULL, mask);
-	}
-	return res;
+	if (SG_LIKELY(res >= 0))
+		return res;
+	struct wait_args a = { .nfds = n, .r = r, .w = w, .e = e, .ts = ts,
+			       .mask = mask };
+	return wait_slow(SG_OP_PSELECT, seq, t0, res, again_pselect, &a);
 }
 
 SG_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 {
-	uint64_t seq = sg_sigseq();
-	int64_t t0 = timeout > 0 ? sg_now_ns() : 0;
+	uint64_t seq = sg_thread.pass_seq;
+	int64_t t0 = start_clock(timeout > 0);
 	int r = REAL(epoll_wait)(ep, ev, max, timeout);
-	while (SG_UNLIKELY(r < 0) && errno == EINTR && retry_eintr(seq))
-		r = REAL(epoll_wait)(ep, ev, max, ms_left(timeout, t0));
-	return r;
+	if (SG_LIKELY(r >= 0))
+		return r;
+	struct wait_args a = { .ep = ep, .ev = ev, .max = max, .timeout = timeout };
+	return wait_slow(SG_OP_EPOLL_WAIT, seq, t0, r, again_epoll, &a);
 }
 
 SG_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
 			  const sigset_t *mask)
 {
-	uint64_t seq = sg_sigseq();
-	int64_t t0 = timeout > 0 ? sg_now_ns() : 0;
+	uint64_t seq = sg_thread.pass_seq;
+	int64_t t0 = start_clock(timeout > 0);
 	int r = REAL(epoll_pwait)(ep, ev, max, timeout, mask);
-	while (SG_UNLIKELY(r < 0) && errno == EINTR && !mask_opens(mask) &&
-	       retry_eintr(seq))
-		r = REAL(epoll_pwait)(ep, ev, max, ms_left(timeout, t0), mask);
-	return r;
+	if (SG_LIKELY(r >= 0))
+		return r;
+	struct wait_args a = { .ep = ep, .ev = ev, .max = max, .timeout = timeout,
+			       .mask = mask };
+	return wait_slow(SG_OP_EPOLL_PWAIT, seq, t0, r, again_epoll, &a);
 }
 
-static void epoll_created(int fd)
+static int epoll_created(int fd)
 {
-	if (fd >= 0)
-		__atomic_store_n(&sg_proc_watched, 1, __ATOMIC_RELAXED);
+	if (fd >= 0 && sg_acting())
+		set_watched();
+	return fd;
 }
 
 SG_EXPORT int epoll_create(int size)
 {
-	int fd = REAL(epoll_create)(size);
-	epoll_created(fd);
-	return fd;
+	return epoll_created(REAL(epoll_create)(size));
 }
 
 SG_EXPORT int epoll_create1(int flags)
 {
-	int fd = REAL(epoll_create1)(flags);
-	epoll_created(fd);
-	return fd;
+	return epoll_created(REAL(epoll_create1)(flags));
 }
 
 SG_EXPORT int epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)

@@ -69,14 +69,10 @@
 #define SG_NR_setrlimit64 SYS_setrlimit
 #define SG_NR_prlimit SYS_prlimit64
 #define SG_NR_prlimit64 SYS_prlimit64
-#define SG_NR_execve SYS_execve
-#define SG_NR_execv -1
-#define SG_NR_execvp -1
-#define SG_NR_execvpe -1
-#define SG_NR_fexecve -1
-#define SG_NR_posix_spawn -1
-#define SG_NR_system -1
-#define SG_NR_posix_spawnp -1
+#define SG_NR_clone -1
+#define SG_NR_prctl SYS_prctl
+#define SG_NR_syscall -1
+#define SG_NR_fdopen -1
 
 static SG_TLS int binding;	/* this thread is inside bind_one */
 

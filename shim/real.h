@@ -87,18 +87,14 @@
 	X(prlimit64, int, (pid_t a, __rlimit_resource_t b, const struct rlimit64 *c, \
 		struct rlimit64 *d), (a, b, c, d))			\
 	X(sigaction, int, (int a, const struct sigaction *b, struct sigaction *c), (a, b, c)) \
-	X(execve, int, (const char *a, char *const *b, char *const *c), (a, b, c)) \
-	X(execv, int, (const char *a, char *const *b), (a, b))		\
-	X(execvp, int, (const char *a, char *const *b), (a, b))		\
-	X(execvpe, int, (const char *a, char *const *b, char *const *c), (a, b, c)) \
-	X(fexecve, int, (int a, char *const *b, char *const *c), (a, b, c)) \
-	X(system, int, (const char *a), (a))				\
-	X(posix_spawn, int, (pid_t *a, const char *b,			\
-		const posix_spawn_file_actions_t *c, const posix_spawnattr_t *d, \
-		char *const *e, char *const *f), (a, b, c, d, e, f))	\
-	X(posix_spawnp, int, (pid_t *a, const char *b,			\
-		const posix_spawn_file_actions_t *c, const posix_spawnattr_t *d, \
-		char *const *e, char *const *f), (a, b, c, d, e, f))
+	X(clone, int, (int (*a)(void *), void *b, int c, void *d, pid_t *e, \
+		void *f, pid_t *g), (a, b, c, d, e, f, g))		\
+	X(prctl, int, (int a, unsigned long b, unsigned long c,		\
+		unsigned long d, unsigned long e), (a, b, c, d, e))	\
+	X(syscall, long, (long a, unsigned long b, unsigned long c,	\
+		unsigned long d, unsigned long e, unsigned long f,	\
+		unsigned long g), (a, b, c, d, e, f, g))		\
+	X(fdopen, FILE *, (int a, const char *b), (a, b))
 
 #define SG_REAL_DECLARE(name, ret, params, args) \
 	extern ret (*sg_real_##name) params;

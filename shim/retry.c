@@ -1,6 +1,6 @@
 /*
- * The retry engine.  See retry.h for the contract, SPEC.md section 3 for the
- * rules it applies.
+ * The driver of the retry decisions.  See retry.h; the rules themselves
+ * are in decide.c.
  */
 #include "retry.h"
 
@@ -9,14 +9,16 @@
 #include <poll.h>
 #include <time.h>
 
+#include "accept.h"
 #include "counters.h"
 #include "event.h"
 #include "fdtable.h"
+#include "io.h"
+#include "poll.h"
 #include "real.h"
 #include "shim.h"
-#include "signals.h"
-
-int sg_proc_watched;
+#include "state.h"
+#include "sys.h"
 
 int64_t sg_now_ns(void)
 {
@@ -25,58 +27,31 @@ int64_t sg_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void sg_call_event(const struct sg_call *c, int cls, int err, int action,
-		   int deadline)
+void sg_call_event(const struct sg_call *c, const struct sg_event_note *n)
 {
-	struct sg_event ev = {
-		.cls = cls >= 0 ? cls : sg_classify_errno(err, c->op),
-		.op = c->op, .err = err, .action = action, .tries = c->tries,
-		.deadline = deadline, .fd = c->fd,
-	};
-	if (ev.cls == SG_CLASS_NONE)
+	if (n->cls == SG_CLASS_NONE)
 		return;
-	if (ev.cls == SG_CLASS_TIMEOUT && deadline == SG_DEADLINE_NONE &&
-	    err == ETIMEDOUT)
-		ev.deadline = SG_DEADLINE_RETRANS;
+	struct sg_event ev = {
+		.cls = n->cls, .op = c->op, .err = n->err, .action = n->action,
+		.tries = c->tries, .deadline = n->deadline, .fd = c->fd,
+		.peer = c->peer, .peerlen = c->peerlen,
+	};
 	sg_event_emit(&ev);
 }
 
-static int timeo_bit(const struct sg_call *c)
+/*
+ * Waits until c->fd is ready for dir, at most until `until` (0: no limit).
+ * Returns 1 ready, 0 expired, -EINTR when a signal in eintr_pass ran since
+ * the call began, other -errno on failure.  Other signals do not end it.
+ */
+static int wait_ready(const struct sg_call *c, int dir, int64_t until)
 {
-	return c->dir == SG_DIR_IN ? SG_FD_RCVTIMEO : SG_FD_SNDTIMEO;
-}
-
-static int timeo_kind(const struct sg_call *c)
-{
-	return c->dir == SG_DIR_IN ? SG_DEADLINE_SO_RCVTIMEO :
-				     SG_DEADLINE_SO_SNDTIMEO;
-}
-
-void sg_call_timeout(struct sg_call *c)
-{
-	struct timeval tv = { 0, 0 };
-	socklen_t len = sizeof(tv);
-	int opt = c->dir == SG_DIR_IN ? SO_RCVTIMEO : SO_SNDTIMEO;
-
-	if (c->deadline_ns || !(c->fdstate & timeo_bit(c)) || !c->start_ns)
-		return;
-	if (REAL(getsockopt)(c->fd, SOL_SOCKET, opt, &tv, &len) < 0)
-		return;
-	int64_t span = (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
-	if (span > 0) {
-		c->deadline_ns = c->start_ns + span;
-		c->deadline_kind = timeo_kind(c);
-	}
-}
-
-int sg_wait_ready(struct sg_call *c, int64_t deadline_ns)
-{
-	struct pollfd pfd = { c->fd, c->dir == SG_DIR_IN ? POLLIN : POLLOUT, 0 };
+	struct pollfd pfd = { c->fd, dir == SG_DIR_IN ? POLLIN : POLLOUT, 0 };
 
 	for (;;) {
 		int ms = -1;
-		if (deadline_ns) {
-			int64_t left = deadline_ns - sg_now_ns();
+		if (until) {
+			int64_t left = until - sg_now_ns();
 			if (left <= 0)
 				return 0;
 			ms = (int)((left + 999999) / 1000000);
@@ -84,262 +59,208 @@ int sg_wait_ready(struct sg_call *c, int64_t deadline_ns)
 		int n = REAL(poll)(&pfd, 1, ms);
 		if (n > 0)
 			return 1;
-		if (n == 0 && deadline_ns == 0)
-			continue;
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		if (n < 0 && sg_sigseq() != c->sigseq)
+		if (n < 0 && sg_thread.pass_seq != c->sigseq)
 			return -EINTR;
 	}
 }
 
-static int fd_nonblocking(struct sg_call *c)
+/* O_NONBLOCK and O_ASYNC, as the file has them now (another process may
+ * share it and have changed them). */
+static void learn_flags(struct sg_call *c)
 {
-	int fl = REAL(fcntl)(c->fd, F_GETFL, 0);
-	if (fl < 0)
-		return 1;
-	if (fl & O_NONBLOCK)
+	long fl = c->quiet ? -EPERM : sg_sys2(SYS_fcntl, c->fd, F_GETFL);
+
+	if (fl < 0) {
+		c->nonblock = 1;	/* unknown: never wait */
+		c->async = 0;
+		return;
+	}
+	c->nonblock = (fl & O_NONBLOCK) != 0;
+	c->async = (fl & O_ASYNC) != 0;
+	if (c->nonblock)
 		sg_fd_set_bits(c->fd, SG_FD_NONBLOCK);
 	else
 		sg_fd_clear_bits(c->fd, SG_FD_NONBLOCK);
-	return (fl & O_NONBLOCK) != 0;
 }
 
-/*
- * Whether EAGAIN on this call is waited out (SPEC.md section 3, EAGAIN).
- * Event loops are answered without a system call, since they meet EAGAIN on
- * every optimistic read.  *timeout is set when the EAGAIN is the program's
- * own SO_RCVTIMEO/SO_SNDTIMEO expiring on a blocking socket.
- */
-static int eagain_waitable(struct sg_call *c, int *timeout)
+/* The program's SO_RCVTIMEO or SO_SNDTIMEO for the call's direction. */
+static void learn_timeout(struct sg_call *c)
 {
-	int mode = sg_cfg.eagain;
-	int timeo = (c->fdstate & timeo_bit(c)) != 0;
+	int kind = sg_op_kind(c->op);
+	int name = kind == SG_KIND_SEND || kind == SG_KIND_CONNECT ?
+		SO_SNDTIMEO : SO_RCVTIMEO;
+	long tv[2] = { 0, 0 };
+	socklen_t len = sizeof(tv);
 
-	*timeout = 0;
-	if (c->dontwait && !timeo)
-		return 0;
-	if (!timeo && sg_proc_watched && (mode == SG_EAGAIN_AUTO ||
-	    (mode == SG_EAGAIN_UNWATCHED && (c->fdstate & SG_FD_WATCHED))))
-		return 0;
-	if (!c->dontwait && !fd_nonblocking(c)) {
-		*timeout = timeo;
-		return !timeo && mode != SG_EAGAIN_OFF && sg_hardening();
-	}
-	if (c->dontwait || !sg_hardening())
-		return 0;
-	switch (mode) {
-	case SG_EAGAIN_AUTO:
-		return !sg_proc_watched;
-	case SG_EAGAIN_UNWATCHED:
-		return !sg_proc_watched || !(c->fdstate & SG_FD_WATCHED);
-	case SG_EAGAIN_ALWAYS:
-		return 1;
+	c->timeo_ns = 0;
+	if (!c->quiet &&
+	    sg_sys5(SYS_getsockopt, c->fd, SOL_SOCKET, name, tv, &len) == 0)
+		c->timeo_ns = (int64_t)tv[0] * 1000000000 + (int64_t)tv[1] * 1000;
+	if (!c->start_ns)
+		c->start_ns = c->now_ns;	/* learnt late: counts from now */
+}
+
+/* Whether a connection waits on a listener. */
+static void learn_pending(struct sg_call *c)
+{
+	struct pollfd pfd = { c->fd, POLLIN, 0 };
+	c->pending = !c->quiet && REAL(poll)(&pfd, 1, 0) == 1;
+}
+
+static void learn(struct sg_call *c, int fact)
+{
+	switch (fact) {
+	case SG_FACT_FLAGS:
+		learn_flags(c);
+		break;
+	case SG_FACT_TIMEOUT:
+		learn_timeout(c);
+		break;
 	default:
-		return 0;
+		learn_pending(c);
+		break;
 	}
 }
 
-static int accept_retryable(int err)
+/* The facts that can change between two decisions. */
+static void refresh(struct sg_call *c, const struct sg_settings *cfg)
 {
-	switch (err) {
-	case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT:
-	case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP:
-	case ENETUNREACH:
-		return 1;
-	default:
-		return 0;
-	}
+	c->harden = cfg->mode == SG_MODE_HARDEN;
+	c->quiet = !sg_own_syscalls_allowed();
+	c->watched = sg_poll_watched();
+	c->signalled = sg_thread.pass_seq != c->sigseq;
+	c->now_ns = sg_now_ns();
 }
 
-/* The result the program gets when the engine stops at error err. */
-static ssize_t give_up(struct sg_call *c, int err)
+/* The last operation on the descriptor, for the eof class. */
+static long note_lastop(const struct sg_call *c, long result)
 {
-	if (c->is_send && c->done > 0) {
-		if (err != EAGAIN && err != EINTR)
-			sg_fd_set_pending(c->fd, err);
-		sg_fd_note_send(c->fd);
-		return (ssize_t)c->done;
-	}
-	return -err;
+	int kind = sg_op_kind(c->op);
+
+	if (kind == SG_KIND_SEND && result > 0)
+		sg_fd_note_lastop(c->fd, 1);
+	else if (kind == SG_KIND_RECEIVE && result >= 0)
+		sg_fd_note_lastop(c->fd, 0);
+	return result;
 }
 
-static int action_for(const struct sg_call *c, int err)
+/* What the program gets: the verdict's result, its event and counters. */
+static long finish(struct sg_call *c, const struct sg_verdict *v)
 {
-	if (err == EPIPE && (c->nosignal_added || sg_sigpipe_suppressing()))
-		return SG_ACTION_SIGPIPE_SUPPRESSED;
-	return SG_ACTION_RETURNED;
-}
-
-/* Logs err as met and returned. */
-static ssize_t report(struct sg_call *c, int err)
-{
-	int action = action_for(c, err);
-	if (action == SG_ACTION_SIGPIPE_SUPPRESSED)
+	sg_call_event(c, &v->event);
+	if (v->event.action == SG_ACTION_SIGPIPE_SUPPRESSED)
 		sg_count(&sockguard_counters.sigpipe_suppressed, 1);
-	sg_call_event(c, -1, err, action, SG_DEADLINE_NONE);
-	return give_up(c, err);
+	if (v->hold)
+		sg_fd_set_pending(c->fd, v->hold);
+	return note_lastop(c, v->result);
 }
 
-/* EINTR: retried unless a signal in eintr_pass ran (SPEC.md section 3). */
-static ssize_t on_eintr(struct sg_call *c, sg_attempt_fn fn, void *ctx, int *stop)
+static void counted(struct sg_call *c, const struct sg_verdict *v)
 {
-	*stop = 1;
-	if (!sg_hardening() || sg_cfg.eintr == SG_EINTR_PASS ||
-	    sg_sigseq() != c->sigseq)
-		return give_up(c, EINTR);
-	sg_count(&sockguard_counters.retries[SG_RETRY_EINTR], 1);
-	/*
-	 * A timeout the shim learnt only now (the socket came through exec or
-	 * SCM_RIGHTS): its deadline counts from here, the best known start.
-	 */
-	if (!c->start_ns && (c->fdstate & timeo_bit(c)))
-		c->start_ns = sg_now_ns();
-	sg_call_timeout(c);
-	if (c->deadline_ns == 0) {
-		*stop = 0;
-		return fn(c, ctx, 0);
-	}
-	int w = sg_wait_ready(c, c->deadline_ns);
+	if (v->counter >= 0)
+		sg_count(&sockguard_counters.retries[v->counter], 1);
+	if (v->count_try)
+		c->tries++;
+	c->pending = SG_UNKNOWN;
+	c->shed = 0;
+}
+
+/* A wait verdict carried out: the next result, or a final one in *done. */
+static long after_wait(struct sg_call *c, const struct sg_verdict *v,
+		       sg_attempt_fn fn, void *ctx, int *done)
+{
+	int w = wait_ready(c, v->dir, v->until_ns);
+
+	*done = w <= 0;
 	if (w == 0) {
-		sg_call_event(c, SG_CLASS_TIMEOUT, EAGAIN, SG_ACTION_RETURNED,
-			      c->deadline_kind);
-		return give_up(c, EAGAIN);
+		sg_call_event(c, &v->timeout_event);
+		return note_lastop(c, v->on_timeout);
 	}
 	if (w < 0)
-		return give_up(c, -w);
-	*stop = 0;
-	return fn(c, ctx, 1);
-}
-
-/* EAGAIN: waited out where SPEC.md says so, at most eagain_wait. */
-static ssize_t on_eagain(struct sg_call *c, sg_attempt_fn fn, void *ctx, int *stop)
-{
-	int timeout;
-	*stop = 1;
-	if (c->deadline_ns) {	/* a retry after EINTR raced with another reader */
-		int w = sg_wait_ready(c, c->deadline_ns);
-		if (w <= 0)
-			return give_up(c, w < 0 ? -w : EAGAIN);
-		*stop = 0;
-		return fn(c, ctx, 1);
-	}
-	if (!eagain_waitable(c, &timeout)) {
-		if (timeout)
-			sg_call_event(c, SG_CLASS_TIMEOUT, EAGAIN,
-				      SG_ACTION_RETURNED, timeo_kind(c));
-		return give_up(c, EAGAIN);
-	}
-	if (c->done == 0 && ++c->tries > sg_cfg.retry_max)
-		return give_up(c, EAGAIN);
-	int64_t until = sg_now_ns() + (int64_t)sg_cfg.eagain_wait_ms * 1000000;
-	int w = sg_wait_ready(c, until);
-	if (w == 0) {
-		sg_call_event(c, SG_CLASS_TIMEOUT, EAGAIN, SG_ACTION_RETURNED,
-			      SG_DEADLINE_EAGAIN_WAIT);
-		return give_up(c, EAGAIN);
-	}
-	if (w < 0)
-		return give_up(c, -w);
-	sg_count(&sockguard_counters.retries[c->done ? SG_RETRY_PARTIAL :
-					     SG_RETRY_EAGAIN], 1);
-	*stop = 0;
-	return fn(c, ctx, 0);
-}
-
-/* accept(2) "Error handling": the pending network errors are retried. */
-static ssize_t on_accept_error(struct sg_call *c, int err, sg_attempt_fn fn,
-			       void *ctx, int *stop)
-{
-	*stop = 1;
-	if (err == EMFILE || err == ENFILE) {
-		if (!sg_hardening() || sg_cfg.accept_emfile != SG_EMFILE_SHED ||
-		    !sg_accept_shed(c, err))
-			return report(c, err);
-		if (fd_nonblocking(c))
-			return -EAGAIN;
-		if (++c->tries > sg_cfg.retry_max)
-			return -err;	/* a blocking accept never says EAGAIN */
-		*stop = 0;
-		return fn(c, ctx, 0);
-	}
-	if (!sg_hardening() || sg_cfg.accept != SG_ACCEPT_RETRY ||
-	    c->tries >= sg_cfg.retry_max)
-		return report(c, err);
-	c->tries++;
-	sg_count(&sockguard_counters.retries[SG_RETRY_ACCEPT], 1);
-	sg_call_event(c, -1, err, SG_ACTION_RETRIED, SG_DEADLINE_NONE);
-	*stop = 0;
-	return fn(c, ctx, 0);
+		return note_lastop(c, c->want && c->done ? (long)c->done : w);
+	counted(c, v);
+	return fn(c, ctx, SG_AFTER_WAIT);
 }
 
 /*
- * The eof class: a TCP receive that meets the end of the stream right after
- * this socket sent something ("server terminated prematurely").
+ * What the driver knows of the descriptor; 0 when it is not a socket (left
+ * alone).  Only an error is worth asking the kernel about it: an end of
+ * file or a short write on a descriptor the shim has not seen created is
+ * returned as it is, without a system call.
  */
-static void note_received(const struct sg_call *c, ssize_t r)
+static int prepare(struct sg_call *c, long r)
 {
-	if (!sg_eof_tracking || (unsigned)c->fd >= sg_fdt_size)
-		return;
-	if (r == 0 && (c->fdstate & SG_FD_TCP) &&
-	    __atomic_load_n(&sg_fd_lastop[c->fd], __ATOMIC_RELAXED))
-		sg_call_event(c, SG_CLASS_EOF, 0, SG_ACTION_RETURNED,
-			      SG_DEADLINE_NONE);
-	__atomic_store_n(&sg_fd_lastop[c->fd], 0, __ATOMIC_RELAXED);
-}
-
-/* A result >= 0: done, or the rest of a partial write to send. */
-static ssize_t on_progress(struct sg_call *c, ssize_t r, sg_attempt_fn fn,
-			   void *ctx, int *stop)
-{
-	*stop = 1;
-	if (!c->is_send) {
-		if (c->dir == SG_DIR_IN && !c->is_accept)
-			note_received(c, r);
-		return r;
-	}
-	c->done += (size_t)r;
-	if (c->done >= c->want || !sg_hardening() || r == 0 ||
-	    (c->fdstate & SG_FD_UDP) || sg_sigseq() != c->sigseq)
-		return give_up(c, 0);
-	int timeout;
-	if (!c->dontwait && !fd_nonblocking(c)) {
-		if (c->fdstate & SG_FD_SNDTIMEO)
-			return give_up(c, 0);
-	} else if (!eagain_waitable(c, &timeout)) {
-		return give_up(c, 0);
-	}
-	sg_count(&sockguard_counters.retries[SG_RETRY_PARTIAL], 1);
-	*stop = 0;
-	return fn(c, ctx, 0);
-}
-
-ssize_t sg_retry(struct sg_call *c, ssize_t r, sg_attempt_fn fn, void *ctx)
-{
-	if (!sg_active)
-		return r;
-	c->fdstate = sg_fd_classify(c->fd);
+	if (sg_op_kind(c->op) == SG_KIND_READINESS)
+		return 1;
+	c->fdstate = r < 0 ? sg_fd_classify(c->fd) : sg_fd_get(c->fd);
 	if (!(c->fdstate & SG_FD_SOCKET))
+		return 0;
+	c->nonblock = c->async = c->pending = SG_UNKNOWN;
+	c->timeo_ns = SG_UNKNOWN;
+	if (c->dontwait)
+		c->nonblock = 1;
+	if (sg_op_kind(c->op) == SG_KIND_RECEIVE)
+		c->last_was_send = sg_fd_last_was_send(c->fd);
+	return 1;
+}
+
+long sg_retry(struct sg_call *c, long r, sg_attempt_fn fn, void *ctx)
+{
+	const struct sg_settings *cfg = &sg_cfg;
+	struct sg_verdict v;
+	int fresh = 1, done = 0;
+
+	if (!sg_acting() || !prepare(c, r))
 		return r;
-	if (c->is_send && r < 0) {
-		int pending = sg_fd_take_pending(c->fd);
-		if (pending)
-			r = -pending;
-	}
+	if (c->want && r < 0 && sg_fd_get(c->fd) & SG_FD_PENDING_MASK)
+		r = -sg_fd_take_pending(c->fd);
 	for (;;) {
-		int stop;
-		if (r >= 0)
-			r = on_progress(c, r, fn, ctx, &stop);
-		else if (r == -EINTR)
-			r = on_eintr(c, fn, ctx, &stop);
-		else if (r == -EAGAIN)
-			r = on_eagain(c, fn, ctx, &stop);
-		else if (c->is_accept && (accept_retryable((int)-r) ||
-			 r == -EMFILE || r == -ENFILE))
-			r = on_accept_error(c, (int)-r, fn, ctx, &stop);
-		else
-			return report(c, (int)-r);
-		if (stop)
-			return r;
+		if (fresh && r > 0 && c->want)
+			c->done += (size_t)r;
+		fresh = 0;
+		refresh(c, cfg);
+		sg_decide(c, cfg, r, &v);
+		switch (v.kind) {
+		case SG_V_ASK:
+			learn(c, v.fact);
+			continue;
+		case SG_V_RETURN:
+			return finish(c, &v);
+		case SG_V_SHED:
+			c->shed = sg_accept_shed(c, &v.event) ? 1 : -1;
+			continue;
+		case SG_V_RETRY:
+			counted(c, &v);
+			sg_call_event(c, &v.event);
+			r = fn(c, ctx, SG_AGAIN);
+			break;
+		default:
+			r = after_wait(c, &v, fn, ctx, &done);
+			if (done)
+				return r;
+			break;
+		}
+		fresh = 1;
 	}
+}
+
+int64_t sg_pre_clock(int fd, int dir)
+{
+	uint32_t bit = dir == SG_DIR_IN ? SG_FD_RCVTIMEO : SG_FD_SNDTIMEO;
+	return (sg_fd_get(fd) & bit) ? sg_now_ns() : 0;
+}
+
+long sg_slow(struct sg_call *c, long r, sg_attempt_fn fn, void *ctx)
+{
+	int saved = errno;
+	long res = sg_retry(c, r < 0 ? -saved : r, fn, ctx);
+
+	if (res >= 0) {
+		errno = saved;	/* the shim's own calls leave no errno behind */
+		return res;
+	}
+	errno = (int)-res;
+	return -1;
 }

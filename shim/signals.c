@@ -1,5 +1,5 @@
 /*
- * signal/sigaction and friends, and SIGPIPE (SPEC.md keys sigpipe, eintr,
+ * signal/sigaction and friends, and SIGPIPE (man page keys sigpipe, eintr,
  * eintr_pass).
  *
  * To tell an EINTR the program must see (its SIGTERM, its alarm()) from one
@@ -8,18 +8,32 @@
  * eintr_pass.  The trampoline counts the signal for the thread it ran on and
  * calls the program's handler.  The program reads back exactly what it set:
  * the shim keeps the program's view of each signal it manages.
+ *
+ * SIGPIPE is held by a handler of the shim's, not by SIG_IGN: it drops the
+ * signals it is meant to (all of them under sigpipe=ignore, those raised by
+ * writes to sockets under sigpipe=socket) and gives the others their default
+ * action.  A caught signal goes back to SIG_DFL in the kernel at execve(2),
+ * so every program the process runs starts with the disposition the
+ * program itself set, whatever starts it: exec, posix_spawn, system(3),
+ * popen(3), even libc's internal spawns, which the shim cannot see.
+ *
+ * A vfork child shares these tables with its parent: in it, sigaction goes
+ * straight to the kernel and the tables are only read.
  */
 #include "signals.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#include <sys/socket.h>
-
-#include "io.h"
+#include "counters.h"
+#include "fdtable.h"
 #include "real.h"
 #include "shim.h"
+#include "state.h"
+#include "sys.h"
 
 #define SG_NSIG 65
 /* The kernel's flag for the restorer glibc installs (not in the headers). */
@@ -27,49 +41,52 @@
 #define SA_RESTORER 0x04000000
 #endif
 
-SG_TLS uint64_t sg_tls_pass_seq;
-int sg_sigpipe_socket;
-
 /* The program's view of the signals the shim manages. */
 static struct sigaction views[SG_NSIG];
 static int view_valid[SG_NSIG];
 /* What the trampoline calls: read in signal context, so kept apart. */
 static void *user_handler[SG_NSIG];
 static int user_flags[SG_NSIG];
+/* Signals siginterrupt(sig, 1) asked signal() to install without SA_RESTART. */
+static uint64_t interrupting;
 
 static int is_handler(void (*h)(int))
 {
 	return h != SIG_DFL && h != SIG_IGN && h != SIG_ERR;
 }
 
-/* eintr_pass is a 64-bit mask: signals 1..63 can be in it. */
+static int hardening(void)
+{
+	return sg_acting() && sg_cfg.mode == SG_MODE_HARDEN;
+}
+
 static int pass_wrapped(int sig)
 {
-	return sig > 0 && sig < 64 && sg_hardening() &&
-	       sg_cfg.eintr == SG_EINTR_RETRY && (sg_cfg.eintr_pass & (1ull << sig));
+	return sig > 0 && sig < SG_NSIG && hardening() &&
+	       sg_cfg.eintr == SG_EINTR_RETRY && sg_signal_in(sg_cfg.eintr_pass, sig);
 }
 
-static int sigpipe_ignoring(void)
+/* How the policy wants SIGPIPE held when the program's view is SIG_DFL. */
+static int sigpipe_wanted(void)
 {
-	return sg_hardening() && sg_cfg.sigpipe == SG_SIGPIPE_IGNORE;
-}
-
-/* sigpipe=socket: the shim follows the program's SIGPIPE disposition. */
-static int sigpipe_socket_mode(void)
-{
-	return sg_hardening() && sg_cfg.sigpipe == SG_SIGPIPE_SOCKET;
+	if (!hardening())
+		return SG_PIPE_NONE;
+	switch (sg_cfg.sigpipe) {
+	case SG_SIGPIPE_IGNORE:
+		return SG_PIPE_IGNORE;
+	case SG_SIGPIPE_SOCKET:
+		return SG_PIPE_SOCKET;
+	default:
+		return SG_PIPE_NONE;
+	}
 }
 
 static int managed(int sig)
 {
 	if (sig <= 0 || sig >= SG_NSIG)
 		return 0;
-	return pass_wrapped(sig) ||
-	       (sig == SIGPIPE && (sigpipe_ignoring() || sigpipe_socket_mode()));
+	return pass_wrapped(sig) || (sig == SIGPIPE && sigpipe_wanted());
 }
-
-/* Signals siginterrupt(sig, 1) asked signal() to install without SA_RESTART. */
-static uint64_t interrupting;
 
 static int view_is_default(int sig)
 {
@@ -77,25 +94,16 @@ static int view_is_default(int sig)
 	       !(views[sig].sa_flags & SA_SIGINFO);
 }
 
-/*
- * sigpipe=socket protects writes to sockets only while SIGPIPE would kill:
- * a handler of the program's own (or its SIG_IGN) is honoured.
- */
-static void update_socket_protection(void)
-{
-	int on = sigpipe_socket_mode() && view_is_default(SIGPIPE);
-	__atomic_store_n(&sg_sigpipe_socket, on, __ATOMIC_RELAXED);
-	__atomic_store_n(&sg_nosig_flag, on ? MSG_NOSIGNAL : 0, __ATOMIC_RELAXED);
-}
-
-/* Re-raises a signal whose handler was reset meanwhile: default action. */
+/* The default action of sig, for a signal the shim was not meant to drop. */
 static void run_default(int sig)
 {
 	struct sigaction dfl;
+
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	REAL(sigaction)(sig, &dfl, NULL);
-	raise(sig);
+	/* Blocked while this handler runs: delivered, and fatal, on return. */
+	sg_sys3(SYS_tgkill, sg_sys0(SYS_getpid), sg_sys0(SYS_gettid), sig);
 }
 
 static void trampoline(int sig, siginfo_t *si, void *uc)
@@ -104,8 +112,8 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
 	void *h = __atomic_load_n(&user_handler[sig], __ATOMIC_ACQUIRE);
 	int flags = __atomic_load_n(&user_flags[sig], __ATOMIC_RELAXED);
 
-	sg_tls_pass_seq++;
-	if (flags & SA_RESETHAND) {
+	sg_thread.pass_seq++;
+	if ((flags & SA_RESETHAND) && !sg_thread.vfork_child) {
 		/* The kernel reset the action to SIG_DFL: so does the view. */
 		views[sig].sa_handler = SIG_DFL;
 		__atomic_store_n(&user_handler[sig], (void *)SIG_DFL, __ATOMIC_RELEASE);
@@ -121,6 +129,29 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
 		((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
 	else
 		((void (*)(int))h)(sig);
+}
+
+/* sigpipe=socket: whether the write that raised SIGPIPE was to a socket. */
+static int raised_by_socket_write(const siginfo_t *si)
+{
+	if (si->si_code != SI_USER || si->si_pid != sg_proc.pid)
+		return 0;	/* sent by kill(2) from elsewhere: not a write */
+	int fd = sg_thread.write_fd;
+	if (fd < 0)	/* libc's own write, as stdio's: a socket stream? */
+		return __atomic_load_n(&sg_proc.socket_streams, __ATOMIC_RELAXED) > 0;
+	return (sg_fd_classify(fd) & SG_FD_SOCKET) != 0;
+}
+
+static void sigpipe_handler(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	int hold = __atomic_load_n(&sg_proc.sigpipe, __ATOMIC_RELAXED);
+
+	(void)uc;
+	if (hold == SG_PIPE_NONE ||
+	    (hold == SG_PIPE_SOCKET && !raised_by_socket_write(si)))
+		run_default(sig);
+	errno = saved;
 }
 
 /*
@@ -143,6 +174,15 @@ static void remember_view(int sig, const struct sigaction *act)
 	view_valid[sig] = 1;
 }
 
+/* SIGPIPE: held by the shim's handler while the program's view is SIG_DFL. */
+static void update_sigpipe_hold(void)
+{
+	int hold = view_is_default(SIGPIPE) ? sigpipe_wanted() : SG_PIPE_NONE;
+
+	__atomic_store_n(&sg_proc.sigpipe, hold, __ATOMIC_RELAXED);
+	sg_fast_set(SG_FAST_NOSIGNAL | SG_FAST_WRITEFD, hold == SG_PIPE_SOCKET);
+}
+
 /* What the kernel gets for the program's act on a managed signal. */
 static void kernel_action(int sig, const struct sigaction *act,
 			  struct sigaction *k)
@@ -152,8 +192,10 @@ static void kernel_action(int sig, const struct sigaction *act,
 		k->sa_sigaction = trampoline;
 		k->sa_flags |= SA_SIGINFO;
 	} else if (sig == SIGPIPE && act->sa_handler == SIG_DFL &&
-		   !(act->sa_flags & SA_SIGINFO) && sigpipe_ignoring()) {
-		k->sa_handler = SIG_IGN;
+		   !(act->sa_flags & SA_SIGINFO) && sigpipe_wanted()) {
+		k->sa_sigaction = sigpipe_handler;
+		k->sa_flags = SA_SIGINFO | SA_RESTART;
+		sigemptyset(&k->sa_mask);
 	}
 }
 
@@ -176,13 +218,31 @@ static int managed_sigaction(int sig, const struct sigaction *act,
 	if (oact)
 		*oact = had_view ? prev : old;
 	if (sig == SIGPIPE)
-		update_socket_protection();
+		update_sigpipe_hold();
+	return 0;
+}
+
+/*
+ * In a vfork child: the kernel gets exactly what the child asks (its
+ * handlers are its own until it execs), the shared tables are only read.
+ */
+static int child_sigaction(int sig, const struct sigaction *act,
+			   struct sigaction *oact)
+{
+	struct sigaction old;
+
+	if (REAL(sigaction)(sig, act, &old) < 0)
+		return -1;
+	if (oact)
+		*oact = sig > 0 && sig < SG_NSIG && view_valid[sig] ? views[sig] : old;
 	return 0;
 }
 
 SG_EXPORT int sigaction(int sig, const struct sigaction *act,
 			struct sigaction *oact)
 {
+	if (SG_UNLIKELY(sg_thread.vfork_child))
+		return child_sigaction(sig, act, oact);
 	if (!managed(sig))
 		return REAL(sigaction)(sig, act, oact);
 	int saved = errno;
@@ -220,8 +280,8 @@ static sighandler_t install(int sig, sighandler_t h, int flags, int block_self)
 /* BSD semantics: restartable unless siginterrupt(sig, 1) said otherwise. */
 static sighandler_t bsd_install(int sig, sighandler_t h)
 {
-	int intr = sig > 0 && sig < 64 &&
-		   (__atomic_load_n(&interrupting, __ATOMIC_RELAXED) & (1ull << sig));
+	int intr = sig > 0 && sig < SG_NSIG &&
+		   sg_signal_in(__atomic_load_n(&interrupting, __ATOMIC_RELAXED), sig);
 	return install(sig, h, intr ? 0 : SA_RESTART, 1);
 }
 
@@ -254,11 +314,11 @@ SG_EXPORT int siginterrupt(int sig, int flag)
 		errno = EINVAL;
 		return -1;
 	}
-	if (sig < 64) {
+	if (!sg_thread.vfork_child) {
 		if (flag)
-			__atomic_fetch_or(&interrupting, 1ull << sig, __ATOMIC_RELAXED);
+			__atomic_fetch_or(&interrupting, SG_SIGBIT(sig), __ATOMIC_RELAXED);
 		else
-			__atomic_fetch_and(&interrupting, ~(1ull << sig), __ATOMIC_RELAXED);
+			__atomic_fetch_and(&interrupting, ~SG_SIGBIT(sig), __ATOMIC_RELAXED);
 	}
 	if (sigaction(sig, NULL, &act) < 0)
 		return -1;
@@ -293,10 +353,11 @@ SG_EXPORT sighandler_t sigset(int sig, sighandler_t h)
 	return sigismember(&old, sig) ? SIG_HOLD : prev;
 }
 
-/* Takes over a handler installed before the constructor ran. */
+/* Takes over a handler (or SIGPIPE's default) set before the constructor ran. */
 static void adopt(int sig)
 {
 	struct sigaction cur, k;
+
 	if (REAL(sigaction)(sig, NULL, &cur) < 0)
 		return;
 	views[sig] = cur;
@@ -309,66 +370,56 @@ static void adopt(int sig)
 	REAL(sigaction)(sig, &k, NULL);
 }
 
+/* stdout or stderr on a socket is a stdio stream on a socket (inetd style). */
+static void count_std_socket_streams(void)
+{
+	for (int fd = 1; fd <= 2; fd++) {
+		if (sg_fd_classify(fd) & SG_FD_SOCKET)
+			__atomic_fetch_add(&sg_proc.socket_streams, 1, __ATOMIC_RELAXED);
+	}
+}
+
 void sg_signals_init(void)
 {
 	for (int sig = 1; sig < SG_NSIG; sig++) {
 		if (managed(sig) && sig != SIGKILL && sig != SIGSTOP)
 			adopt(sig);
 	}
-	update_socket_protection();
+	update_sigpipe_hold();
+	if (sigpipe_wanted() == SG_PIPE_SOCKET)
+		count_std_socket_streams();
 }
 
-int sg_sigpipe_suppressing(void)
+int sg_sigpipe_held(void)
 {
-	return sigpipe_ignoring() && view_is_default(SIGPIPE);
+	return __atomic_load_n(&sg_proc.sigpipe, __ATOMIC_RELAXED) != SG_PIPE_NONE;
 }
 
-static void set_sigpipe(void (*h)(int))
+/*
+ * fdopen(3) on a socket under sigpipe=socket: stdio writes through libc's
+ * internal write, which the shim cannot see, so while such a stream is
+ * open a SIGPIPE raised by a write the shim did not see counts as one from
+ * a socket (man page, sigpipe).
+ */
+SG_EXPORT FILE *fdopen(int fd, const char *mode)
 {
-	struct sigaction k = views[SIGPIPE];
-	k.sa_handler = h;
-	REAL(sigaction)(SIGPIPE, &k, NULL);
+	FILE *f = REAL(fdopen)(fd, mode);
+
+	if (f && sg_acting() && sigpipe_wanted() == SG_PIPE_SOCKET) {
+		int saved = errno;
+		if (sg_fd_classify(fd) & SG_FD_SOCKET) {
+			sg_fd_set_bits(fd, SG_FD_STREAM);
+			__atomic_fetch_add(&sg_proc.socket_streams, 1, __ATOMIC_RELAXED);
+		}
+		errno = saved;
+	}
+	return f;
 }
 
-void sg_signals_before_exec(void)
+void sg_signals_stream_closed(int fd)
 {
-	if (sg_sigpipe_suppressing())
-		set_sigpipe(SIG_DFL);
-}
-
-void sg_signals_exec_failed(void)
-{
-	if (sg_sigpipe_suppressing())
-		set_sigpipe(SIG_IGN);
-}
-
-void sg_sigpipe_block(struct sg_sigpipe_guard *g)
-{
-	sigset_t one, pending, old;
-
-	g->active = 0;
-	if (!sg_sigpipe_socket)
+	if (!(sg_fd_get(fd) & SG_FD_STREAM) || sg_thread.vfork_child)
 		return;
-	sigemptyset(&one);
-	sigaddset(&one, SIGPIPE);
-	if (pthread_sigmask(SIG_BLOCK, &one, &old) != 0)
-		return;
-	g->oldmask = old;
-	sigpending(&pending);
-	g->was_pending = sigismember(&pending, SIGPIPE);
-	g->active = 1;
-}
-
-void sg_sigpipe_unblock(struct sg_sigpipe_guard *g, int raised_epipe)
-{
-	sigset_t one;
-	struct timespec zero = { 0, 0 };
-
-	if (!g->active)
-		return;
-	sigemptyset(&one);
-	sigaddset(&one, SIGPIPE);
-	if (raised_epipe && !g->was_pending)
-		sigtimedwait(&one, NULL, &zero);
-	pthread_sigmask(SIG_SETMASK, &g->oldmask, NULL);
+	sg_fd_clear_bits(fd, SG_FD_STREAM);
+	__atomic_fetch_sub(&sg_proc.socket_streams, 1, __ATOMIC_RELAXED);
 }

@@ -1,7 +1,7 @@
 /*
- * The process-wide state of the shim.  See state.h.
+ * The state of the shim.  See state.h.
  */
 #include "state.h"
 
 struct sg_proc sg_proc;
-SG_TLS int sg_tls_vfork_child;
+SG_TLS struct sg_thread sg_thread = { .write_fd = -1 };

@@ -30,14 +30,15 @@ Test(binding, exports_only_the_interposed_symbols)
 	/* Every exported name is an interposed libc function or the counters. */
 	static const char *const allowed =
 		" __poll_chk __ppoll_chk __read_chk __recv_chk __recvfrom_chk "
-		"__sysv_signal accept accept4 bsd_signal close close_range closefrom "
-		"connect dup dup2 dup3 epoll_create epoll_create1 epoll_ctl "
-		"epoll_pwait epoll_wait execl execle execlp execv execve execvp "
-		"execvpe fclose fcntl fcntl64 fexecve getsockopt ioctl listen poll "
-		"pclose popen posix_spawn posix_spawnp ppoll prlimit prlimit64 pselect read readv recv recvfrom "
-		"recvmmsg recvmsg select send sendfile sendfile64 sendmmsg sendmsg "
-		"sendto setrlimit setrlimit64 setsockopt sigaction siginterrupt signal sigset socket socketpair "
-		"sockguard_counters system sysv_signal write writev ";
+		"__sysv_signal accept accept4 bsd_signal clone close close_range "
+		"closefrom connect dup dup2 dup3 epoll_create epoll_create1 "
+		"epoll_ctl epoll_pwait epoll_wait fclose fcntl fcntl64 fdopen "
+		"getsockopt ioctl listen poll ppoll prctl prlimit prlimit64 pselect "
+		"read readv recv recvfrom recvmmsg recvmsg select send sendfile "
+		"sendfile64 sendmmsg sendmsg sendto setrlimit setrlimit64 setsockopt "
+		"sigaction siginterrupt signal sigset socket socketpair "
+		"sockguard_counters sockguard_live syscall sysv_signal vfork write "
+		"writev ";
 	char *save = NULL;
 	int n = 0;
 	for (char *tok = strtok_r(res.out, "\n", &save); tok;

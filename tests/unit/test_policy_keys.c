@@ -25,7 +25,8 @@ static const struct key_case cases[] = {
 	{ "eintr_pass", "HUP,TERM", "HUP,TERM" },
 	{ "eintr_pass", "sighup, SigTerm ,usr1", "HUP,USR1,TERM" },
 	{ "eintr_pass", "none", "none" }, { "eintr_pass", "HUP,FOO", NULL },
-	{ "eintr_pass", "HUP,,TERM", NULL }, { "eintr_pass", "1", NULL },
+	{ "eintr_pass", "HUP,,TERM", NULL }, { "eintr_pass", "1", "HUP" },
+	{ "eintr_pass", "0", NULL }, { "eintr_pass", "65", NULL },
 	{ "eagain", "off", "off" }, { "eagain", "blocking", "blocking" },
 	{ "eagain", "auto", "auto" }, { "eagain", "unwatched", "unwatched" },
 	{ "eagain", "always", "always" }, { "eagain", "never", NULL },
@@ -151,7 +152,7 @@ Test(policy_keys, settings_hold_the_parsed_numbers)
 	cr_assert_eq(s.sock.keepalive_cnt, 5);
 	cr_assert_eq(s.sock.log_kind, SG_LOG_UNIX);
 	cr_assert_str_eq(s.sock.log_path, "/run/a.sock");
-	cr_assert_eq(s.eintr_pass, 1ull << SIGHUP);
+	cr_assert_eq(s.eintr_pass, SG_SIGBIT(SIGHUP));
 	cr_assert_eq(s.sock.log_events, 1u << SG_CLASS_RESET);
 	cr_assert_eq(s.log_facility, 19);
 }
@@ -245,11 +246,40 @@ Test(policy_keys, signal_and_key_names_round_trip)
 	cr_assert_eq(sg_signal_from_name("SIGHUP", 6), SIGHUP);
 	cr_assert_eq(sg_signal_from_name("hup", 3), SIGHUP);
 	cr_assert_eq(sg_signal_from_name("SIG", 3), -1);
-	cr_assert_str_eq(sg_signal_name(SIGTERM), "TERM");
-	cr_assert_null(sg_signal_name(0));
+	char buf[16];
+	cr_assert_str_eq(sg_signal_name(SIGTERM, buf, sizeof buf), "TERM");
+	cr_assert_str_eq(sg_signal_name(SIGRTMIN + 2, buf, sizeof buf), "RTMIN+2");
+	cr_assert_str_eq(sg_signal_name(SIGRTMAX, buf, sizeof buf), "RTMAX");
 	cr_assert_eq(sg_facility_from_name("local7", 6), 23);
 	cr_assert_str_eq(sg_key_name(SG_KEY_LOG_INTERVAL), "log_interval");
 	cr_assert_null(sg_key_name(SG_KEY_COUNT));
 	cr_assert(sg_key_is_socket(SG_KEY_KEEPALIVE));
 	cr_assert_not(sg_key_is_socket(SG_KEY_MODE));
+}
+
+Test(policy_keys, eintr_pass_names_realtime_signals_and_numbers)
+{
+	cr_assert_eq(sg_signal_from_name("RTMIN", 5), SIGRTMIN);
+	cr_assert_eq(sg_signal_from_name("SIGRTMIN+1", 10), SIGRTMIN + 1);
+	cr_assert_eq(sg_signal_from_name("rtmax-2", 7), SIGRTMAX - 2);
+	cr_assert_eq(sg_signal_from_name("RTMAX", 5), SIGRTMAX);
+	cr_assert_eq(sg_signal_from_name("40", 2), 40);
+	cr_assert_eq(sg_signal_from_name("64", 2), 64);
+	cr_assert_eq(sg_signal_from_name("65", 2), -1);
+	cr_assert_eq(sg_signal_from_name("0", 1), -1);
+	cr_assert_eq(sg_signal_from_name("RTMIN-1", 7), -1);
+	cr_assert_eq(sg_signal_from_name("RTMAX+1", 7), -1);
+	cr_assert_eq(sg_signal_from_name("RTMIN+99", 8), -1);
+
+	cr_assert_eq(parse_text("eintr_pass = TERM,RTMIN+1,RTMAX,40\n"), 0,
+		     "%s", problems.count ? problems.text[0] : "");
+	struct sg_settings s;
+	sg_policy_for_program(policy, NULL, NULL, &s, NULL);
+	cr_assert(sg_signal_in(s.eintr_pass, SIGRTMIN + 1));
+	cr_assert(sg_signal_in(s.eintr_pass, SIGRTMAX));
+	cr_assert(sg_signal_in(s.eintr_pass, 40));
+	char expect[64];
+	snprintf(expect, sizeof expect, "TERM,RTMIN+1,RTMIN+%d,RTMAX",
+		 40 - SIGRTMIN);
+	cr_assert_str_eq(value_for(NULL, SG_KEY_EINTR_PASS), expect);
 }

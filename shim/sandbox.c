@@ -1,0 +1,110 @@
+/*
+ * Sandboxes: a program that installs a seccomp filter (OpenSSH's preauth
+ * child, a browser's renderer, systemd-style self-confinement) allows the
+ * system calls it needs and kills or fails the rest.  The shim cannot
+ * know what the filter allows, so from the moment the program installs
+ * one the process is "quiet": the shim makes no system call of its own
+ * (no log line, no classification, no wait, no reserve) and retries only
+ * by making the program's own call again.  It says so once, before the
+ * filter is in place.
+ *
+ * Filters are installed with prctl(PR_SET_SECCOMP) or the seccomp system
+ * call through syscall(2) (libseccomp does either); both are seen here.  A
+ * filter the process inherited at exec is the rule of docs/DESIGN.md.
+ */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "counters.h"
+#include "event.h"
+#include "log.h"
+#include "real.h"
+#include "shim.h"
+#include "state.h"
+
+static const char quiet_notice[] =
+	"sockguard: the program installs a seccomp filter: no system call "
+	"of sockguard's own from now on in this process (no more log lines)";
+
+/* Called just before a filter goes in; returns what quiet was before. */
+static int going_quiet(void)
+{
+	int was = __atomic_load_n(&sg_proc.quiet, __ATOMIC_RELAXED);
+
+	if (was || !sg_acting())
+		return was;
+	sg_log_line(&sg_cfg.sock, SG_CLASS_SUMMARY, quiet_notice,
+		    sizeof(quiet_notice) - 1, 0);
+	__atomic_store_n(&sg_proc.quiet, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&sockguard_counters.flags, SG_PROC_QUIET,
+			  __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* The filter did not go in after all: the shim may speak again. */
+static void not_quiet(int was)
+{
+	if (!was && !sg_thread.vfork_child) {
+		__atomic_store_n(&sg_proc.quiet, 0, __ATOMIC_RELAXED);
+		__atomic_fetch_and(&sockguard_counters.flags, ~SG_PROC_QUIET,
+				   __ATOMIC_RELAXED);
+	}
+}
+
+static int installs_filter(long n, unsigned long a1)
+{
+	if (n == SYS_prctl)
+		return a1 == PR_SET_SECCOMP;
+	return n == SYS_seccomp && (a1 == SECCOMP_SET_MODE_FILTER ||
+				    a1 == SECCOMP_SET_MODE_STRICT);
+}
+
+SG_EXPORT int prctl(int option, ...)
+{
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a2 = va_arg(ap, unsigned long);
+	unsigned long a3 = va_arg(ap, unsigned long);
+	unsigned long a4 = va_arg(ap, unsigned long);
+	unsigned long a5 = va_arg(ap, unsigned long);
+	va_end(ap);
+
+	if (SG_LIKELY(option != PR_SET_SECCOMP))
+		return REAL(prctl)(option, a2, a3, a4, a5);
+	int was = going_quiet();
+	int r = REAL(prctl)(option, a2, a3, a4, a5);
+	if (r != 0) {
+		int saved = errno;
+		not_quiet(was);
+		errno = saved;
+	}
+	return r;
+}
+
+SG_EXPORT long syscall(long n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	unsigned long a1 = va_arg(ap, unsigned long);
+	unsigned long a2 = va_arg(ap, unsigned long);
+	unsigned long a3 = va_arg(ap, unsigned long);
+	unsigned long a4 = va_arg(ap, unsigned long);
+	unsigned long a5 = va_arg(ap, unsigned long);
+	unsigned long a6 = va_arg(ap, unsigned long);
+	va_end(ap);
+
+	if (SG_LIKELY(!installs_filter(n, a1)))
+		return REAL(syscall)(n, a1, a2, a3, a4, a5, a6);
+	int was = going_quiet();
+	long r = REAL(syscall)(n, a1, a2, a3, a4, a5, a6);
+	if (r == -1) {
+		int saved = errno;
+		not_quiet(was);
+		errno = saved;
+	}
+	return r;
+}

@@ -1,0 +1,155 @@
+/*
+ * Unusual but correct programs (tests/progs/hostile.c): each scenario is run
+ * without the shim and with it, logging on, and what the program observed
+ * must be the same, or, where the shim is meant to change the outcome (a
+ * retried EINTR), an outcome that is just as true.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+static char dir[256], sock[320], optenv[512];
+static int log_fd = -1;
+static struct fx_result plain, shimmed;
+
+static void setup(void)
+{
+	cr_assert_eq(fx_tempdir(dir, sizeof dir), 0, "%s", fx_skip_reason());
+	snprintf(sock, sizeof sock, "%s/log.sock", dir);
+	log_fd = fx_log_receiver_open(sock);
+	cr_assert_geq(log_fd, 0, "%s", fx_skip_reason());
+}
+
+static void teardown(void)
+{
+	if (log_fd >= 0)
+		close(log_fd);
+	fx_rmtree(dir);
+}
+
+TestSuite(hostile, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Runs the scenario with the shim (options opts, logging to our socket). */
+static void run_shimmed(const char *scenario, const char *opts)
+{
+	char path[4096];
+	char *argv[] = { (char *)fx_prog_path("hostile", path, sizeof path),
+			 (char *)scenario, NULL };
+	char *env[] = { (char *)fx_preload_env(), optenv, "SOCKGUARD_CONFIG",
+			NULL };
+
+	snprintf(optenv, sizeof optenv, "SOCKGUARD_OPTIONS=log=unix:%s%s%s",
+		 sock, *opts ? ":" : "", opts);
+	fx_run(argv, env, 20000, &shimmed);
+}
+
+static void run_plain(const char *scenario)
+{
+	char path[4096];
+	char *argv[] = { (char *)fx_prog_path("hostile", path, sizeof path),
+			 (char *)scenario, NULL };
+	char *env[] = { "LD_PRELOAD", "SOCKGUARD_OPTIONS", "SOCKGUARD_CONFIG",
+			NULL };
+
+	fx_run(argv, env, 20000, &plain);
+}
+
+/* Both runs: same exit status and the same output. */
+static void same_outcome(const char *scenario, const char *opts)
+{
+	run_plain(scenario);
+	run_shimmed(scenario, opts);
+	cr_assert_eq(fx_exit_code(&shimmed), fx_exit_code(&plain),
+		     "%s: exit %d with the shim, %d without (stderr: %s)",
+		     scenario, fx_exit_code(&shimmed), fx_exit_code(&plain),
+		     shimmed.err);
+	cr_assert_str_eq(shimmed.out, plain.out, "%s: output differs", scenario);
+}
+
+Test(hostile, vfork_child_resetting_signals_keeps_parents_handlers)
+{
+	same_outcome("vfork-sigaction", "");
+	cr_assert_str_eq(plain.out, "handled 2\n");
+}
+
+Test(hostile, vfork_child_closefrom_leaks_no_descriptor)
+{
+	same_outcome("vfork-closefrom", "");
+	cr_assert_str_eq(plain.out, "descriptors grew by 0\n");
+	char lines[65536];
+	cr_assert_gt(fx_log_collect(log_fd, lines, sizeof lines, 300), 0,
+		     "the refused connects were not logged");
+}
+
+Test(hostile, vfork_child_close_range_leaks_no_descriptor)
+{
+	same_outcome("vfork-close-range", "");
+	cr_assert_str_eq(plain.out, "descriptors grew by 0\n");
+}
+
+Test(hostile, vfork_child_close_range_keeps_epoll_watched_sockets_watched)
+{
+	same_outcome("vfork-watched", "eagain=unwatched");
+	cr_assert(strstr(plain.out, "at once"), "%s", plain.out);
+}
+
+Test(hostile, execl_from_signal_handler_on_small_alternate_stack)
+{
+	same_outcome("execl-altstack", "");
+	cr_assert_eq(fx_exit_code(&plain), 0);
+}
+
+Test(hostile, execl_on_24k_thread_stack)
+{
+	same_outcome("execl-small-stack", "");
+	cr_assert_str_eq(plain.out, "execl: No such file or directory\n");
+}
+
+Test(hostile, execl_with_five_thousand_arguments)
+{
+	same_outcome("execl-many", "");
+	cr_assert_str_eq(plain.out, "5000\n");
+}
+
+/*
+ * Without the shim the interrupted connect fails with EINTR; with it the
+ * EINTR (SIGCHLD is not in eintr_pass) is retried and the connection made
+ * when the server accepts.  Either way, what connect reports is true.
+ */
+Test(hostile, unix_connect_interrupted_reports_only_the_truth)
+{
+	run_plain("unix-connect");
+	cr_assert_str_eq(plain.out, "connect: Interrupted system call\n");
+	run_shimmed("unix-connect", "");
+	cr_assert_str_eq(shimmed.out,
+			 "connected: getpeername 0 write 1 read 1 !\n",
+			 "%s", shimmed.out);
+}
+
+Test(hostile, unix_connect_is_not_bounded_by_connect_timeout)
+{
+	run_shimmed("unix-connect", "connect_timeout=5000");
+	cr_assert_str_eq(shimmed.out,
+			 "connected: getpeername 0 write 1 read 1 !\n",
+			 "%s", shimmed.out);
+}
+
+Test(hostile, emfile_with_nothing_pending_sheds_no_connection)
+{
+	same_outcome("emfile-nothing-pending", "");
+	cr_assert_str_eq(plain.out, "client read 5 hello\nserved\n");
+}
+
+Test(hostile, seccomp_sandbox_survives_poll_and_read)
+{
+	same_outcome("seccomp-poll", "");
+	cr_assert_str_eq(plain.out, "poll 1 read 1\n");
+}
+
+Test(hostile, seccomp_sandbox_survives_in_observe_mode)
+{
+	same_outcome("seccomp-poll", "mode=observe");
+}

@@ -1,0 +1,441 @@
+/*
+ * Unusual but correct programs: each scenario does something a real program
+ * does (vfork and reset its signals, execl from a signal handler on an
+ * alternate stack, connect to a full AF_UNIX backlog, run out of
+ * descriptors with nothing pending, install a seccomp filter, ...) and
+ * prints what it observed.  tests/integration/test_hostile.c runs each one
+ * with and without the shim and compares.
+ *
+ *     hostile SCENARIO
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t handled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	handled++;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	struct dirent *e;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the directory's own descriptor */
+}
+
+/* A connect to a port nothing listens on: a refused connection, one event. */
+static void refused_connect(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	socklen_t len = sizeof(sin);
+
+	bind(l, (struct sockaddr *)&sin, sizeof(sin));
+	getsockname(l, (struct sockaddr *)&sin, &len);
+	close(l);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	close(s);
+}
+
+static void install(int sig, void (*h)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = h;
+	sa.sa_flags = flags;
+	sigaction(sig, &sa, NULL);
+}
+
+/* The vfork child resets a signal and execs: the parent's handler stays. */
+static int vfork_sigaction(void)
+{
+	install(SIGUSR1, on_signal, 0);
+	install(SIGTERM, on_signal, 0);
+	pid_t pid = vfork();
+	if (pid == 0) {
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(SIGUSR1, &dfl, NULL);
+		sigaction(SIGTERM, &dfl, NULL);
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+	raise(SIGUSR1);
+	raise(SIGTERM);
+	printf("handled %d\n", (int)handled);
+	return 0;
+}
+
+/* Runs a vfork child that closes every descriptor from 3 up, then exits. */
+static void vfork_close_all(int use_close_range)
+{
+	pid_t pid = vfork();
+	if (pid == 0) {
+		if (use_close_range)
+			close_range(3, ~0U, 0);
+		else
+			closefrom(3);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * Refused connects (logged) and vfork children that close everything, as
+ * CPython's subprocess does (close_range) or closefrom(3).
+ */
+static int vfork_closing(int use_close_range)
+{
+	int before = -1;
+
+	for (int i = 0; i < 50; i++) {
+		refused_connect();
+		vfork_close_all(use_close_range);
+		if (i == 0)
+			before = count_fds();
+	}
+	printf("descriptors grew by %d\n", count_fds() - before);
+	return 0;
+}
+
+static int vfork_closefrom(void)
+{
+	return vfork_closing(0);
+}
+
+static int vfork_close_range(void)
+{
+	return vfork_closing(1);
+}
+
+/*
+ * An event loop's optimistic read on a socket it watches with epoll, after
+ * a vfork child closed its descriptors: EAGAIN at once, as before.
+ */
+static int vfork_watched(void)
+{
+	int sv[2];
+
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = sv[0] };
+	epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &ev);
+	vfork_close_all(1);
+	char c;
+	long t0 = now_ms();
+	ssize_t r = read(sv[0], &c, 1);
+	int err = errno;
+	printf("read %zd %s %s\n", r, r < 0 ? strerror(err) : "",
+	       now_ms() - t0 < 1000 ? "at once" : "late");
+	return 0;
+}
+
+static void on_segv(int sig)
+{
+	(void)sig;
+	execl("/bin/true", "true", (char *)NULL);
+	_exit(99);
+}
+
+/* execl from a SIGSEGV handler running on a SIGSTKSZ alternate stack. */
+static int execl_altstack(void)
+{
+	static char stack[16384] __attribute__((aligned(16)));
+	stack_t ss = { .ss_sp = stack, .ss_size = 8192 };
+	struct sigaction sa;
+
+	sigaltstack(&ss, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_segv;
+	sa.sa_flags = SA_ONSTACK;
+	sigaction(SIGSEGV, &sa, NULL);
+	fflush(stdout);
+	raise(SIGSEGV);
+	return 98;
+}
+
+/* A thread on a 24 KiB stack execs a program that does not exist. */
+static void *small_thread(void *arg)
+{
+	volatile char guard[64];
+
+	memset((char *)guard, 0x5a, sizeof(guard));
+	int r = execl("/nonexistent/program", "x", "y", (char *)NULL);
+	*(int *)arg = r < 0 ? errno : 0;
+	for (size_t i = 0; i < sizeof(guard); i++) {
+		if (guard[i] != 0x5a)
+			*(int *)arg = -1;
+	}
+	return NULL;
+}
+
+static int execl_small_stack(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int err = 0;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 24 * 1024);
+	if (pthread_create(&t, &attr, small_thread, &err) != 0) {
+		printf("pthread_create failed\n");
+		return 1;
+	}
+	pthread_join(t, NULL);
+	printf("execl: %s\n", err > 0 ? strerror(err) : "?");
+	return 0;
+}
+
+#define X10 "x", "x", "x", "x", "x", "x", "x", "x", "x", "x"
+#define X100 X10, X10, X10, X10, X10, X10, X10, X10, X10, X10
+#define X1000 X100, X100, X100, X100, X100, X100, X100, X100, X100, X100
+
+/* execl with 5,002 arguments: no limit libc does not have. */
+static int execl_many(void)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", "echo $#", "sh",
+		      X1000, X1000, X1000, X1000, X1000, (char *)NULL);
+		printf("execl: %s\n", strerror(errno));
+		_exit(1);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+/*
+ * A blocking connect to a full AF_UNIX backlog, interrupted by SIGCHLD
+ * (handler without SA_RESTART).  The server accepts after a second.
+ * Whatever connect reports must be true.
+ */
+static int unix_connect_common(void)
+{
+	char path[108];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	snprintf(path, sizeof(path), "/tmp/sg-hostile-%d.sock", (int)getpid());
+	strcpy(sun.sun_path, path);
+	unlink(path);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	bind(l, (struct sockaddr *)&sun, sizeof(sun));
+	listen(l, 0);
+	int first = socket(AF_UNIX, SOCK_STREAM, 0);
+	connect(first, (struct sockaddr *)&sun, sizeof(sun));	/* fills it */
+	install(SIGCHLD, on_signal, 0);
+	if (fork() == 0) {	/* interrupts at 0.2 s */
+		usleep(200000);
+		_exit(0);
+	}
+	if (fork() == 0) {	/* accepts at 1 s */
+		usleep(1000000);
+		int a = accept(l, NULL, NULL);
+		struct pollfd p = { l, POLLIN, 0 };
+		if (poll(&p, 1, 1500) == 1) {
+			int b = accept(l, NULL, NULL);
+			char c;
+			if (read(b, &c, 1) == 1 && write(b, "!", 1) != 1)
+				_exit(1);
+		}
+		(void)a;
+		_exit(0);
+	}
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	int r = connect(s, (struct sockaddr *)&sun, sizeof(sun));
+	int err = errno;
+	struct sockaddr_un peer;
+	socklen_t plen = sizeof(peer);
+	if (r == 0) {
+		int gp = getpeername(s, (struct sockaddr *)&peer, &plen);
+		char c = '?';
+		int w = (int)write(s, "?", 1);
+		int rd = w == 1 ? (int)read(s, &c, 1) : -1;
+		printf("connected: getpeername %d write %d read %d %c\n", gp, w,
+		       rd, c);
+	} else {
+		printf("connect: %s\n", strerror(err));
+	}
+	unlink(path);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	return 0;
+}
+
+static int unix_connect(void)
+{
+	return unix_connect_common();
+}
+
+/*
+ * At the descriptor limit with a blocking listener and no client: accept
+ * says EMFILE.  A thread frees a descriptor at 0.5 s, a client connects at
+ * 1 s; the program, a plain accept loop that sleeps 1.5 s after an error,
+ * must serve it.
+ */
+static int spare_fd = -1;
+
+static void *free_one(void *arg)
+{
+	(void)arg;
+	usleep(500000);
+	close(spare_fd);
+	return NULL;
+}
+
+static pid_t late_client(const struct sockaddr_in *sin)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep(1000000);
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		char buf[16] = "";
+		connect(s, (const struct sockaddr *)sin, sizeof(*sin));
+		ssize_t n = read(s, buf, sizeof(buf) - 1);
+		printf("client read %zd %s\n", n, n > 0 ? buf : "");
+		_exit(0);
+	}
+	return pid;
+}
+
+static int emfile_nothing_pending(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	bind(l, (struct sockaddr *)&sin, sizeof(sin));
+	listen(l, 8);
+	getsockname(l, (struct sockaddr *)&sin, &len);
+	pid_t client = late_client(&sin);
+	pthread_t t;
+	pthread_create(&t, NULL, free_one, NULL);
+	usleep(50000);
+	struct rlimit rl = { 64, 64 };
+	setrlimit(RLIMIT_NOFILE, &rl);
+	int fd, served = 0;
+	while ((fd = dup(0)) >= 0)
+		spare_fd = fd;
+	for (int i = 0; i < 3 && !served; i++) {
+		int a = accept(l, NULL, NULL);
+		if (a < 0) {
+			usleep(1500000);
+			continue;
+		}
+		served = write(a, "hello", 5) == 5;
+		close(a);
+	}
+	pthread_join(t, NULL);
+	waitpid(client, NULL, 0);
+	printf("%s\n", served ? "served" : "not served");
+	return 0;
+}
+
+/*
+ * A sandbox like OpenSSH's: a seccomp filter that denies fstat and kills
+ * on fcntl, installed before the first poll of an inherited socket.
+ */
+static int seccomp_poll(void)
+{
+	int sv[2];
+	if (syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return 1;
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fstat, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_newfstatat, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	if (write(sv[1], "x", 1) != 1)
+		return 3;
+	fflush(stdout);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		return 2;
+	struct pollfd p = { sv[0], POLLIN, 0 };
+	int n = poll(&p, 1, 1000);
+	char c = 0;
+	ssize_t r = read(sv[0], &c, 1);
+	printf("poll %d read %zd\n", n, r);
+	return 0;
+}
+
+struct scenario {
+	const char *name;
+	int (*run)(void);
+};
+
+static const struct scenario scenarios[] = {
+	{ "vfork-sigaction", vfork_sigaction },
+	{ "vfork-closefrom", vfork_closefrom },
+	{ "vfork-close-range", vfork_close_range },
+	{ "vfork-watched", vfork_watched },
+	{ "execl-altstack", execl_altstack },
+	{ "execl-small-stack", execl_small_stack },
+	{ "execl-many", execl_many },
+	{ "unix-connect", unix_connect },
+	{ "emfile-nothing-pending", emfile_nothing_pending },
+	{ "seccomp-poll", seccomp_poll },
+};
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (size_t i = 0; argc > 1 && i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		if (strcmp(argv[1], scenarios[i].name) == 0)
+			return scenarios[i].run();
+	}
+	fprintf(stderr, "usage: hostile SCENARIO\n");
+	return 2;
+}
