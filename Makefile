@@ -66,7 +66,7 @@ $(BUILD)/obj/%.o: %.c
 # A wrapper may run on a signal handler's alternate stack or a small thread
 # stack: no function of the shim (or of the policy code linked into it) may
 # take more than 1 KiB of stack, and none may size its frame at run time.
-SHIM_STACK ?= -Wframe-larger-than=1024 -Wvla -Wno-error=frame-larger-than=
+SHIM_STACK := -Wframe-larger-than=1024 -Wvla
 
 $(BUILD)/shimobj/%.o: %.c
 	@mkdir -p $(dir $@)
