@@ -1,6 +1,6 @@
 /*
  * The line parser of `sockguard report`: every header format it reads,
- * the body fields of SPEC.md section 4, what is skipped, what is
+ * the body fields of the log line (sockguard(8)), what is skipped, what is
  * malformed, and that no bytes make it misbehave.
  */
 #include "test_report_util.h"
