@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -69,15 +70,21 @@ static void start_rsyslogd(const char *dir)
 	rsyslogd = fork();
 	cr_assert_geq(rsyslogd, 0);
 	if (rsyslogd == 0) {
+		/* It ends with the test, even one that stops at a failed assert. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		freopen(out, "w", stdout);
 		freopen(out, "a", stderr);
 		execl(rsyslogd_path(), "rsyslogd", "-n", "-f", conf, "-i", pidfile, (char *)NULL);
 		_exit(127);
 	}
-	snprintf(sock, sizeof(sock), "%s/log", dir);
-	for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
-		usleep(50 * 1000);
-	cr_assert_eq(access(sock, F_OK), 0, "rsyslogd made no socket (see %s)", out);
+	/* Both inputs: rsyslogd makes their sockets one after the other. */
+	for (const char *name = "log"; name; name = strcmp(name, "log") ? NULL : "log5424") {
+		snprintf(sock, sizeof(sock), "%s/%s", dir, name);
+		for (int i = 0; i < 200 && access(sock, F_OK) != 0; i++)
+			usleep(50 * 1000);
+		cr_assert_eq(access(sock, F_OK), 0, "rsyslogd made no socket %s (see %s)",
+			     sock, out);
+	}
 }
 
 static void stop_rsyslogd(void)
