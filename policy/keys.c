@@ -201,6 +201,64 @@ void sg_key_copy_sock(int key, struct sg_sock_settings *dst,
 	memcpy((char *)dst + off, (const char *)src + d->off, d->size);
 }
 
+/* Whether key's value in s is one its parser could have produced. */
+int sg_key_value_valid(int key, const struct sg_settings *s)
+{
+	const struct key_def *d = &key_table[key];
+	const char *field = (const char *)s + d->off;
+	uint32_t num;
+
+	switch (d->type) {
+	case V_ENUM: {
+		int n = 0;
+		while (d->names[n])
+			n++;
+		return *(const uint8_t *)field < n;
+	}
+	case V_NUM: case V_BUF:
+		memcpy(&num, field, sizeof(num));
+		return (num >= d->min && num <= d->max) ||
+		       (d->type == V_BUF && num == 0);
+	case V_SIGNALS:
+		return 1;
+	case V_KEEPALIVE:
+		return s->sock.keepalive < SG_KEEPALIVE_CUSTOM ||
+		       (s->sock.keepalive == SG_KEEPALIVE_CUSTOM &&
+			s->sock.keepalive_idle >= 1 &&
+			s->sock.keepalive_idle <= KEEPIDLE_MAX &&
+			s->sock.keepalive_intvl >= 1 &&
+			s->sock.keepalive_intvl <= KEEPINTVL_MAX &&
+			s->sock.keepalive_cnt >= 1 &&
+			s->sock.keepalive_cnt <= KEEPCNT_MAX);
+	case V_LOG:
+		return s->sock.log_kind <= SG_LOG_AUTO &&
+		       memchr(s->sock.log_path, '\0', SG_LOG_PATH_MAX) != NULL;
+	case V_FACILITY:
+		return facility_name(s->log_facility)[0] != '?';
+	default:
+		return (s->sock.log_events & ~SG_CLASS_ALL_EVENTS) == 0;
+	}
+}
+
+/* Whether key has the same value in a and b (fields, not padding). */
+int sg_key_value_equal(int key, const struct sg_settings *a,
+		       const struct sg_settings *b)
+{
+	const struct key_def *d = &key_table[key];
+
+	if (d->type == V_KEEPALIVE)
+		return a->sock.keepalive == b->sock.keepalive &&
+		       a->sock.keepalive_idle == b->sock.keepalive_idle &&
+		       a->sock.keepalive_intvl == b->sock.keepalive_intvl &&
+		       a->sock.keepalive_cnt == b->sock.keepalive_cnt;
+	if (d->type == V_LOG)
+		return a->sock.log_kind == b->sock.log_kind &&
+		       strncmp(a->sock.log_path, b->sock.log_path,
+			       SG_LOG_PATH_MAX) == 0;
+	return memcmp((const char *)a + d->off, (const char *)b + d->off,
+		      d->size) == 0;
+}
+
 /*
  * Values
  */

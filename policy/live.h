@@ -33,6 +33,8 @@ enum sg_retry_cause {
 /* sg_counters.flags */
 #define SG_PROC_QUIET	0x1u	/* a seccomp filter: no system call of the shim's own */
 #define SG_PROC_SECURE	0x2u	/* secure execution (AT_SECURE) */
+/* The shim adopts live settings (it started with a mode other than off). */
+#define SG_PROC_LIVE	0x4u
 
 struct sg_counters {
 	char magic[16];			/* SG_COUNTERS_MAGIC, NUL-padded */
@@ -67,6 +69,8 @@ struct sg_counters {
  * writes the slot that is not `current`, seq odd first and even last, each
  * with its own process_vm_writev(2), then flips `current`; the shim copies a
  * slot and keeps the copy only when seq was even and unchanged around it.
+ * The generation of the new slot is one more than the newest of the two.
+ * Writers on one host are serialised by a lock (tools/set.c).
  */
 struct sg_live_slot {
 	uint32_t seq;
@@ -80,7 +84,11 @@ struct sg_live {
 	uint32_t version;		/* SG_LIVE_VERSION */
 	uint32_t size;			/* sizeof(struct sg_live) */
 	uint32_t current;		/* 0 or 1: the slot with the newest generation */
-	uint32_t pad;
+	/*
+	 * Written by the shim when it adopts a generation: the keys whose
+	 * values in force differ from what the policy gives the program.
+	 */
+	uint32_t differ;
 	struct sg_live_slot slot[2];
 };
 

@@ -290,6 +290,36 @@ void sg_settings_format(const struct sg_settings *s, int key, char *buf,
 			size_t len);
 
 /*
+ * Overlays (policy/overlay.c): keys set on top of settings, as `sockguard
+ * set` does to a running process.  A key set is a bit mask (1u << enum
+ * sg_key).
+ *
+ * sg_settings_parse_pair parses one "KEY=VALUE" with the policy's parser
+ * into *key and its fields of vals; -1 with the message `check` would give
+ * ("retry_max: 'x' is not a whole number of retries") in why.
+ */
+int sg_settings_parse_pair(const char *text, int *key, struct sg_settings *vals,
+			   char *why, size_t whylen);
+/* Why key cannot change in a running process, or NULL when it can. */
+const char *sg_key_live_refusal(int key);
+uint32_t sg_live_refused_keys(void);
+/* Copies the values of keys from src into dst. */
+void sg_settings_apply(struct sg_settings *dst, uint32_t keys,
+		       const struct sg_settings *src);
+/* The same for the per-socket keys among keys, into socket settings. */
+void sg_sock_settings_apply(struct sg_sock_settings *dst, uint32_t keys,
+			    const struct sg_settings *src);
+/* The keys whose values differ between a and b. */
+uint32_t sg_settings_differ(const struct sg_settings *a,
+			    const struct sg_settings *b);
+/*
+ * Checks an overlay read from another process's writing: -1 when every key
+ * in keys may change live and has a value in range, else the first key
+ * that does not (SG_KEY_COUNT for a bit that names no key).
+ */
+int sg_settings_check_live(uint32_t keys, const struct sg_settings *vals);
+
+/*
  * Signal names: "HUP" or "SIGHUP", real-time signals as "RTMIN", "RTMIN+n",
  * "RTMAX-n" (with or without "SIG"), and numbers 1..64.  sg_signal_name
  * writes the name of signo into buf ("HUP", "RTMIN+2", "40").

@@ -70,6 +70,11 @@ int sg_key_from_name(const char *s, size_t n);
 void sg_key_copy(int key, struct sg_settings *dst, const struct sg_settings *src);
 void sg_key_copy_sock(int key, struct sg_sock_settings *dst,
 		      const struct sg_settings *src);
+/* Whether key's value in s is in range (a block written by another process). */
+int sg_key_value_valid(int key, const struct sg_settings *s);
+/* Whether key has the same value in a and b. */
+int sg_key_value_equal(int key, const struct sg_settings *a,
+		       const struct sg_settings *b);
 
 /* The source name shown for keys set by sec ("file" or SOCKGUARD_OPTIONS). */
 const char *sg_section_source(const struct sg_policy *p,

@@ -20,6 +20,7 @@
 #include "event.h"
 #include "fdtable.h"
 #include "io.h"
+#include "live.h"
 #include "real.h"
 #include "shim.h"
 #include "sockopts.h"
@@ -259,6 +260,8 @@ static void accepted(int lfd, int fd, const struct sockaddr *sa,
 static int accept_done(int lfd, int fd, struct sockaddr *addr,
 		       socklen_t *alen, socklen_t room, int flags)
 {
+	if (fd >= 0)
+		sg_live_check();
 	if (fd >= 0 && sg_acting()) {
 		int saved = errno;
 		socklen_t got = addr && alen ? *alen : 0;

@@ -21,6 +21,7 @@
 #include "event.h"
 #include "fdtable.h"
 #include "io.h"
+#include "live.h"
 #include "real.h"
 #include "retry.h"
 #include "shim.h"
@@ -319,6 +320,7 @@ static uint32_t socket_bits(int domain, int type)
 
 SG_EXPORT int socket(int domain, int type, int protocol)
 {
+	sg_live_check();
 	int fd = REAL(socket)(domain, type, protocol);
 	if (fd >= 0)
 		sg_fd_store(fd, socket_bits(domain, type));

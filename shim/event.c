@@ -21,9 +21,11 @@
 #include "counters.h"
 #include "fdtable.h"
 #include "fmt.h"
+#include "live.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "shim.h"
+#include "sockopts.h"
 #include "state.h"
 
 /* What the socket is, for the proto field and TCP_INFO. */
@@ -101,11 +103,7 @@ static const struct sg_sock_settings *
 settings_for(const struct sockaddr_storage *peer, socklen_t len,
 	     struct sg_sock_settings *tmp)
 {
-	if (!sg_pol_has_peers || !sg_pol || len == 0)
-		return &sg_cfg.sock;
-	sg_policy_for_peer(sg_pol, sg_prog_name, sg_prog_path,
-			   (const struct sockaddr *)peer, len, tmp);
-	return tmp;
+	return sg_sock_settings_for((const struct sockaddr *)peer, len, tmp);
 }
 
 static void field_str(struct sg_fmt *f, const char *key, const char *v)
@@ -388,6 +386,7 @@ void sg_event_emit(const struct sg_event *ev)
 	const struct sg_sock_settings *s;
 	socklen_t plen;
 
+	sg_live_check();
 	if (ev->cls < 0 || ev->cls >= SG_CLASS_COUNT || !sg_acting())
 		return;
 	count_event(ev);

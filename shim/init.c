@@ -19,13 +19,13 @@
 #include "counters.h"
 #include "event.h"
 #include "fdtable.h"
+#include "live.h"
 #include "real.h"
 #include "shim.h"
 #include "signals.h"
 #include "state.h"
 #include "sys.h"
 
-struct sg_settings sg_cfg;
 struct sg_policy *sg_pol;
 int sg_pol_has_peers;
 char sg_prog_name[64];
@@ -130,6 +130,7 @@ static void after_fork_child(void)
 	sg_proc.pid = (int)sg_sys0(SYS_getpid);
 	if (sg_proc.active)
 		sg_log_after_fork();
+	sg_live_after_fork();
 }
 
 /* Whether some socket of this program may log the eof class. */
@@ -158,6 +159,7 @@ static void start(void)
 		sg_fast_set(SG_FAST_EOF, 1);
 	sg_log_init();
 	__atomic_store_n(&sg_proc.active, 1, __ATOMIC_RELEASE);
+	sg_live_start();
 	sg_signals_init();
 	pthread_atfork(NULL, NULL, after_fork_child);
 }

@@ -14,6 +14,7 @@
 #include "event.h"
 #include "fdtable.h"
 #include "io.h"
+#include "live.h"
 #include "poll.h"
 #include "real.h"
 #include "shim.h"
@@ -208,12 +209,14 @@ static int prepare(struct sg_call *c, long r)
 
 long sg_retry(struct sg_call *c, long r, sg_attempt_fn fn, void *ctx)
 {
-	const struct sg_settings *cfg = &sg_cfg;
+	struct sg_settings live;
+	const struct sg_settings *cfg = &live;
 	struct sg_verdict v;
 	int fresh = 1, done = 0;
 
-	if (!sg_acting() || !prepare(c, r))
+	if (!sg_live_acting() || !prepare(c, r))
 		return r;
+	sg_live_snapshot(&live);
 	if (c->want && r < 0 && sg_fd_get(c->fd) & SG_FD_PENDING_MASK)
 		r = -sg_fd_take_pending(c->fd);
 	for (;;) {

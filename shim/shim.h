@@ -6,7 +6,6 @@
 #ifndef SG_SHIM_H
 #define SG_SHIM_H
 
-
 #include <stdint.h>
 
 #include "../policy/policy.h"
@@ -21,8 +20,25 @@
 /* A wrapper's slow path: kept out of line so the success path stays small. */
 #define SG_COLD __attribute__((noinline, cold))
 
-/* The process's settings; valid once the constructor ran (sg_proc.active). */
-extern struct sg_settings sg_cfg;
+/*
+ * The settings in force: one of two copies, switched when the process
+ * adopts live settings written by `sockguard set` (live.c).  Valid once the
+ * constructor ran.  A reader that uses several fields across a wait takes
+ * a consistent copy instead (sg_live_snapshot, live.h).
+ */
+struct sg_cfg_copy {
+	struct sg_settings s;
+	uint32_t live_keys;	/* the keys `set` put on top of the policy */
+	uint32_t seq;		/* odd while live.c rewrites this copy */
+};
+extern struct sg_cfg_copy *sg_cfg_now;
+
+static inline struct sg_cfg_copy *sg_cfg_copy_now(void)
+{
+	return __atomic_load_n(&sg_cfg_now, __ATOMIC_ACQUIRE);
+}
+
+#define sg_cfg (sg_cfg_copy_now()->s)
 /* The parsed policy, for per-peer lookups (sg_policy_for_peer). */
 extern struct sg_policy *sg_pol;
 extern int sg_pol_has_peers;

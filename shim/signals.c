@@ -373,21 +373,76 @@ static void adopt(int sig)
 /* stdout or stderr on a socket is a stdio stream on a socket (inetd style). */
 static void count_std_socket_streams(void)
 {
+	static int counted;
+
+	if (counted || sigpipe_wanted() != SG_PIPE_SOCKET)
+		return;
+	counted = 1;
 	for (int fd = 1; fd <= 2; fd++) {
 		if (sg_fd_classify(fd) & SG_FD_SOCKET)
 			__atomic_fetch_add(&sg_proc.socket_streams, 1, __ATOMIC_RELAXED);
 	}
 }
 
-void sg_signals_init(void)
+/* The signals whose kernel action the shim holds, as of the last look. */
+static uint64_t managed_mask;
+
+static uint64_t managed_now(void)
 {
+	uint64_t mask = 0;
+
 	for (int sig = 1; sig < SG_NSIG; sig++) {
 		if (managed(sig) && sig != SIGKILL && sig != SIGSTOP)
+			mask |= SG_SIGBIT(sig);
+	}
+	return mask;
+}
+
+void sg_signals_init(void)
+{
+	managed_mask = managed_now();
+	for (int sig = 1; sig < SG_NSIG; sig++) {
+		if (sg_signal_in(managed_mask, sig))
 			adopt(sig);
 	}
 	update_sigpipe_hold();
-	if (sigpipe_wanted() == SG_PIPE_SOCKET)
+	count_std_socket_streams();
+}
+
+/* The program's own action goes back to the kernel; the view is dropped. */
+static void release(int sig)
+{
+	if (view_valid[sig]) {
+		struct sigaction v = views[sig];
+		REAL(sigaction)(sig, &v, NULL);
+	}
+	view_valid[sig] = 0;
+}
+
+/*
+ * The settings changed (live settings, man page "set"): a signal that is
+ * now managed has the program's handler wrapped as at start, one that no
+ * longer is gets the program's own action back, and SIGPIPE's hold
+ * follows.  A program calling sigaction(2) on the same signal at the very
+ * same moment from another thread may find its call undone; nothing else
+ * is lost.
+ */
+void sg_signals_follow(int may_syscall)
+{
+	if (may_syscall && !sg_thread.vfork_child) {
+		uint64_t now = managed_now();
+		for (int sig = 1; sig < SG_NSIG; sig++) {
+			if (!((now ^ managed_mask) & SG_SIGBIT(sig)))
+				continue;
+			if (sg_signal_in(now, sig))
+				adopt(sig);
+			else
+				release(sig);
+		}
+		managed_mask = now;
 		count_std_socket_streams();
+	}
+	update_sigpipe_hold();
 }
 
 int sg_sigpipe_held(void)

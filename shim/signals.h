@@ -15,6 +15,14 @@
 void sg_signals_init(void);
 
 /*
+ * The settings in force changed: wraps the handlers of signals newly in
+ * eintr_pass, gives the program's own back for those no longer in it (or
+ * all of them when the shim stops hardening), and holds SIGPIPE as the
+ * mode now says.  may_syscall 0: only what needs no system call.
+ */
+void sg_signals_follow(int may_syscall);
+
+/*
  * Whether the shim keeps SIGPIPE from killing the program (an EPIPE it
  * meets is then logged as action=sigpipe_suppressed).
  */

@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 
 #include "fdtable.h"
+#include "live.h"
 #include "shim.h"
 #include "state.h"
 #include "sys.h"
@@ -18,9 +19,11 @@ const struct sg_sock_settings *sg_sock_settings_for(const struct sockaddr *peer,
 						    socklen_t len,
 						    struct sg_sock_settings *buf)
 {
-	if (!sg_pol_has_peers || peer == NULL)
+	if (!sg_pol_has_peers || !sg_pol || peer == NULL || len == 0)
 		return &sg_cfg.sock;
 	sg_policy_for_peer(sg_pol, sg_prog_name, sg_prog_path, peer, len, buf);
+	/* Live settings (`sockguard set`) apply on top of [peer] sections. */
+	sg_live_sock_overlay(buf);
 	return buf;
 }
 
