@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	{ "tune", sg_cmd_tune,
 	  "tune [--dry-run] [--peer CIDR[:PORT]] [--state established|all]\n"
 	  "                   -o KEY=VALUE... (PID... | --unit UNIT)" },
+	{ "set", sg_cmd_set,
+	  "set (PID... | --unit UNIT) KEY=VALUE... | --reset" },
 	{ "audit", sg_cmd_audit, "audit [--json] [PID... | --unit UNIT]" },
 };
 

@@ -85,21 +85,46 @@ static int open_mapped_file(pid_t pid, const struct shim_map *m)
 	return open(m->path, O_RDONLY | O_CLOEXEC);
 }
 
-/* Where the counter block lives in the process: bias + st_value. */
-static int counters_address(pid_t pid, const struct shim_map *m, uint64_t *addr)
+/* Where an exported block lives in the process: bias + st_value. */
+static int symbol_address(pid_t pid, const struct shim_map *m,
+			  const char *symbol, uint64_t *addr)
 {
 	uint64_t value, bias;
 	int fd = open_mapped_file(pid, m);
 
 	if (fd < 0)
 		return -errno;
-	int rc = sg_elf_dynsym(fd, SG_COUNTERS_SYMBOL, &value);
+	int rc = sg_elf_dynsym(fd, symbol, &value);
 	if (rc == 0)
 		rc = sg_elf_load_bias(fd, m->start, m->offset, &bias);
 	close(fd);
 	if (rc == 0)
 		*addr = bias + value;
 	return rc;
+}
+
+/*
+ * The pid the process knows itself by: the last NSpid entry of
+ * /proc/PID/status (its pid in its own PID namespace), or pid.
+ */
+static pid_t own_pid(pid_t pid)
+{
+	char name[64], line[256];
+	pid_t last = pid;
+
+	snprintf(name, sizeof(name), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(name, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "NSpid:", 6) != 0)
+			continue;
+		char *p = line + 6, *end;
+		for (long v; (v = strtol(p, &end, 10)) > 0 && end != p; p = end)
+			last = (pid_t)v;
+		break;
+	}
+	if (f)
+		fclose(f);
+	return last;
 }
 
 /* Whether the block read is one this tool understands, and pid's own. */
@@ -113,7 +138,7 @@ static int check_block(struct sg_shim_proc *p)
 			 "version (the shim has not started, or is another version)");
 		return -1;
 	}
-	if (c->pid != (uint64_t)p->pid) {
+	if (c->pid != (uint64_t)p->pid && c->pid != (uint64_t)own_pid(p->pid)) {
 		snprintf(p->why, sizeof(p->why), "its counters are not yet its own "
 			 "(the shim has not started, or the process was just forked)");
 		return -1;
@@ -124,7 +149,7 @@ static int check_block(struct sg_shim_proc *p)
 static void read_counters(struct sg_shim_proc *p, const struct shim_map *m)
 {
 	uint64_t addr = 0;
-	int rc = counters_address(p->pid, m, &addr);
+	int rc = symbol_address(p->pid, m, SG_COUNTERS_SYMBOL, &addr);
 
 	if (rc < 0) {
 		snprintf(p->why, sizeof(p->why), "cannot find its counters in %.120s: %s",
@@ -141,6 +166,33 @@ static void read_counters(struct sg_shim_proc *p, const struct shim_map *m)
 		return;
 	}
 	p->readable = check_block(p) == 0;
+}
+
+int sg_shim_block_address(pid_t pid, const char *symbol, uint64_t *addr)
+{
+	struct shim_map m;
+	int rc = find_shim(pid, &m);
+
+	if (rc == 0)
+		return -ENOENT;
+	return rc < 0 ? rc : symbol_address(pid, &m, symbol, addr);
+}
+
+int sg_shim_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	if (n == (ssize_t)len)
+		return 0;
+	return n < 0 ? -errno : -EFAULT;
+}
+
+int sg_live_block_ok(const struct sg_live *b)
+{
+	return strncmp(b->magic, SG_LIVE_MAGIC, sizeof(b->magic)) == 0 &&
+	       b->version == SG_LIVE_VERSION && b->size == sizeof(*b);
 }
 
 static void read_comm(pid_t pid, char *comm, size_t len)

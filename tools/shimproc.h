@@ -45,6 +45,19 @@ struct sg_shim_procs {
  */
 int sg_shim_inspect(pid_t pid, struct sg_shim_proc *p);
 
+/*
+ * The address of an exported block (SG_COUNTERS_SYMBOL, SG_LIVE_SYMBOL) in
+ * pid.  Returns 0, -ENOENT when the shim or the symbol is missing, or
+ * another -errno.
+ */
+int sg_shim_block_address(pid_t pid, const char *symbol, uint64_t *addr);
+
+/* Reads len bytes at addr in pid with process_vm_readv(2); 0 or -errno. */
+int sg_shim_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+/* Whether a live settings block read has this tool's magic, version, size. */
+int sg_live_block_ok(const struct sg_live *b);
+
 /* Room for one more process at ps->v[ps->n]; NULL when memory runs out. */
 struct sg_shim_proc *sg_shim_procs_next(struct sg_shim_procs *ps);
 

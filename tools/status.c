@@ -1,7 +1,9 @@
 /*
  * `sockguard status [--json] [PID]...`: the processes that have the shim
- * loaded, and their live counters (sockguard(8)).  Finding them and reading
- * their counters is tools/shimproc.c's job.
+ * loaded, their live counters, and the generation of live settings each
+ * has adopted with the keys `sockguard set` made differ from its policy
+ * (sockguard(8)).  Finding them and reading their blocks is
+ * tools/shimproc.c's job.
  *
  * A process chooses its own name (prctl(2) PR_SET_NAME) and the path it
  * maps: both go out through escape.h, never raw, so that no process can
@@ -44,6 +46,33 @@ static int collect_pids(struct sg_shim_procs *rs, int n, char **pids)
 	return status;
 }
 
+/* What a process's live settings block says, next to its counters. */
+struct live_view {
+	int ok;				/* the block was read */
+	uint64_t newest;		/* the newest generation written */
+	uint32_t differ;		/* keys differing from its policy */
+	const struct sg_live_slot *slot;	/* the adopted one, if still there */
+	struct sg_live b;
+};
+
+static void read_live(const struct sg_shim_proc *r, struct live_view *v)
+{
+	uint64_t addr;
+
+	memset(v, 0, sizeof(*v));
+	if (!r->readable || sg_shim_block_address(r->pid, SG_LIVE_SYMBOL, &addr) < 0 ||
+	    sg_shim_read(r->pid, addr, &v->b, sizeof(v->b)) < 0 ||
+	    !sg_live_block_ok(&v->b))
+		return;
+	v->ok = 1;
+	v->newest = v->b.slot[v->b.current & 1].generation;
+	v->differ = r->c.generation ? v->b.differ : 0;
+	for (int i = 0; i < 2; i++) {
+		if (r->c.generation && v->b.slot[i].generation == r->c.generation)
+			v->slot = &v->b.slot[i];
+	}
+}
+
 static const char *mode_name(uint32_t mode)
 {
 	static const char *names[] = { "harden", "observe", "off" };
@@ -76,7 +105,7 @@ static void used_columns(const struct sg_shim_procs *rs, uint32_t *classes,
 
 static void print_header(uint32_t classes, uint32_t causes)
 {
-	printf("%7s  %-16s %-8s", "PID", "PROGRAM", "MODE");
+	printf("%7s  %-16s %-8s %5s", "PID", "PROGRAM", "MODE", "GEN");
 	for (int k = 0; k < SG_CLASS_COUNT; k++)
 		if (classes & (1u << k))
 			printf(" %12s", sg_class_name(k));
@@ -100,7 +129,7 @@ static void print_row(const struct sg_shim_proc *r, uint32_t classes,
 		putchar('\n');
 		return;
 	}
-	printf("%-8s", mode_name(r->c.mode));
+	printf("%-8s %5" PRIu64, mode_name(r->c.mode), r->c.generation);
 	for (int k = 0; k < SG_CLASS_COUNT; k++)
 		if (classes & (1u << k))
 			printf(" %12" PRIu64, r->c.events[k]);
@@ -109,6 +138,55 @@ static void print_row(const struct sg_shim_proc *r, uint32_t classes,
 			printf(" %13" PRIu64, r->c.retries[k]);
 	printf(" %12" PRIu64 " %12" PRIu64 "\n", r->c.sigpipe_suppressed,
 	       r->c.lines_dropped);
+}
+
+/* " KEY=VALUE" for each key that differs (values from the adopted slot). */
+static void put_differ(FILE *out, const struct live_view *v, int json)
+{
+	char val[1024];
+	int first = 1;
+
+	for (int k = 0; k < SG_KEY_COUNT; k++) {
+		if (!(v->differ & (1u << k)))
+			continue;
+		val[0] = '\0';
+		if (v->slot)
+			sg_settings_format(&v->slot->vals, k, val, sizeof(val));
+		if (json) {
+			fprintf(out, "%s\"%s\":", first ? "" : ",", sg_key_name(k));
+			sg_esc_put_json(out, v->slot ? val : "?");
+		} else {
+			fprintf(out, " %s=%s", sg_key_name(k), v->slot ? val : "?");
+		}
+		first = 0;
+	}
+}
+
+/*
+ * Below the table, one line per process whose live settings differ from
+ * its policy or that has not yet adopted the newest generation written.
+ */
+static void print_live(const struct sg_shim_procs *rs)
+{
+	struct live_view v;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct sg_shim_proc *r = &rs->v[i];
+		read_live(r, &v);
+		if (!v.ok || (!v.differ && v.newest == r->c.generation))
+			continue;
+		printf("%7d  generation %" PRIu64, (int)r->pid, r->c.generation);
+		if (v.differ) {
+			printf(", differs from its policy:");
+			put_differ(stdout, &v, 0);
+		} else {
+			printf(", its policy's settings");
+		}
+		if (v.newest != r->c.generation)
+			printf(" (generation %" PRIu64 " written, not yet adopted)",
+			       v.newest);
+		putchar('\n');
+	}
 }
 
 /*
@@ -128,6 +206,19 @@ static void print_table(const struct sg_shim_procs *rs)
 	print_header(classes, causes);
 	for (size_t i = 0; i < rs->n; i++)
 		print_row(&rs->v[i], classes, causes);
+	print_live(rs);
+}
+
+static void json_live(const struct sg_shim_proc *r)
+{
+	struct live_view v;
+
+	read_live(r, &v);
+	printf(",\"generation\":%" PRIu64 ",\"live\":{", r->c.generation);
+	put_differ(stdout, &v, 1);
+	printf("}");
+	if (v.ok && v.newest != r->c.generation)
+		printf(",\"written_generation\":%" PRIu64, v.newest);
 }
 
 static void json_counters(const struct sg_counters *c)
@@ -154,8 +245,10 @@ static void print_json(const struct sg_shim_procs *rs)
 		const struct sg_shim_proc *r = &rs->v[i];
 		printf("%s\n{\"pid\":%d,\"program\":", i ? "," : "", (int)r->pid);
 		sg_esc_put_json(stdout, r->comm);
-		if (r->readable)
+		if (r->readable) {
 			json_counters(&r->c);
+			json_live(r);
+		}
 		else
 			printf(",\"error\":"), sg_esc_put_json(stdout, r->why);
 		printf("}");

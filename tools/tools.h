@@ -16,6 +16,7 @@ int sg_cmd_disable(int argc, char **argv);
 int sg_cmd_status(int argc, char **argv);
 int sg_cmd_metrics(int argc, char **argv);
 int sg_cmd_tune(int argc, char **argv);
+int sg_cmd_set(int argc, char **argv);
 int sg_cmd_audit(int argc, char **argv);
 
 /*
