@@ -135,6 +135,9 @@ static const char *server_output(const struct server *s)
  * after them).  inject: under strace, every odd-numbered accept fails with
  * ECONNABORTED (the first, the third, ...).
  */
+/* The policy file the next server reads (empty when NULL). */
+static const char *policy_text;
+
 static void server_start(struct server *s, int inject, const char *options)
 {
 	char prog[4096], port[16], opts[700], conf[400], preload[4200];
@@ -150,6 +153,10 @@ static void server_start(struct server *s, int inject, const char *options)
 	snprintf(opts, sizeof(opts), "SOCKGUARD_OPTIONS=log=unix:%s%s%s", logsock,
 		 options ? ":" : "", options ? options : "");
 	snprintf(conf, sizeof(conf), "SOCKGUARD_CONFIG=%s/empty.conf", dir);
+	if (policy_text) {
+		FILE *f = fopen(conf + 17, "w");
+		cr_assert(f && fputs(policy_text, f) >= 0 && fclose(f) == 0);
+	}
 	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", fx_shim_path());
 	fx_prog_path("set_server", prog, sizeof(prog));
 	char *env[] = { opts, conf, inject ? "LD_PRELOAD" : preload, NULL };
@@ -404,6 +411,59 @@ Test(set, socket_keys_apply_to_sockets_made_from_then_on)
 	close(c);
 	c = connect_server(&s);
 	cr_expect_str_eq(ask(c, "uto"), "4321", "accepted after the change");
+	close(c);
+	server_stop(&s);
+}
+
+Test(set, live_socket_keys_apply_over_peer_sections)
+{
+	struct server s = { 0 };
+
+	policy_text = "[peer 127.0.0.1]\nuser_timeout = 1111\n";
+	server_start(&s, 0, NULL);
+	int c = connect_server(&s);
+	cr_assert_str_eq(ask(c, "uto"), "1111", "the [peer] section");
+	expect_set(&s, "user_timeout=4321");
+	close(c);
+	c = connect_server(&s);
+	cr_expect_str_eq(ask(c, "uto"), "4321", "live, over the [peer] section");
+	cr_assert_eq(TOOL("set", (char *)pid_str(s.pid), "--reset"), 0);
+	close(c);
+	c = connect_server(&s);
+	cr_expect_str_eq(ask(c, "uto"), "1111", "the [peer] section again");
+	close(c);
+	server_stop(&s);
+}
+
+/* Log lines after the first one holding text ("" when there is none). */
+static const char *lines_after(const char *text)
+{
+	const char *all = log_lines(), *at = strstr(all, text);
+
+	return at ? at + strcspn(at, "\n") : "";
+}
+
+Test(set, log_events_none_keeps_the_retries_quiet)
+{
+	struct server s = { 0 };
+
+	FX_REQUIRE_PROGRAM("strace");
+	server_start(&s, 1, NULL);
+	int c = connect_server(&s);
+	cr_assert_str_eq(ask(c, "ping"), "pong");
+	cr_assert(log_line_with("class=aborted", "action=retried"), "%s", log_lines());
+	expect_set(&s, "log_events=none");
+	cr_assert_str_eq(ask(c, "sock"), "ok");
+	close(c);
+	c = connect_server(&s);
+	cr_expect_str_eq(ask(c, "ping"), "pong", "the third accept's abort retried");
+	cr_expect_eq(TOOL("status", (char *)pid_str(s.pid)), 0);
+	cr_expect(strstr(res.out, "differs from its policy: log_events=none"), "%s",
+		  res.out);
+	cr_expect(strstr(log_lines(), "generation=1 adopted: log_events=none"), "%s",
+		  log_lines());
+	cr_expect_null(strstr(lines_after("generation=1 adopted"), "class=aborted"),
+		       "%s", log_lines());
 	close(c);
 	server_stop(&s);
 }
