@@ -1,5 +1,6 @@
 # sockguard: one hand-written Makefile, wildcard sources per directory.
-#   make            build/libsockguard.so and build/sockguard
+#   make            build/libsockguard.so and build/sockguard, and
+#                   build/musl/libsockguard.so when musl-gcc is installed
 #   make test       every test (tests/run-tests.sh)
 #   make demo       the main job in under a minute
 #   make bench      the benchmarks (BENCH_QUICK=1 for a short run)
@@ -52,12 +53,34 @@ DEMO_BIN  := $(patsubst tools/demo/%.c,$(BUILD)/demo/%,$(DEMO_SRC))
 STATIC_PROGS := tune_target
 STATIC_BIN := $(patsubst %,$(BUILD)/tests/progs/%_static,$(STATIC_PROGS))
 
+# The musl build of the shim (for Alpine and other musl programs), made with
+# musl-gcc (Debian: musl-tools) when it is installed, with its objects in
+# its own tree.  Test programs are also built against musl, for the suites
+# that rerun with the musl build (tests/run-tests.sh).
+MUSL_CC  ?= musl-gcc
+HAVE_MUSL := $(shell command -v $(MUSL_CC) >/dev/null 2>&1 && echo 1)
+MUSL_DIR := $(BUILD)/musl
+MUSL_LIB := $(MUSL_DIR)/libsockguard.so
+muslobj = $(patsubst %.c,$(MUSL_DIR)/obj/%.o,$(1))
+MUSL_OBJ := $(call muslobj,$(SHIM_SRC) $(POLICY_SRC))
+MUSL_PROGS := sig_server sig_pipe sig_handlers sig_connect sig_wait sig_threads \
+	ea_legacy_writer ea_reserve ea_strict_server ea_leaky_server ea_probe \
+	log_closeall log_faults hostile bench_calls
+MUSL_PROG_BIN := $(patsubst %,$(MUSL_DIR)/tests/progs/%,$(MUSL_PROGS))
+ifeq ($(HAVE_MUSL),1)
+MUSL_ALL := $(MUSL_LIB)
+MUSL_TESTS := $(MUSL_LIB) $(MUSL_PROG_BIN)
+else
+MUSL_ALL := musl-skipped
+MUSL_TESTS := musl-skipped
+endif
+
 # Keep intermediate objects (tests/lib), so a second make relinks nothing.
 .SECONDARY:
 
 .PHONY: all test check-deps demo bench install uninstall clean test-sanitize \
-	fuzz soak tests-build
-all: $(LIB) $(TOOL)
+	fuzz soak tests-build musl-skipped
+all: $(LIB) $(TOOL) $(MUSL_ALL)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -78,6 +101,27 @@ $(LIB): $(SHIM_OBJ)
 	$(CC) -shared -o $@ $^ $(SHIM_SAN) $(LDFLAGS) -Wl,--no-undefined -Wl,-z,now \
 		-Wl,-z,relro -Wl,--as-needed -ldl
 
+# The same sources against musl (-DSG_MUSL: docs/DESIGN.md, "musl"), under
+# the same frame bound; no sanitizer, since none has a musl runtime here.
+# It links musl's libc.so and nothing else (dlsym is in it).  Byte 8 of the
+# ELF header (EI_ABIVERSION) is set to 1, which glibc's loader refuses for
+# a System V object and musl's ignores: a glibc program that inherits this
+# LD_PRELOAD (a shell started by a musl program) runs without it, after one
+# line from ld.so, instead of failing to start.
+$(MUSL_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(CFLAGS_BASE) -DSG_MUSL $(SHIM_STACK) -c -o $@ $<
+
+$(MUSL_LIB): $(MUSL_OBJ)
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -shared -o $@.tmp $^ $(LDFLAGS) -Wl,--no-undefined -Wl,-z,now \
+		-Wl,-z,relro -Wl,--as-needed
+	printf '\001' | dd of=$@.tmp bs=1 seek=8 conv=notrunc status=none
+	mv -f $@.tmp $@
+
+musl-skipped:
+	@echo "make: $(MUSL_CC) not found, skipping $(MUSL_LIB) (Debian: apt-get install musl-tools)"
+
 $(TOOL): $(TOOL_OBJ) $(POLICY_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL)
@@ -87,6 +131,23 @@ $(BUILD)/tests/progs/%: tests/progs/%.c $(TLIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -D_FORTIFY_SOURCE=2 -g -Wall -Wextra \
 		-Wno-unused-parameter -Werror $(SAN) -Itests/lib -o $@ $< $(TLIB_OBJ) -lpthread
+
+# The same programs against musl: dynamically linked, interpreter
+# /lib/ld-musl-*.so.1.  musl-gcc searches only musl's headers: the kernel's
+# (linux/, asm/, asm-generic/) come from links in MUSL_KINC, and what glibc
+# has and musl lacks from tests/progs/musl_compat.h.
+MUSL_KINC := $(MUSL_DIR)/kernel-include
+$(MUSL_KINC)/asm:
+	@mkdir -p $(dir $@)
+	ln -sfn /usr/include/linux $(MUSL_KINC)/linux
+	ln -sfn /usr/include/asm-generic $(MUSL_KINC)/asm-generic
+	ln -sfn /usr/include/$$($(CC) -print-multiarch)/asm $@
+
+$(MUSL_DIR)/tests/progs/%: tests/progs/%.c tests/progs/musl_compat.h | $(MUSL_KINC)/asm
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra \
+		-Wno-unused-parameter -Werror -idirafter $(MUSL_KINC) \
+		-include tests/progs/musl_compat.h -o $@ $< -lpthread
 
 $(BUILD)/tests/progs/%_static: tests/progs/%.c
 	@mkdir -p $(dir $@)
@@ -101,7 +162,7 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(TLIB_OBJ) $(POLICY_OBJ) $(
 	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $< $(filter %.o,$^) $(LDFLAGS_ALL) -lcriterion -lpthread
 
 tests-build: $(LIB) $(TOOL) $(PROG_BIN) $(STATIC_BIN) $(UNIT_BIN) $(INTEG_BIN) \
-	$(DEMO_BIN)
+	$(DEMO_BIN) $(MUSL_TESTS)
 
 check-deps:
 	@tests/check-deps.sh
@@ -123,7 +184,7 @@ $(BUILD)/demo/%: tools/demo/%.c
 demo: $(LIB) $(TOOL) $(DEMO_BIN)
 	@BUILD=$(BUILD) tools/demo/demo.sh
 
-bench: $(LIB) $(TOOL) $(PROG_BIN)
+bench: $(LIB) $(TOOL) $(PROG_BIN) $(MUSL_TESTS)
 	@BUILD=$(BUILD) tests/bench/bench.sh
 
 fuzz:
@@ -136,6 +197,8 @@ install: $(LIB) $(TOOL)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/sockguard
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libsockguard.so
+	if [ -f $(MUSL_LIB) ]; then install -d $(DESTDIR)$(PREFIX)/lib/musl && \
+		install -m 0755 $(MUSL_LIB) $(DESTDIR)$(PREFIX)/lib/musl/libsockguard.so; fi
 	install -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/sockguard
 	install -m 0644 tools/sockguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/sockguard.8
 	install -m 0644 tools/sockguard.conf.example \
@@ -150,7 +213,9 @@ install: $(LIB) $(TOOL)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libsockguard.so $(DESTDIR)$(PREFIX)/bin/sockguard \
-		$(DESTDIR)$(PREFIX)/share/man/man8/sockguard.8
+		$(DESTDIR)$(PREFIX)/share/man/man8/sockguard.8 \
+		$(DESTDIR)$(PREFIX)/lib/musl/libsockguard.so
+	-rmdir $(DESTDIR)$(PREFIX)/lib/musl 2>/dev/null
 	rm -rf $(DESTDIR)$(PREFIX)/share/sockguard
 	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockguard-metrics.service \
 		$(DESTDIR)$(SYSTEMD_UNIT_DIR)/sockguard-metrics.timer
@@ -158,4 +223,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD)/obj $(BUILD)/shimobj $(BUILD)/tests -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/shimobj $(BUILD)/musl/obj $(BUILD)/tests \
+	-name '*.d' 2>/dev/null)

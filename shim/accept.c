@@ -119,12 +119,12 @@ static int limit_done(int r, int resource)
 	return r;
 }
 
-SG_EXPORT int setrlimit(__rlimit_resource_t res, const struct rlimit *rl)
+SG_EXPORT int setrlimit(sg_rlimit_resource res, const struct rlimit *rl)
 {
 	return limit_done(REAL(setrlimit)(res, rl), (int)res);
 }
 
-SG_EXPORT int setrlimit64(__rlimit_resource_t res, const struct rlimit64 *rl)
+SG_EXPORT int setrlimit64(sg_rlimit_resource res, const struct rlimit64 *rl)
 {
 	return limit_done(REAL(setrlimit64)(res, rl), (int)res);
 }
@@ -134,14 +134,14 @@ static int is_self(pid_t pid)
 	return pid == 0 || pid == sg_proc.pid;
 }
 
-SG_EXPORT int prlimit(pid_t pid, __rlimit_resource_t res, const struct rlimit *nl,
+SG_EXPORT int prlimit(pid_t pid, sg_rlimit_resource res, const struct rlimit *nl,
 		      struct rlimit *ol)
 {
 	int r = REAL(prlimit)(pid, res, nl, ol);
 	return nl && is_self(pid) ? limit_done(r, (int)res) : r;
 }
 
-SG_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t res,
+SG_EXPORT int prlimit64(pid_t pid, sg_rlimit_resource res,
 			const struct rlimit64 *nl, struct rlimit64 *ol)
 {
 	int r = REAL(prlimit64)(pid, res, nl, ol);

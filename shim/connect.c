@@ -275,16 +275,25 @@ static uint32_t user_bit(int level, int name)
 	return 0;
 }
 
+/*
+ * glibc's headers name both of the kernel's numbers for each timeout (the
+ * old struct timeval and the 64-bit one); musl's name only the one its
+ * time_t takes.
+ */
+#ifndef SO_RCVTIMEO_NEW
+#define SO_RCVTIMEO_OLD SO_RCVTIMEO
+#define SO_RCVTIMEO_NEW SO_RCVTIMEO
+#define SO_SNDTIMEO_OLD SO_SNDTIMEO
+#define SO_SNDTIMEO_NEW SO_SNDTIMEO
+#endif
+
 static uint32_t timeo_bit(int name)
 {
-	switch (name) {
-	case SO_RCVTIMEO_OLD: case SO_RCVTIMEO_NEW:
+	if (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW)
 		return SG_FD_RCVTIMEO;
-	case SO_SNDTIMEO_OLD: case SO_SNDTIMEO_NEW:
+	if (name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW)
 		return SG_FD_SNDTIMEO;
-	default:
-		return 0;
-	}
+	return 0;
 }
 
 static void option_set(int fd, int level, int name, const void *val,

@@ -18,6 +18,11 @@
 #include "signals.h"
 #include "state.h"
 
+/* linux/close_range.h; musl's headers have no close_range(2) at all. */
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 /*
  * fd is about to stop being the shim's (closed, or replaced by a dup2 that
  * succeeded): its owner opens another elsewhere.  Returns 1 when it was.
@@ -186,7 +191,7 @@ SG_EXPORT int fcntl64(int fd, int cmd, ...)
 	return fcntl_common(REAL(fcntl64), fd, cmd, arg);
 }
 
-SG_EXPORT int ioctl(int fd, unsigned long req, ...)
+SG_EXPORT int ioctl(int fd, sg_ioctl_request req, ...)
 {
 	va_list ap;
 	va_start(ap, req);

@@ -24,6 +24,26 @@
 /* Everything declared here lives in the shim: direct, not through the GOT. */
 #pragma GCC visibility push(hidden)
 
+/*
+ * Where the prototypes of musl's headers differ from glibc's (docs/DESIGN.md,
+ * "musl"): the exported wrappers must match the headers of the libc they
+ * are built for.  musl's headers also make the *64 names macros for the
+ * plain ones; its libc.so still exports them as symbols (for binaries built
+ * against glibc, through gcompat), so the shim keeps its wrappers of them.
+ */
+#ifdef SG_MUSL
+typedef int sg_rlimit_resource;
+typedef int sg_ioctl_request;
+typedef unsigned sg_mmsg_flags;
+#undef setrlimit64
+#undef prlimit64
+#undef sendfile64
+#else
+typedef __rlimit_resource_t sg_rlimit_resource;
+typedef unsigned long sg_ioctl_request;
+typedef int sg_mmsg_flags;
+#endif
+
 /* X(name, return type, parameters, arguments) for every forwarded symbol. */
 #define SG_REAL_LIST(X)							\
 	X(connect, int, (int a, const struct sockaddr *b, socklen_t c), (a, b, c)) \
@@ -80,11 +100,11 @@
 	X(__poll_chk, int, (struct pollfd *a, nfds_t b, int c, size_t d), (a, b, c, d)) \
 	X(__ppoll_chk, int, (struct pollfd *a, nfds_t b, const struct timespec *c, \
 		const sigset_t *d, size_t e), (a, b, c, d, e))		\
-	X(setrlimit, int, (__rlimit_resource_t a, const struct rlimit *b), (a, b)) \
-	X(setrlimit64, int, (__rlimit_resource_t a, const struct rlimit64 *b), (a, b)) \
-	X(prlimit, int, (pid_t a, __rlimit_resource_t b, const struct rlimit *c, \
+	X(setrlimit, int, (sg_rlimit_resource a, const struct rlimit *b), (a, b)) \
+	X(setrlimit64, int, (sg_rlimit_resource a, const struct rlimit64 *b), (a, b)) \
+	X(prlimit, int, (pid_t a, sg_rlimit_resource b, const struct rlimit *c, \
 		struct rlimit *d), (a, b, c, d))			\
-	X(prlimit64, int, (pid_t a, __rlimit_resource_t b, const struct rlimit64 *c, \
+	X(prlimit64, int, (pid_t a, sg_rlimit_resource b, const struct rlimit64 *c, \
 		struct rlimit64 *d), (a, b, c, d))			\
 	X(sigaction, int, (int a, const struct sigaction *b, struct sigaction *c), (a, b, c)) \
 	X(clone, int, (int (*a)(void *), void *b, int c, void *d, pid_t *e, \

@@ -143,8 +143,8 @@ SG_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	return rx_slow(SG_OP_RECVMSG, fd, &p, r, rx_msg, &a);
 }
 
-SG_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags,
-		       struct timespec *timeout)
+SG_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen,
+		       sg_mmsg_flags flags, struct timespec *timeout)
 {
 	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
 	int r = REAL(recvmmsg)(fd, vec, vlen, flags, timeout);

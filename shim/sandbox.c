@@ -13,7 +13,6 @@
  * filter the process inherited at exec is the rule of docs/DESIGN.md.
  */
 #include <errno.h>
-#include <linux/seccomp.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -25,6 +24,14 @@
 #include "real.h"
 #include "shim.h"
 #include "state.h"
+
+/* musl-gcc sees no kernel headers: seccomp(2)'s two operations, kernel ABI. */
+#if __has_include(<linux/seccomp.h>)
+#include <linux/seccomp.h>
+#else
+#define SECCOMP_SET_MODE_STRICT 0
+#define SECCOMP_SET_MODE_FILTER 1
+#endif
 
 static const char quiet_notice[] =
 	"sockguard: the program installs a seccomp filter: no system call "

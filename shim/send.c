@@ -98,7 +98,7 @@ static long tx_vector(struct sg_call *c, void *ctx, int how)
 	if (a->msg)
 		m = *a->msg;
 	const struct iovec *iov = a->msg ? a->msg->msg_iov : a->iov;
-	size_t cnt = a->msg ? a->msg->msg_iovlen : (size_t)a->iovcnt;
+	size_t cnt = a->msg ? (size_t)a->msg->msg_iovlen : (size_t)a->iovcnt;
 	m.msg_iov = rest;
 	m.msg_iovlen = (size_t)iov_rest(iov, cnt, c->done, rest);
 	if (c->done) {	/* ancillary data went with the first part */
@@ -239,7 +239,8 @@ SG_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	return tx_slow(SG_OP_SENDMSG, fd, &p, r, want, tx_vector, &a);
 }
 
-SG_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+SG_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen,
+		       sg_mmsg_flags flags)
 {
 	struct sg_pre p = sg_pre(fd, SG_DIR_OUT);
 	int r = REAL(sendmmsg)(fd, vec, vlen, send_flags(flags, SG_AGAIN));

@@ -168,7 +168,9 @@ static void remember_view(int sig, const struct sigaction *act)
 	if (REAL(sigaction)(sig, NULL, &k) == 0) {
 		v.sa_mask = k.sa_mask;
 		v.sa_flags = (act->sa_flags & ~SA_RESTORER) | (k.sa_flags & SA_RESTORER);
+#ifndef SG_MUSL	/* musl's sigaction(2) does not report the restorer */
 		v.sa_restorer = k.sa_restorer;
+#endif
 	}
 	views[sig] = v;
 	view_valid[sig] = 1;
