@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "accept.h"
@@ -100,6 +101,15 @@ SG_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && lo <= hi)
 		lost = closing_range(lo, hi);
 	return retake(lost, REAL(close_range)(lo, hi, flags));
+}
+
+long sg_close_range_syscall(unsigned lo, unsigned hi, unsigned flags)
+{
+	int lost = 0;
+	if (!(flags & CLOSE_RANGE_CLOEXEC) && lo <= hi)
+		lost = closing_range(lo, hi);
+	return retake(lost, (int)REAL(syscall)(SYS_close_range, lo, hi, flags,
+						 0, 0, 0));
 }
 
 SG_EXPORT void closefrom(int lo)

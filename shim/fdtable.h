@@ -141,6 +141,13 @@ static inline int sg_fd_last_was_send(int fd)
 /* Zeroed, private, anonymous memory that is never swapped in unless used. */
 void *sg_map_zeroed(size_t bytes);
 
+/*
+ * close_range(2) made through syscall(2) (fdops.c): how a musl program,
+ * whose libc has no close_range function, or one built for an older glibc
+ * closes a range.  The table follows it as it follows close_range().
+ */
+long sg_close_range_syscall(unsigned lo, unsigned hi, unsigned flags);
+
 #pragma GCC visibility pop
 
 #endif

@@ -9,7 +9,9 @@
  * filter is in place.
  *
  * Filters are installed with prctl(PR_SET_SECCOMP) or the seccomp system
- * call through syscall(2) (libseccomp does either); both are seen here.  A
+ * call through syscall(2) (libseccomp does either); both are seen here.
+ * syscall(2) is also how a musl program closes a range of descriptors
+ * (musl has no close_range function): that goes to fdops.c.  A
  * filter the process inherited at exec is the rule of docs/DESIGN.md.
  */
 #include <errno.h>
@@ -20,6 +22,7 @@
 
 #include "counters.h"
 #include "event.h"
+#include "fdtable.h"
 #include "log.h"
 #include "real.h"
 #include "shim.h"
@@ -104,6 +107,9 @@ SG_EXPORT long syscall(long n, ...)
 	unsigned long a6 = va_arg(ap, unsigned long);
 	va_end(ap);
 
+	if (SG_UNLIKELY(n == SYS_close_range))
+		return sg_close_range_syscall((unsigned)a1, (unsigned)a2,
+					      (unsigned)a3);
 	if (SG_LIKELY(!installs_filter(n, a1)))
 		return REAL(syscall)(n, a1, a2, a3, a4, a5, a6);
 	int was = going_quiet();

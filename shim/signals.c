@@ -279,6 +279,7 @@ static sighandler_t install(int sig, sighandler_t h, int flags, int block_self)
 	return old.sa_handler;
 }
 
+#ifndef SG_MUSL
 /* BSD semantics: restartable unless siginterrupt(sig, 1) said otherwise. */
 static sighandler_t bsd_install(int sig, sighandler_t h)
 {
@@ -286,6 +287,21 @@ static sighandler_t bsd_install(int sig, sighandler_t h)
 		   sg_signal_in(__atomic_load_n(&interrupting, __ATOMIC_RELAXED), sig);
 	return install(sig, h, intr ? 0 : SA_RESTART, 1);
 }
+#else
+/*
+ * musl's signal(): always SA_RESTART (siginterrupt is not remembered), an
+ * empty sa_mask, and any handler, SIG_ERR included, handed to sigaction.
+ */
+static sighandler_t bsd_install(int sig, sighandler_t h)
+{
+	struct sigaction act, old;
+
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = h;
+	act.sa_flags = SA_RESTART;
+	return sigaction(sig, &act, &old) < 0 ? SIG_ERR : old.sa_handler;
+}
+#endif
 
 SG_EXPORT sighandler_t signal(int sig, sighandler_t h)
 {

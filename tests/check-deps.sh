@@ -16,6 +16,7 @@ TOOLS=(
 	go:golang-go setpriv:util-linux flock:util-linux
 	systemd-analyze:systemd journalctl:systemd
 	prometheus-node-exporter:prometheus-node-exporter promtool:prometheus
+	musl-gcc:musl-tools
 )
 
 have_criterion() {

@@ -18,6 +18,7 @@
 #                            (default $BUILD/test-logs)
 #   SG_SANITIZE=1            set by make test-sanitize: ASan options for the
 #                            programs the sanitized shim is preloaded into
+#   SG_TEST_MUSL=0           leave out the musl reruns (see MUSL_SUITES)
 #   CI=true                  a skip for want of a namespace, root or a program
 #                            is a failure: CI installs and has all of them
 set -u
@@ -120,6 +121,36 @@ run_binary() {
 	binaries=$((binaries + 1))
 }
 
+# The suites that drive legacy-style programs run a second time with those
+# programs built by musl-gcc and the musl build of the shim preloaded
+# (SG_TEST_LIBC=musl: tests/lib/fixture.c), named musl/NAME.
+MUSL_SUITES=(test_eintr test_signals test_accept test_log_writer test_eagain
+	test_hostile)
+
+run_musl_group() {
+	local jobs=$1 name chosen=()
+	[[ ${SG_TEST_MUSL:-1} == 0 || -n ${SG_SANITIZE:-} ]] && return
+	for name in "${MUSL_SUITES[@]}"; do
+		[[ -x $BUILD/tests/integration/$name ]] && selected "musl/$name" &&
+			chosen+=("$name")
+	done
+	((${#chosen[@]})) || return
+	if [[ ! -f $BUILD/musl/libsockguard.so ]]; then
+		if ((CI_STRICT)); then
+			echo "  musl: $BUILD/musl/libsockguard.so was not built (musl-gcc missing)"
+			total_fail=$((total_fail + 1))
+			failed_names+=("musl")
+		else
+			skip_report+=("musl: $BUILD/musl/libsockguard.so not built (install musl-tools): the musl reruns did not run")
+		fi
+		return
+	fi
+	for name in "${chosen[@]}"; do
+		SG_TEST_LIBC=musl run_binary "$BUILD/tests/integration/$name" \
+			"musl/$name" "$jobs"
+	done
+}
+
 run_group() {
 	local kind=$1 jobs=$2 bin
 	for bin in "$BUILD/tests/$kind"/*; do
@@ -133,6 +164,7 @@ echo "Running tests from $BUILD/tests (logs in $LOGDIR)${FILTER:+, filter $FILTE
 suite_start=$SECONDS
 run_group unit "${SG_TEST_JOBS_UNIT:-2}"
 run_group integration "${SG_TEST_JOBS_INTEG:-1}"
+run_musl_group "${SG_TEST_JOBS_INTEG:-1}"
 
 if ((${#skip_report[@]})); then
 	echo "Skipped:"

@@ -79,18 +79,35 @@ const char *fx_build_dir(void)
 	return dir;
 }
 
+int fx_musl(void)
+{
+	const char *libc = getenv("SG_TEST_LIBC");
+
+	return libc && strcmp(libc, "musl") == 0;
+}
+
+/* Where the builds for the libc under test live: $BUILD or $BUILD/musl. */
+static const char *fx_libc_dir(void)
+{
+	static char dir[PATH_MAX + 8];
+
+	if (!dir[0])
+		snprintf(dir, sizeof dir, "%s%s", fx_build_dir(), fx_musl() ? "/musl" : "");
+	return dir;
+}
+
 const char *fx_shim_path(void)
 {
 	static char path[PATH_MAX + 32];
 
 	if (!path[0])
-		snprintf(path, sizeof path, "%s/libsockguard.so", fx_build_dir());
+		snprintf(path, sizeof path, "%s/libsockguard.so", fx_libc_dir());
 	return path;
 }
 
 const char *fx_prog_path(const char *name, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/tests/progs/%s", fx_build_dir(), name);
+	snprintf(buf, len, "%s/tests/progs/%s", fx_libc_dir(), name);
 	return buf;
 }
 

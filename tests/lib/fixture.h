@@ -15,9 +15,15 @@
 
 /* The build directory (absolute), derived from where this binary lives. */
 const char *fx_build_dir(void);
-/* $BUILD/libsockguard.so, absolute. */
+/*
+ * 1 when the suite runs in musl mode (SG_TEST_LIBC=musl, set by
+ * tests/run-tests.sh for its musl reruns): the shim and the test programs
+ * below are then their musl builds, under $BUILD/musl.
+ */
+int fx_musl(void);
+/* $BUILD/libsockguard.so (musl mode: $BUILD/musl/libsockguard.so), absolute. */
 const char *fx_shim_path(void);
-/* $BUILD/tests/progs/NAME, absolute, written into buf. */
+/* $BUILD/tests/progs/NAME (musl mode: $BUILD/musl/tests/progs/NAME). */
 const char *fx_prog_path(const char *name, char *buf, size_t len);
 
 /* Monotonic milliseconds, for timing a call. */
@@ -49,6 +55,16 @@ int fx_need_root(void);
 		if (!fx_have_program(name)) \
 			cr_skip_test("needs program %s: not found in PATH", \
 				     name); \
+	} while (0)
+
+/*
+ * Skips a test that cannot apply to a musl program in musl mode; why says
+ * what (the words do not start with "needs", so CI accepts the skip).
+ */
+#define FX_SKIP_ON_MUSL(why) \
+	do { \
+		if (fx_musl()) \
+			cr_skip_test("not for musl programs: %s", why); \
 	} while (0)
 
 /* 1 when NAME is an executable found in PATH (or an absolute path). */
