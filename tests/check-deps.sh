@@ -17,6 +17,8 @@ TOOLS=(
 	systemd-analyze:systemd journalctl:systemd
 	prometheus-node-exporter:prometheus-node-exporter promtool:prometheus
 	musl-gcc:musl-tools
+	sshd:openssh-server ssh:openssh-client scp:openssh-client
+	ssh-keygen:openssh-client
 )
 
 have_criterion() {

@@ -156,6 +156,8 @@ void fx_rmtree(const char *path);
  * quiet_ms; it returns the number of lines.
  */
 int fx_log_receiver_open(const char *path);
+/* The same on the abstract socket @name (unix(7)), for `log=unix:@NAME`. */
+int fx_log_receiver_open_abstract(const char *name);
 ssize_t fx_log_receiver_read(int fd, char *buf, size_t len, int timeout_ms);
 int fx_log_collect(int fd, char *buf, size_t len, int quiet_ms);
 

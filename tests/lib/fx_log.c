@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,6 +29,27 @@ int fx_log_receiver_open(const char *path)
 		return fx__fail("socket: %s", strerror(errno));
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
 		fx__fail("bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int fx_log_receiver_open_abstract(const char *name)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t n = strlen(name);
+	int fd;
+
+	if (n + 1 > sizeof sun.sun_path)
+		return fx__fail("abstract socket name too long: %s", name);
+	memcpy(sun.sun_path + 1, name, n);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fx__fail("socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sun,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0) {
+		fx__fail("bind @%s: %s", name, strerror(errno));
 		close(fd);
 		return -1;
 	}
