@@ -201,10 +201,12 @@ notice(uint64_t gen, uint32_t keys, uint32_t changed, int bad,
 	sg_fmt_init(&f, buf, sizeof(buf));
 	sg_fmt_str(&f, "live settings generation=");
 	sg_fmt_u64(&f, gen);
-	if (bad >= 0) {
+	if (bad >= SG_KEY_COUNT) {
+		sg_fmt_str(&f, " refused: it names a key this library does not know");
+	} else if (bad >= 0) {
 		sg_fmt_str(&f, " refused: ");
-		sg_fmt_str(&f, bad < SG_KEY_COUNT ? sg_key_name(bad) : "unknown key");
-		sg_fmt_str(&f, bad < SG_KEY_COUNT && sg_key_live_refusal(bad) ?
+		sg_fmt_str(&f, sg_key_name(bad));
+		sg_fmt_str(&f, sg_key_live_refusal(bad) ?
 			   " cannot change while the process runs" :
 			   " has a value out of range");
 	} else {

@@ -252,8 +252,12 @@ static void next_slot(const struct set_args *a, const struct sg_live *b,
 		sg_settings_default(&s->vals);
 		return;
 	}
-	s->keys = cur->keys | a->keys;
+	s->keys = cur->keys;
 	s->vals = cur->vals;
+	/* What another hand wrote there and the shim refused is not kept. */
+	for (int bad; (bad = sg_settings_check_live(s->keys, &s->vals)) >= 0;)
+		s->keys &= bad < SG_KEY_COUNT ? ~(1u << bad) : (1u << SG_KEY_COUNT) - 1;
+	s->keys |= a->keys;
 	sg_settings_apply(&s->vals, a->keys, &a->vals);
 }
 

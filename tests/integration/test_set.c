@@ -17,10 +17,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "fixture.h"
+#include "../../tools/shimproc.h"
 
 static char dir[256], logsock[320];
 static int log_fd = -1;
@@ -495,6 +497,58 @@ Test(set, refused_keys_and_bad_values_change_nothing)
 	cr_expect_eq(TOOL("set", (char *)pid_str(s.pid), "--reset", "mode=off"), 2);
 	cr_expect_eq(TOOL("status", "--json", (char *)pid_str(s.pid)), 0);
 	cr_expect(strstr(res.out, "\"generation\":0,\"live\":{}"), "%s", res.out);
+	server_stop(&s);
+}
+
+/* Writes slot 1 of pid's block whole and makes it current, as no tool should. */
+static void write_raw_slot(pid_t pid, const struct sg_live_slot *slot)
+{
+	uint64_t addr;
+	uint32_t one = 1;
+
+	cr_assert_eq(sg_shim_block_address(pid, SG_LIVE_SYMBOL, &addr), 0);
+	struct iovec l[2] = { { (void *)slot, sizeof(*slot) }, { &one, sizeof(one) } };
+	struct iovec r[2] = {
+		{ (void *)(uintptr_t)(addr + offsetof(struct sg_live, slot[1])),
+		  sizeof(*slot) },
+		{ (void *)(uintptr_t)(addr + offsetof(struct sg_live, current)),
+		  sizeof(one) },
+	};
+	cr_assert_eq(process_vm_writev(pid, &l[0], 1, &r[0], 1, 0), (ssize_t)sizeof(*slot));
+	cr_assert_eq(process_vm_writev(pid, &l[1], 1, &r[1], 1, 0), (ssize_t)sizeof(one));
+}
+
+Test(set, process_refuses_a_block_out_of_range_written_by_another_hand)
+{
+	struct server s = { 0 };
+	struct sg_live_slot slot = { .seq = 2, .generation = 1 };
+
+	server_start(&s, 0, NULL);
+	int c = connect_server(&s);
+	sg_settings_default(&slot.vals);
+	slot.keys = 1u << SG_KEY_RETRY_MAX;
+	slot.vals.retry_max = 5000000;
+	write_raw_slot(s.pid, &slot);
+	cr_assert_str_eq(ask(c, "sock"), "ok");
+	cr_expect(log_line_with("live settings generation=1 refused: retry_max has "
+				"a value out of range", NULL), "%s", log_lines());
+	cr_expect_eq(TOOL("status", (char *)pid_str(s.pid)), 0);
+	cr_expect(strstr(res.out, "harden       0"), "nothing adopted: %s", res.out);
+
+	slot.generation = 2;
+	slot.keys = 1u << SG_KEY_SIGPIPE;
+	slot.vals.sigpipe = SG_SIGPIPE_OFF;
+	write_raw_slot(s.pid, &slot);
+	cr_assert_str_eq(ask(c, "sock"), "ok");
+	cr_expect(log_line_with("generation=2 refused: sigpipe cannot change", NULL),
+		  "%s", log_lines());
+	expect_set(&s, "retry_max=9");
+	cr_expect(strstr(res.out, "generation 3"), "the tool goes on from there: %s",
+		  res.out);
+	cr_assert_str_eq(ask(c, "sock"), "ok");
+	cr_expect(log_line_with("generation=3 adopted: retry_max=9", NULL), "%s",
+		  log_lines());
+	close(c);
 	server_stop(&s);
 }
 
