@@ -125,7 +125,7 @@ run_binary() {
 # programs built by musl-gcc and the musl build of the shim preloaded
 # (SG_TEST_LIBC=musl: tests/lib/fixture.c), named musl/NAME.
 MUSL_SUITES=(test_eintr test_signals test_accept test_log_writer test_eagain
-	test_hostile)
+	test_hostile test_set)
 
 run_musl_group() {
 	local jobs=$1 name chosen=()
