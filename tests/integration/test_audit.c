@@ -163,7 +163,7 @@ Test(audit, all_processes_lists_those_with_inet_sockets)
 Test(audit, unit_lists_the_processes_of_its_cgroup)
 {
 	struct target t;
-	char cg[4096], unit[64], line[4096], mnt[4096] = "";
+	char cg[4096 + 80], unit[64], line[4096], mnt[4096] = "";
 
 	setup();
 	FILE *f = fopen("/proc/self/mountinfo", "r");

@@ -686,7 +686,7 @@ Test(set, process_in_another_pid_namespace)
 Test(set, unit_takes_the_processes_of_its_cgroup)
 {
 	struct server s = { 0 };
-	char cg[4096], unit[64], line[4096], mnt[4096] = "";
+	char cg[4096 + 80], unit[64], line[4096], mnt[4096] = "";
 
 	if (fx_need_root() != 0)
 		cr_skip_test("needs root");

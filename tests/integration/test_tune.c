@@ -159,7 +159,7 @@ static void move_to_cgroup(const char *cg, pid_t pid)
 Test(tune, unit_takes_every_process_of_its_cgroup)
 {
 	struct target t;
-	char cg[4096], unit[64], view[256];
+	char cg[4096 + 264], unit[64], view[256];
 	int port, lfd;
 
 	require_root_netns();
