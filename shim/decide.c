@@ -127,7 +127,14 @@ static int eagain_waitable(const struct sg_call *c, const struct sg_settings *cf
 
 	if (!c->harden || mode == SG_EAGAIN_OFF || c->dontwait)
 		return 0;
-	if (!timeo && c->watched && (mode == SG_EAGAIN_AUTO ||
+	/*
+	 * An event loop's socket, as far as the shim knows (its table says
+	 * non-blocking, or the socket came from elsewhere): answered without
+	 * asking the kernel, since event loops meet EAGAIN on every
+	 * optimistic read.
+	 */
+	int loop_socket = (c->fdstate & SG_FD_NONBLOCK) || !(c->fdstate & SG_FD_KNOWN);
+	if (!timeo && c->watched && loop_socket && (mode == SG_EAGAIN_AUTO ||
 	    (mode == SG_EAGAIN_UNWATCHED && (c->fdstate & SG_FD_WATCHED))))
 		return 0;
 	if (c->fdstate & SG_FD_ASYNC)
