@@ -1,5 +1,5 @@
 /*
- * Reading a policy: the file format of SPEC.md section 2 and the
+ * Reading a policy: the file format (man page, POLICY) and the
  * SOCKGUARD_OPTIONS string.  The parser works on the caller's text in place
  * and stores parsed values, never text, in the fixed arrays of struct
  * sg_policy, so it runs without stdio or malloc in the shim's constructor.

@@ -1,6 +1,6 @@
 /*
  * The per-socket policy keys applied to the program's sockets: keepalive,
- * user_timeout, sndbuf, rcvbuf (SPEC.md section 2).  A value the program set
+ * user_timeout, sndbuf, rcvbuf (the man page, POLICY).  A value the program set
  * itself (remembered in the fd table) always wins.
  */
 #ifndef SG_SOCKOPTS_H

@@ -1,5 +1,5 @@
 /*
- * `sockguard`: dispatches to one subcommand (SPEC.md section 5).
+ * `sockguard`: dispatches to one subcommand (the man page).
  */
 #include <stdio.h>
 #include <string.h>

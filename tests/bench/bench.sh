@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench (issue 9): what sockguard costs, measured side by side in one run.
+# make bench: what sockguard costs, measured side by side in one run.
 #
 # Every figure is a comparison made on the spot: the same program without the
 # shim (baseline) and with LD_PRELOAD=$BUILD/libsockguard.so, runs interleaved

@@ -1,6 +1,6 @@
 /*
- * accept against the real kernel (SPEC.md section 3 "accept", keys accept
- * and accept_emfile; issue 4).  Errors are injected at the system-call
+ * accept against the real kernel (the man page, POLICY "accept", keys accept
+ * and accept_emfile).  Errors are injected at the system-call
  * level with strace, so the shim meets exactly what the kernel would hand
  * it; descriptor exhaustion is real, under RLIMIT_NOFILE 32.  Each behaviour
  * is shown failing without the shim (or with the feature off) and fixed
@@ -351,7 +351,7 @@ Test(emfile, shed_closes_clients_promptly_and_the_server_idles)
 /*
  * A listener inherited across exec (systemd socket activation, inetd): the
  * process never calls listen(), only accept, so the reserve must be taken
- * at the first accept (issue 4: "taken lazily (first listen/accept)").
+ * at the first accept.
  */
 Test(emfile, shed_works_for_a_listener_inherited_across_exec)
 {

@@ -1,5 +1,5 @@
 /*
- * The interposition core's binding (issue 2): what the library exports and
+ * The interposition core's binding: what the library exports and
  * links, calls before the constructor, allocators that interpose malloc
  * (dlsym may allocate), and mode=off being inert.
  */

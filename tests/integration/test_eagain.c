@@ -1,6 +1,6 @@
 /*
- * EAGAIN against the real kernel (SPEC.md section 3, keys eagain and
- * eagain_wait; issue 4).  Each test runs a helper program from tests/progs
+ * EAGAIN against the real kernel (the man page, POLICY, keys eagain and
+ * eagain_wait).  Each test runs a helper program from tests/progs
  * as a child, without the shim or with the feature off to show the failure
  * the test detects, and under the shim to show it fixed.
  *

@@ -1,5 +1,5 @@
 /*
- * EINTR against the real kernel (issue 3, SPEC.md keys eintr, eintr_pass,
+ * EINTR against the real kernel (man page keys eintr, eintr_pass,
  * retry_max, mode): real signals from real children and timers, real
  * sockets, programs from tests/progs run with and without the shim.  Every
  * behaviour is shown to fail without the shim (or with the feature off),

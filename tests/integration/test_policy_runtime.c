@@ -1,5 +1,5 @@
 /*
- * The policy at run time (SPEC.md section 2, issue 6): connect_timeout
+ * The policy at run time: connect_timeout
  * against a black-holed port, [peer] sections resolved per socket (their
  * order, IPv6, their own log destination), [program] sections in a
  * system-wide style deployment, a bad policy, SOCKGUARD_OPTIONS over the

@@ -1,5 +1,5 @@
 /*
- * `sockguard run` (SPEC.md section 5, issue 2): the environment it hands
+ * `sockguard run`: the environment it hands
  * the command, its exit statuses, its warnings for programs the preload
  * cannot reach, and real programs that behave the same with and without it.
  */

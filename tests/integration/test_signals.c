@@ -1,6 +1,6 @@
 /*
- * SIGPIPE and signal handler semantics against the real kernel (issue 3,
- * SPEC.md keys sigpipe, eintr_pass, mode): tests/progs/sig_pipe and
+ * SIGPIPE and signal handler semantics against the real kernel (man page
+ * keys sigpipe, eintr_pass, mode): tests/progs/sig_pipe and
  * sig_handlers run with and without the shim.  Each behaviour is shown to
  * differ without the shim (or with the feature off) where the shim changes
  * it, and to be identical where the shim must be invisible.

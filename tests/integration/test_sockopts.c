@@ -1,5 +1,5 @@
 /*
- * The TCP option keys against the real kernel (SPEC.md section 2, issue 6):
+ * The TCP option keys against the real kernel:
  * keepalive, user_timeout, sndbuf and rcvbuf, read back with getsockopt and
  * TCP_INFO by tests/progs/so_probe on connected and accepted sockets, and
  * seen from outside with `ss -tio`.  A value the program set itself must win.

@@ -1,7 +1,7 @@
 /*
  * Transparency: a call that succeeds, or fails with an error the shim does
- * not handle, returns exactly what libc returned, errno included (SPEC.md
- * section 3).  tests/progs/transparency makes the calls, family by family,
+ * not handle, returns exactly what libc returned, errno included.
+ * tests/progs/transparency makes the calls, family by family,
  * and prints one line per call; each test here runs one family with and
  * without the shim preloaded and names the first line that differs.
  */

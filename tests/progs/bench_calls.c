@@ -1,6 +1,6 @@
 /*
- * bench_calls: loops of one intercepted call family, for `make bench`
- * (issue 9), counted under callgrind or timed on the wall clock.
+ * bench_calls: loops of one intercepted call family, for `make bench`,
+ * counted under callgrind or timed on the wall clock.
  *
  *   bench_calls FAMILY N
  *

@@ -1,5 +1,5 @@
 /*
- * bench_pingpong: the success-path benchmark of `make bench` (issue 9).
+ * bench_pingpong: the success-path benchmark of `make bench`.
  *
  *   bench_pingpong unix|tcp sr|rw ROUNDTRIPS
  *

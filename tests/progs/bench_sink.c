@@ -1,6 +1,6 @@
 /*
- * bench_sink: the log receiver for the error-path benchmark of `make bench`
- * (issue 9): it stands in for syslogd at `log=unix:PATH`.
+ * bench_sink: the log receiver for the error-path benchmark of `make
+ * bench`: it stands in for syslogd at `log=unix:PATH`.
  *
  *   bench_sink dgram|stream PATH MAX_SECONDS
  *

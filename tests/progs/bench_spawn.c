@@ -1,5 +1,5 @@
 /*
- * bench_spawn: process start-up cost for `make bench` (issue 9).
+ * bench_spawn: process start-up cost for `make bench`.
  *
  *   bench_spawn N [-e NAME=VALUE]... -- PROGRAM [ARG]...
  *

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An asyncio echo exchange, timed, for the EAGAIN rules (SPEC.md section 3).
+"""An asyncio echo exchange, timed, for the EAGAIN rules (the man page, POLICY).
 
     ea_asyncio.py streams|sock CONNS MSGS
 

@@ -1,5 +1,5 @@
 /*
- * Timing probes for the EAGAIN rules (SPEC.md section 3).  Each mode builds
+ * Timing probes for the EAGAIN rules (the man page, POLICY).  Each mode builds
  * a loopback TCP connection inside this process, makes one kind of call that
  * meets EAGAIN, and prints what it returned and how long it took:
  *

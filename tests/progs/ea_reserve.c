@@ -1,6 +1,6 @@
 /*
  * The shim's reserved descriptor for accept_emfile=shed, seen from the
- * program (SPEC.md section 3, "The shim's own descriptors").
+ * program (the man page, POLICY, "The shim's own descriptors").
  *
  *   ea_reserve cloexec   listens, finds the reserve (/dev/null above 2),
  *                        prints its close-on-exec flag, execs itself as

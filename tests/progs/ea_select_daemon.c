@@ -1,6 +1,6 @@
 /*
  * A select()-based legacy daemon that forgot one of its non-blocking
- * sockets, for eagain=unwatched (SPEC.md section 3).  It hands socket A to
+ * sockets, for eagain=unwatched (the man page, POLICY).  It hands socket A to
  * select() and never socket B, then reads each without data and prints
  * "CASE fd=N r=R errno=E ms=T" for:
  *
