@@ -195,12 +195,14 @@ int sg_accept_shed(const struct sg_call *c, const struct sg_event_note *n)
 	return 1;
 }
 
-/* The arguments of the call, for making it again. */
+/* The arguments of the call, kept for the slow path. */
 struct ax {
 	struct sockaddr *addr;
 	socklen_t *alen;
 	socklen_t room;		/* *alen as given */
 	int flags;
+	uint64_t seq;
+	int64_t t0;		/* the clock at the call, for SO_RCVTIMEO */
 };
 
 /*
@@ -221,13 +223,43 @@ static long ax_attempt(struct sg_call *c, void *ctx, int how)
 	return r < 0 ? -errno : r;
 }
 
+/* The policy's TCP options on an accepted socket (for its peer). */
+static SG_COLD void accepted_options(int fd,
+							const struct sockaddr *sa,
+							socklen_t len)
+{
+	struct sg_sock_settings buf;
+	const struct sg_sock_settings *ss = sg_sock_settings_for(sa, len, &buf);
+	int saved = errno;
+
+	if (sg_sockopts_wanted(ss))
+		sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
+	errno = saved;
+}
+
+/* The first accept on a listener inherited across exec: take the reserve. */
+static SG_COLD void inherited_listener(int lfd)
+{
+	int saved = errno;
+
+	sg_fd_set_bits(lfd, SG_FD_LISTEN);
+	if (__atomic_load_n(&reserve_fd, __ATOMIC_RELAXED) < 0)
+		sg_accept_reserve_take();
+	errno = saved;
+}
+
 /*
  * The new socket is like its listener, with the peer remembered and the
- * policy's socket options applied.  Runs only with the shim acting.
+ * policy's socket options applied.  The kernel reports the address's full
+ * length even where it truncated it to the room given.
  */
-static void accepted(int lfd, int fd, const struct sockaddr *sa,
-		     socklen_t len, int flags)
+static inline __attribute__((always_inline)) int
+accepted(int lfd, int fd, const struct ax *a)
 {
+	/* (With mode=off the table is kept too: nothing the program sees.) */
+	if ((unsigned)fd >= sg_fdt_size || sg_thread.vfork_child)
+		return fd;
+	sg_live_check();	/* a socket is created: an adoption point */
 	uint32_t lst = sg_fd_get(lfd);
 	uint32_t kind = SG_FD_TCP | SG_FD_UDP | SG_FD_UNIX;
 	/* What the program set on the listener, the kernel copied: it wins. */
@@ -235,52 +267,47 @@ static void accepted(int lfd, int fd, const struct sockaddr *sa,
 			SG_FD_USER_RCVBUF;
 	uint32_t bits = (lst & user) | ((lst & SG_FD_KNOWN) ?
 		(lst & kind) | SG_FD_KNOWN | SG_FD_SOCKET : 0);
-	struct sg_sock_settings buf;
+	socklen_t len = a->alen ? *a->alen : 0;
 
-	if ((bits & SG_FD_KNOWN) && (flags & SOCK_NONBLOCK))
+	if (len > a->room)
+		len = a->room;
+	if ((bits & SG_FD_KNOWN) && (a->flags & SOCK_NONBLOCK))
 		bits |= SG_FD_NONBLOCK;
-	sg_fd_store(fd, bits);
-	if (sa && len > 0 && len <= sizeof(struct sockaddr_storage))
-		sg_fd_remember_peer(fd, sa, len);
-	const struct sg_sock_settings *ss = sg_sock_settings_for(sa, len, &buf);
-	if (SG_UNLIKELY(sg_sockopts_wanted(ss)))
-		sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
+	bits |= sg_fd_put_peer(fd, a->addr, len);
+	__atomic_store_n(&sg_fdt[fd], bits, __ATOMIC_RELAXED);
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_SOCKOPTS))
+		accepted_options(fd, a->addr, len);
 	/* A listener inherited across exec never saw listen(). */
-	if (SG_UNLIKELY(!(lst & SG_FD_LISTEN)) &&
-	    __atomic_load_n(&reserve_fd, __ATOMIC_RELAXED) < 0) {
-		sg_fd_set_bits(lfd, SG_FD_LISTEN);
-		sg_accept_reserve_take();
-	}
-}
-
-/*
- * The bookkeeping of an accepted connection.  The kernel reports the
- * address's full length even where it truncated it to the room given.
- */
-static int accept_done(int lfd, int fd, struct sockaddr *addr,
-		       socklen_t *alen, socklen_t room, int flags)
-{
-	if (fd >= 0)
-		sg_live_check();
-	if (fd >= 0 && sg_acting()) {
-		int saved = errno;
-		socklen_t got = addr && alen ? *alen : 0;
-		accepted(lfd, fd, addr, got < room ? got : room, flags);
-		errno = saved;
-	}
+	if (SG_UNLIKELY(!(lst & SG_FD_LISTEN)))
+		inherited_listener(lfd);
 	return fd;
 }
 
-static SG_COLD int accept_slow(int op, int fd, struct sockaddr *addr,
-			       socklen_t *alen, socklen_t room, int flags,
-			       const struct sg_pre *p, int r)
+static SG_COLD int accept_slow(int op, int fd, struct ax *a, int r)
 {
-	struct ax a = { addr, alen, room, flags };
+	struct sg_pre p = { a->seq, (sg_fast() & SG_FAST_TIMEO) ? a->t0 : 0 };
 	struct sg_call c;
 
-	sg_call_init(&c, op, fd, p);
-	r = (int)sg_slow(&c, r, ax_attempt, &a);
-	return accept_done(fd, r, addr, alen, room, flags);
+	sg_call_init(&c, op, fd, &p);
+	r = (int)sg_slow(&c, r, ax_attempt, a);
+	return r >= 0 ? accepted(fd, r, a) : r;
+}
+
+static inline __attribute__((always_inline)) int
+accept_body(int op, int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+{
+	struct ax a;
+
+	a.addr = addr, a.alen = alen, a.room = alen ? *alen : 0, a.flags = flags,
+	a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_TIMEO))
+		a.t0 = sg_pre_clock(fd, SG_DIR_IN);	/* read only then */
+	sg_keep(&a);
+	int r = op == SG_OP_ACCEPT4 ? REAL(accept4)(fd, addr, alen, flags) :
+				      REAL(accept)(fd, addr, alen);
+	if (SG_LIKELY(r >= 0))
+		return accepted(fd, r, &a);
+	return accept_slow(op, fd, &a, r);
 }
 
 /*
@@ -288,23 +315,20 @@ static SG_COLD int accept_slow(int op, int fd, struct sockaddr *addr,
  * [peer] sections, and to log the peer after a reset): the kernel then
  * writes it into the wrapper's own buffer.  Same system call, same result.
  */
-static int accept_common(int op, int fd, struct sockaddr *addr,
-			 socklen_t *alen, int flags)
+static __attribute__((noinline)) int accept_anon(int op, int fd, int flags)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
 	struct sockaddr_storage mine;
 	socklen_t mlen = sizeof(mine);
 
-	if (!addr) {
-		addr = (struct sockaddr *)&mine;
-		alen = &mlen;
-	}
-	socklen_t room = alen ? *alen : 0;
-	int r = op == SG_OP_ACCEPT4 ? REAL(accept4)(fd, addr, alen, flags) :
-				      REAL(accept)(fd, addr, alen);
-	if (SG_LIKELY(r >= 0))
-		return accept_done(fd, r, addr, alen, room, flags);
-	return accept_slow(op, fd, addr, alen, room, flags, &p, r);
+	return accept_body(op, fd, (struct sockaddr *)&mine, &mlen, flags);
+}
+
+static inline __attribute__((always_inline)) int
+accept_common(int op, int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+{
+	if (!addr)
+		return accept_anon(op, fd, flags);
+	return accept_body(op, fd, addr, alen, flags);
 }
 
 SG_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)

@@ -62,18 +62,28 @@ static long connect_attempt(struct sg_call *c, void *ctx, int how)
 static void connected(int fd, const struct sg_sock_settings *ss)
 {
 	sg_fd_clear_bits(fd, SG_FD_CONNECTING);
-	sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_SOCKOPTS))
+		sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
 }
 
+/*
+ * What a connect leaves in the descriptor's word: its peer, and whether it
+ * is connected or connecting.  One store (the shim is acting).
+ */
 static void ended(int fd, const struct sockaddr *sa, socklen_t len, long r,
 		  const struct sg_sock_settings *ss)
 {
-	if (r == 0)
-		connected(fd, ss);
-	else if (r == -EINPROGRESS)
-		sg_fd_set_bits(fd, SG_FD_CONNECTING);
-	if (r != -EFAULT)
-		sg_fd_remember_peer(fd, sa, len);
+	uint32_t w = sg_fd_get(fd);
+	uint32_t peer = r != -EFAULT ? sg_fd_put_peer(fd, sa, len) : 0;
+
+	if (r == -EINPROGRESS)
+		w |= SG_FD_CONNECTING;
+	else
+		w &= ~SG_FD_CONNECTING;
+	if ((unsigned)fd < sg_fdt_size)
+		__atomic_store_n(&sg_fdt[fd], w | peer, __ATOMIC_RELAXED);
+	if (r == 0 && SG_UNLIKELY(sg_fast() & SG_FAST_SOCKOPTS))
+		sg_sockopts_apply(fd, ss, SG_OPT_ESTABLISHED);
 }
 
 static long connect_retry(int fd, const struct sockaddr *sa, socklen_t len,
@@ -140,16 +150,11 @@ static long connect_bounded(int fd, const struct sockaddr *sa, socklen_t len,
 
 /*
  * Before the real call, the policy may want per-peer settings, buffer
- * sizes set before the handshake, or a bound on the connect.  Otherwise the
- * address is read only after libc accepted it, so that a bad pointer gives
- * EFAULT as without the shim instead of a crash.
+ * sizes set before the handshake, or a bound on the connect
+ * (SG_FAST_CONNECT).  Otherwise the address is read only after libc
+ * accepted it, so that a bad pointer gives EFAULT as without the shim
+ * instead of a crash.
  */
-static int prepares(void)
-{
-	const struct sg_sock_settings *s = &sg_cfg.sock;
-	return sg_pol_has_peers || s->connect_timeout_ms || s->sndbuf || s->rcvbuf;
-}
-
 static SG_COLD int connect_careful(int fd, const struct sockaddr *sa,
 				   socklen_t len, const struct sg_pre *p)
 {
@@ -192,7 +197,7 @@ SG_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct sg_pre p = sg_pre(fd, SG_DIR_OUT);
 
-	if (SG_UNLIKELY(prepares()) && sg_acting())
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_CONNECT) && sg_acting())
 		return connect_careful(fd, sa, len, &p);
 	int r = REAL(connect)(fd, sa, len);
 	if (SG_LIKELY(r == 0)) {

@@ -64,10 +64,25 @@ static int closing(int fd)
 	return lost;
 }
 
-SG_EXPORT int close(int fd)
+/* close() of a descriptor the shim owns, or with more to forget. */
+static SG_COLD int close_let_go(int fd)
 {
 	int lost = closing(fd);
 	return retake(lost, REAL(close)(fd));
+}
+
+SG_EXPORT int close(int fd)
+{
+	uint32_t w = sg_fd_get(fd);
+
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_EOF))
+		return close_let_go(fd);
+	if (w) {
+		if (SG_UNLIKELY((w & SG_FD_LET_GO) || sg_thread.vfork_child))
+			return close_let_go(fd);
+		sg_fd_forget_word(fd, w);
+	}
+	return REAL(close)(fd);
 }
 
 SG_EXPORT int fclose(FILE *f)

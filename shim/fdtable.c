@@ -24,17 +24,14 @@
  */
 #define SG_PEERS_CAP (1u << 16)
 
-/* A remembered peer: enough for sockaddr_in6; unix paths are not kept. */
-struct sg_peer_slot {
-	uint16_t len;
-	uint8_t addr[sizeof(struct sockaddr_in6)];
-};
 
 uint32_t *sg_fdt;
 unsigned sg_fdt_size;
 uint8_t *sg_fd_lastop;
-static struct sg_peer_slot *peers;
-static unsigned peers_size;
+struct sg_peer_slot *sg_peers;
+unsigned sg_peers_size;
+#define peers sg_peers
+#define peers_size sg_peers_size
 
 void *sg_map_zeroed(size_t bytes)
 {
@@ -78,10 +75,10 @@ void sg_fd_forget(int fd)
 {
 	if (!sg_fd_writable(fd))
 		return;
-	if (__atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED))
+	uint32_t w = __atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED);
+	if (w)
 		__atomic_store_n(&sg_fdt[fd], 0, __ATOMIC_RELAXED);
-	if ((unsigned)fd < peers_size &&
-	    __atomic_load_n(&peers[fd].len, __ATOMIC_RELAXED))
+	if ((w & SG_FD_PEER) && (unsigned)fd < peers_size)
 		__atomic_store_n(&peers[fd].len, 0, __ATOMIC_RELAXED);
 	sg_fd_note_lastop(fd, 0);
 }
@@ -95,10 +92,14 @@ void sg_fd_copy(int oldfd, int newfd)
 		return;
 	}
 	/* A duplicate shares the open file, not the shim's own bookkeeping. */
-	uint32_t keep = ~(SG_FD_SHIM | SG_FD_PENDING_MASK | SG_FD_CONNECTING);
-	sg_fd_store(newfd, sg_fd_get(oldfd) & keep);
-	if ((unsigned)oldfd < peers_size && (unsigned)newfd < peers_size)
+	uint32_t keep = ~(SG_FD_SHIM | SG_FD_STREAM | SG_FD_PENDING_MASK |
+			  SG_FD_CONNECTING);
+	uint32_t w = sg_fd_get(oldfd) & keep;
+	if (!((unsigned)oldfd < peers_size && (unsigned)newfd < peers_size))
+		w &= ~SG_FD_PEER;
+	else if (w & SG_FD_PEER)
 		peers[newfd] = peers[oldfd];
+	sg_fd_store(newfd, w);
 }
 
 static int sock_int(int fd, int name, int *v)
@@ -213,24 +214,17 @@ void sg_fd_set_pending(int fd, int err)
 
 void sg_fd_remember_peer(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	if ((unsigned)fd >= peers_size || !sg_fd_writable(fd) || sa == NULL ||
-	    len < sizeof(sa_family_t))
-		return;
-	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
-		return;
-	if (len > sizeof(peers[fd].addr))
-		len = sizeof(peers[fd].addr);
-	memcpy(peers[fd].addr, sa, len);
-	__atomic_store_n(&peers[fd].len, (uint16_t)len, __ATOMIC_RELEASE);
+	if (sg_fd_writable(fd) && sg_fd_put_peer(fd, sa, len))
+		sg_fd_set_bits(fd, SG_FD_PEER);
 }
 
 socklen_t sg_fd_recall_peer(int fd, struct sockaddr_storage *ss)
 {
-	if ((unsigned)fd >= peers_size)
+	if ((unsigned)fd >= peers_size || !(sg_fd_get(fd) & SG_FD_PEER))
 		return 0;
-	uint16_t len = __atomic_load_n(&peers[fd].len, __ATOMIC_ACQUIRE);
-	if (len == 0 || len > sizeof(peers[fd].addr))
+	uint32_t len = __atomic_load_n(&peers[fd].len, __ATOMIC_ACQUIRE);
+	if (len == 0 || len > sizeof(peers[fd].a))
 		return 0;
-	memcpy(ss, peers[fd].addr, len);
+	memcpy(ss, &peers[fd].a, len);
 	return len;
 }

@@ -10,6 +10,7 @@
 #ifndef SG_FDTABLE_H
 #define SG_FDTABLE_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -40,10 +41,23 @@
 #define SG_FD_PENDING_MASK 0x00ff0000u
 #define SG_FD_ASYNC	0x01000000u	/* O_ASYNC: signal-driven I/O, EAGAIN expected */
 #define SG_FD_STREAM	0x02000000u	/* a stdio stream on a socket (fdopen) */
-/* bits 26..31: free */
+#define SG_FD_PEER	0x04000000u	/* a peer is remembered (sg_fd_remember_peer) */
+/* bits 27..31: free */
 
 extern uint32_t *sg_fdt;
 extern unsigned sg_fdt_size;
+
+/* A remembered peer: an IPv4 or IPv6 address; unix paths are not kept. */
+struct sg_peer_slot {
+	uint32_t len;
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} a;
+};
+extern struct sg_peer_slot *sg_peers;
+extern unsigned sg_peers_size;
+
 
 /* Sets the table up (constructor); safe to call once. */
 void sg_fdtable_init(void);
@@ -82,6 +96,21 @@ static inline void sg_fd_store(int fd, uint32_t word)
 
 /* The descriptor was closed (or is about to be reused): forget it. */
 void sg_fd_forget(int fd);
+
+/* sg_fd_forget for a caller that read the word w, not 0 (close). */
+static inline void sg_fd_forget_word(int fd, uint32_t w)
+{
+	__atomic_store_n(&sg_fdt[fd], 0, __ATOMIC_RELAXED);
+	if ((w & SG_FD_PEER) && (unsigned)fd < sg_peers_size)
+		__atomic_store_n(&sg_peers[fd].len, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * What the shim must do when the program closes fd, whose word is w (not
+ * 0): the shim's own descriptors and stdio socket streams are let go by
+ * their owners (fdops.c); everything else is forgotten here.
+ */
+#define SG_FD_LET_GO (SG_FD_SHIM | SG_FD_STREAM)
 /* newfd is now a duplicate of oldfd (dup, dup2, dup3, F_DUPFD). */
 void sg_fd_copy(int oldfd, int newfd);
 
@@ -118,6 +147,29 @@ void sg_fd_set_pending(int fd, int err);
  * Async-signal-safe.  recall returns the length, 0 when none is known.
  */
 void sg_fd_remember_peer(int fd, const struct sockaddr *sa, socklen_t len);
+
+/*
+ * sg_fd_remember_peer for a caller about to store the word itself (the
+ * shim acting): returns SG_FD_PEER when the peer was kept, 0 otherwise.
+ */
+static inline uint32_t sg_fd_put_peer(int fd, const struct sockaddr *sa,
+				      socklen_t len)
+{
+	if ((unsigned)fd >= sg_peers_size || sa == NULL)
+		return 0;
+	struct sg_peer_slot *p = &sg_peers[fd];
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		p->a.in = *(const struct sockaddr_in *)sa;
+		len = sizeof(struct sockaddr_in);
+	} else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		p->a.in6 = *(const struct sockaddr_in6 *)sa;
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		return 0;
+	}
+	__atomic_store_n(&p->len, len, __ATOMIC_RELEASE);
+	return SG_FD_PEER;
+}
 socklen_t sg_fd_recall_peer(int fd, struct sockaddr_storage *ss);
 
 /*

@@ -20,9 +20,11 @@
 #include "event.h"
 #include "fdtable.h"
 #include "live.h"
+#include "poll.h"
 #include "real.h"
 #include "shim.h"
 #include "signals.h"
+#include "sockopts.h"
 #include "state.h"
 #include "sys.h"
 
@@ -157,6 +159,12 @@ static void start(void)
 		return;
 	if (eof_wanted())
 		sg_fast_set(SG_FAST_EOF, 1);
+	if (sg_pol_has_peers || sg_sockopts_wanted(&sg_cfg.sock))
+		sg_fast_set(SG_FAST_SOCKOPTS, 1);
+	if (sg_pol_has_peers || sg_cfg.sock.connect_timeout_ms ||
+	    sg_cfg.sock.sndbuf || sg_cfg.sock.rcvbuf)
+		sg_fast_set(SG_FAST_CONNECT, 1);
+	sg_poll_init();
 	sg_log_init();
 	__atomic_store_n(&sg_proc.active, 1, __ATOMIC_RELEASE);
 	sg_live_start();

@@ -33,10 +33,24 @@ static int mark_each(void)
 	return sg_cfg.eagain == SG_EAGAIN_UNWATCHED;
 }
 
+/*
+ * The readiness calls look at their descriptors only while it can change
+ * an EAGAIN decision: until the process is known to watch a socket, or for
+ * ever under eagain=unwatched (SG_FAST_WATCH, one bit of the word every
+ * wrapper reads).
+ */
+void sg_poll_init(void)
+{
+	sg_fast_set(SG_FAST_WATCH, 1);
+}
+
 static void set_watched(void)
 {
-	if (!__atomic_load_n(&sg_proc.watched, __ATOMIC_RELAXED))
-		__atomic_store_n(&sg_proc.watched, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&sg_proc.watched, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&sg_proc.watched, 1, __ATOMIC_RELAXED);
+	if (!mark_each())
+		sg_fast_set(SG_FAST_WATCH, 0);
 }
 
 static void watch_fd(int fd, int each)
@@ -58,8 +72,7 @@ static void watch_fd(int fd, int each)
 /* Whether a readiness call must look at its descriptors at all. */
 static inline int must_note(void)
 {
-	return SG_UNLIKELY(!__atomic_load_n(&sg_proc.watched, __ATOMIC_RELAXED) ||
-			   mark_each()) && sg_acting();
+	return SG_UNLIKELY(sg_fast() & SG_FAST_WATCH) && sg_acting();
 }
 
 static SG_COLD void note_pollfds(const struct pollfd *fds, nfds_t n)
@@ -147,17 +160,22 @@ static void ts_left(const struct timespec *ts, int64_t t0, struct timespec *out)
 	out->tv_nsec = left % 1000000000;
 }
 
-/* The arguments of a readiness call, for making it again. */
+/*
+ * The arguments of a readiness call, kept in memory for the slow path
+ * (sg_keep in io.h), which makes the call again with the time left.
+ */
 struct wait_args {
 	struct pollfd *fds;
 	nfds_t n;
 	int timeout;
+	int ep;
 	const struct timespec *ts;
 	const sigset_t *mask;
-	int ep;
 	struct epoll_event *ev;
 	int max;
 	int nfds;
+	uint64_t seq;
+	int64_t t0;		/* the clock at the call, when it has a timeout */
 	fd_set *r, *w, *e;
 	struct timeval *tv;
 	struct timespec span;	/* select: the timeout as given */
@@ -220,11 +238,11 @@ static long again_epoll(struct sg_call *c, void *ctx, int how)
 }
 
 /* EINTR from a readiness call: the driver decides. */
-static SG_COLD int wait_slow(int op, uint64_t seq, int64_t t0, int r,
-			     sg_attempt_fn fn, struct wait_args *a)
+static SG_COLD int wait_slow(int op, int r, sg_attempt_fn fn,
+			     struct wait_args *a)
 {
+	struct sg_pre p = { a->seq, a->t0 };
 	struct sg_call c;
-	struct sg_pre p = { seq, t0 };
 
 	if (errno != EINTR)
 		return r;
@@ -233,23 +251,48 @@ static SG_COLD int wait_slow(int op, uint64_t seq, int64_t t0, int r,
 	return (int)sg_slow(&c, r, fn, a);
 }
 
-/* The clock, when the call has a timeout to honour across retries. */
+/*
+ * The clock, when the call has a timeout to honour across retries (read
+ * through the vDSO, no system call).
+ */
 static inline int64_t start_clock(int has_timeout)
 {
-	return has_timeout ? sg_now_ns() : 0;
+	return SG_UNLIKELY(has_timeout) ? sg_now_ns() : 0;
 }
 
-static int poll_common(struct pollfd *fds, nfds_t n, int timeout)
+/*
+ * poll with a timeout (the clock is read so that a retry waits only the
+ * time left) or while the process's watched sockets are still being noted:
+ * out of the plain path.
+ */
+static SG_COLD int poll_careful(struct pollfd *fds, nfds_t n, int timeout)
 {
+	struct wait_args a;
+
 	if (must_note())
 		note_pollfds(fds, n);
-	uint64_t seq = sg_thread.pass_seq;
-	int64_t t0 = start_clock(timeout > 0);
+	a.fds = fds, a.n = n, a.timeout = timeout, a.seq = sg_seq(),
+	a.t0 = start_clock(timeout > 0);
+	sg_keep(&a);
 	int r = REAL(poll)(fds, n, timeout);
 	if (SG_LIKELY(r >= 0))
 		return r;
-	struct wait_args a = { .fds = fds, .n = n, .timeout = timeout };
-	return wait_slow(SG_OP_POLL, seq, t0, r, again_poll, &a);
+	return wait_slow(SG_OP_POLL, r, again_poll, &a);
+}
+
+static inline __attribute__((always_inline)) int
+poll_common(struct pollfd *fds, nfds_t n, int timeout)
+{
+	struct wait_args a;
+
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_WATCH) || timeout > 0)
+		return poll_careful(fds, n, timeout);
+	a.fds = fds, a.n = n, a.timeout = timeout, a.seq = sg_seq(), a.t0 = 0;
+	sg_keep(&a);
+	int r = REAL(poll)(fds, n, timeout);
+	if (SG_LIKELY(r >= 0))
+		return r;
+	return wait_slow(SG_OP_POLL, r, again_poll, &a);
 }
 
 SG_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
@@ -267,15 +310,17 @@ SG_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t len)
 static int ppoll_common(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 			const sigset_t *mask)
 {
+	struct wait_args a;
+
 	if (must_note())
 		note_pollfds(fds, n);
-	uint64_t seq = sg_thread.pass_seq;
-	int64_t t0 = start_clock(ts != NULL);
+	a.fds = fds, a.n = n, a.ts = ts, a.mask = mask, a.seq = sg_seq(),
+	a.t0 = start_clock(ts != NULL);
+	sg_keep(&a);
 	int r = REAL(ppoll)(fds, n, ts, mask);
 	if (SG_LIKELY(r >= 0))
 		return r;
-	struct wait_args a = { .fds = fds, .n = n, .ts = ts, .mask = mask };
-	return wait_slow(SG_OP_PPOLL, seq, t0, r, again_ppoll, &a);
+	return wait_slow(SG_OP_PPOLL, r, again_ppoll, &a);
 }
 
 SG_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
@@ -294,58 +339,80 @@ SG_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t
 
 SG_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
+	struct wait_args a;
+
 	if (must_note())
 		note_fdsets(n, r, w, e);
-	uint64_t seq = sg_thread.pass_seq;
-	struct wait_args a = { .nfds = n, .r = r, .w = w, .e = e, .tv = tv };
+	a.nfds = n, a.r = r, a.w = w, a.e = e, a.tv = tv, a.mask = NULL,
+	a.seq = sg_seq(), a.t0 = start_clock(tv != NULL);
 	if (tv) {
 		a.span.tv_sec = tv->tv_sec;
 		a.span.tv_nsec = tv->tv_usec * 1000;
 	}
-	int64_t t0 = start_clock(tv != NULL);
+	sg_keep(&a);
 	int res = REAL(select)(n, r, w, e, tv);
 	if (SG_LIKELY(res >= 0))
 		return res;
-	return wait_slow(SG_OP_SELECT, seq, t0, res, again_select, &a);
+	return wait_slow(SG_OP_SELECT, res, again_select, &a);
 }
 
 SG_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e,
 		      const struct timespec *ts, const sigset_t *mask)
 {
+	struct wait_args a;
+
 	if (must_note())
 		note_fdsets(n, r, w, e);
-	uint64_t seq = sg_thread.pass_seq;
-	int64_t t0 = start_clock(ts != NULL);
+	a.nfds = n, a.r = r, a.w = w, a.e = e, a.ts = ts, a.mask = mask,
+	a.seq = sg_seq(), a.t0 = start_clock(ts != NULL);
+	sg_keep(&a);
 	int res = REAL(pselect)(n, r, w, e, ts, mask);
 	if (SG_LIKELY(res >= 0))
 		return res;
-	struct wait_args a = { .nfds = n, .r = r, .w = w, .e = e, .ts = ts,
-			       .mask = mask };
-	return wait_slow(SG_OP_PSELECT, seq, t0, res, again_pselect, &a);
+	return wait_slow(SG_OP_PSELECT, res, again_pselect, &a);
+}
+
+static SG_COLD int epoll_timed(int ep, struct epoll_event *ev, int max,
+			       int timeout)
+{
+	struct wait_args a;
+
+	a.ep = ep, a.ev = ev, a.max = max, a.timeout = timeout, a.mask = NULL,
+	a.seq = sg_seq(), a.t0 = sg_now_ns();
+	sg_keep(&a);
+	int r = REAL(epoll_wait)(ep, ev, max, timeout);
+	if (SG_LIKELY(r >= 0))
+		return r;
+	return wait_slow(SG_OP_EPOLL_WAIT, r, again_epoll, &a);
 }
 
 SG_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 {
-	uint64_t seq = sg_thread.pass_seq;
-	int64_t t0 = start_clock(timeout > 0);
+	struct wait_args a;
+
+	if (timeout > 0)
+		return epoll_timed(ep, ev, max, timeout);
+	a.ep = ep, a.ev = ev, a.max = max, a.timeout = timeout, a.mask = NULL,
+	a.seq = sg_seq(), a.t0 = 0;
+	sg_keep(&a);
 	int r = REAL(epoll_wait)(ep, ev, max, timeout);
 	if (SG_LIKELY(r >= 0))
 		return r;
-	struct wait_args a = { .ep = ep, .ev = ev, .max = max, .timeout = timeout };
-	return wait_slow(SG_OP_EPOLL_WAIT, seq, t0, r, again_epoll, &a);
+	return wait_slow(SG_OP_EPOLL_WAIT, r, again_epoll, &a);
 }
 
 SG_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
 			  const sigset_t *mask)
 {
-	uint64_t seq = sg_thread.pass_seq;
-	int64_t t0 = start_clock(timeout > 0);
+	struct wait_args a;
+
+	a.ep = ep, a.ev = ev, a.max = max, a.timeout = timeout, a.mask = mask,
+	a.seq = sg_seq(), a.t0 = start_clock(timeout > 0);
+	sg_keep(&a);
 	int r = REAL(epoll_pwait)(ep, ev, max, timeout, mask);
 	if (SG_LIKELY(r >= 0))
 		return r;
-	struct wait_args a = { .ep = ep, .ev = ev, .max = max, .timeout = timeout,
-			       .mask = mask };
-	return wait_slow(SG_OP_EPOLL_PWAIT, seq, t0, r, again_epoll, &a);
+	return wait_slow(SG_OP_EPOLL_PWAIT, r, again_epoll, &a);
 }
 
 static int epoll_created(int fd)

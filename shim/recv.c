@@ -14,11 +14,17 @@
 #include "io.h"
 #include "real.h"
 
-/* The arguments of the call, for making it again. */
+/*
+ * The arguments of a call, kept for the slow path.  A wrapper sets the
+ * fields its call has; the slow path reads only those of the operation.
+ */
 struct rx {
+	int fd;
+	int flags;
 	void *buf;
 	size_t len;
-	int flags;
+	uint64_t seq;
+	size_t buflen;		/* the fortified variants' buffer size (SG_RX_CHK) */
 	struct sockaddr *addr;
 	socklen_t *alen;
 	struct msghdr *msg;
@@ -28,6 +34,9 @@ struct rx {
 	const struct iovec *iov;
 	int iovcnt;
 };
+
+/* Or'ed into the operation by the fortified variants (__read_chk, ...). */
+#define SG_RX_CHK 0x100
 
 static int dontwait(int how)
 {
@@ -43,10 +52,13 @@ static long rx_buffer(struct sg_call *c, void *ctx, int how)
 {
 	struct rx *a = ctx;
 
-	if ((c->op == SG_OP_READ) && how == SG_AGAIN)
+	int from = c->op == SG_OP_RECVFROM;
+
+	if (c->op == SG_OP_READ && how == SG_AGAIN)
 		return result(REAL(read)(c->fd, a->buf, a->len));
 	return result(REAL(recvfrom)(c->fd, a->buf, a->len,
-				     a->flags | dontwait(how), a->addr, a->alen));
+				     a->flags | dontwait(how),
+				     from ? a->addr : NULL, from ? a->alen : NULL));
 }
 
 static long rx_vector(struct sg_call *c, void *ctx, int how)
@@ -73,87 +85,164 @@ static long rx_mmsg(struct sg_call *c, void *ctx, int how)
 				     a->flags | dontwait(how), a->timeout));
 }
 
-static SG_COLD long rx_slow(int op, int fd, const struct sg_pre *p, long r,
-			    sg_attempt_fn fn, struct rx *a)
+static sg_attempt_fn attempt_for(int op)
 {
+	switch (op) {
+	case SG_OP_READV:
+		return rx_vector;
+	case SG_OP_RECVMSG:
+		return rx_msg;
+	case SG_OP_RECVMMSG:
+		return rx_mmsg;
+	default:
+		return rx_buffer;
+	}
+}
+
+/* Anything but data: the retry driver decides (r and errno as from libc). */
+static SG_COLD long rx_slow(int op, struct rx *a, int64_t t0, long r)
+{
+	struct sg_pre p = { a->seq, t0 };
 	struct sg_call c;
 
 	if (r == 0 && !(sg_fast() & SG_FAST_EOF))
 		return 0;	/* an end of file: nothing to log */
-	sg_call_init(&c, op, fd, p);
+	op &= ~SG_RX_CHK;
+	sg_call_init(&c, op, a->fd, &p);
 	c.dontwait = (a->flags & MSG_DONTWAIT) != 0;
-	return sg_slow(&c, r, fn, a);
+	return sg_slow(&c, r, attempt_for(op), a);
 }
 
-/* The single-buffer receives' slow path, with its arguments unpacked here. */
-static SG_COLD long buffer_slow(int op, int fd, void *buf, size_t len,
-				int flags, struct sockaddr *addr,
-				socklen_t *alen, const struct sg_pre *p, long r)
+/* The program's call itself, for the careful path. */
+static long rx_first(int op, const struct rx *a)
 {
-	struct rx a = { .buf = buf, .len = len, .flags = flags, .addr = addr,
-			.alen = alen };
-	return rx_slow(op, fd, p, r, rx_buffer, &a);
+	switch (op) {
+	case SG_OP_READ:
+		return REAL(read)(a->fd, a->buf, a->len);
+	case SG_OP_READ | SG_RX_CHK:
+		return REAL(__read_chk)(a->fd, a->buf, a->len, a->buflen);
+	case SG_OP_RECV:
+		return REAL(recv)(a->fd, a->buf, a->len, a->flags);
+	case SG_OP_RECV | SG_RX_CHK:
+		return REAL(__recv_chk)(a->fd, a->buf, a->len, a->buflen, a->flags);
+	case SG_OP_RECVFROM:
+		return REAL(recvfrom)(a->fd, a->buf, a->len, a->flags, a->addr,
+				      a->alen);
+	case SG_OP_RECVFROM | SG_RX_CHK:
+		return REAL(__recvfrom_chk)(a->fd, a->buf, a->len, a->buflen,
+					    a->flags, a->addr, a->alen);
+	case SG_OP_READV:
+		return REAL(readv)(a->fd, a->iov, a->iovcnt);
+	case SG_OP_RECVMSG:
+		return REAL(recvmsg)(a->fd, a->msg, a->flags);
+	default:
+		return REAL(recvmmsg)(a->fd, a->mmsg, a->vlen, a->flags, a->timeout);
+	}
+}
+
+/*
+ * The careful path: a socket with the program's own timeout (the clock is
+ * read before the call), or eof tracking (the last operation is noted).
+ */
+static SG_COLD long rx_careful(int op, struct rx *a)
+{
+	struct sg_pre p = sg_pre(a->fd, SG_DIR_IN);
+	long r = rx_first(op, a);
+
+	if (r > 0 || (r == 0 && op == SG_OP_RECVMMSG)) {
+		sg_note_received(a->fd);
+		return r;
+	}
+	return rx_slow(op, a, p.t0, r);
 }
 
 SG_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 			   struct sockaddr *addr, socklen_t *alen)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
+	struct rx a;
+
+	a.fd = fd, a.buf = buf, a.len = len, a.flags = flags, a.addr = addr,
+	a.alen = alen, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
+		return rx_careful(SG_OP_RECVFROM, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(recvfrom)(fd, buf, len, flags, addr, alen);
-	if (sg_rx_ok(fd, r))
+	if (sg_received(r))
 		return r;
-	return buffer_slow(SG_OP_RECVFROM, fd, buf, len, flags, addr, alen, &p, r);
+	return rx_slow(SG_OP_RECVFROM, &a, 0, r);
 }
 
 SG_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
+	struct rx a;
+
+	a.fd = fd, a.buf = buf, a.len = len, a.flags = flags, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
+		return rx_careful(SG_OP_RECV, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(recv)(fd, buf, len, flags);
-	if (sg_rx_ok(fd, r))
+	if (sg_received(r))
 		return r;
-	return buffer_slow(SG_OP_RECV, fd, buf, len, flags, NULL, NULL, &p, r);
+	return rx_slow(SG_OP_RECV, &a, 0, r);
 }
 
 SG_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
+	struct rx a;
+
+	a.fd = fd, a.buf = buf, a.len = len, a.flags = 0, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
+		return rx_careful(SG_OP_READ, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(read)(fd, buf, len);
-	if (sg_rx_ok(fd, r))
+	if (sg_received(r))
 		return r;
-	return buffer_slow(SG_OP_READ, fd, buf, len, 0, NULL, NULL, &p, r);
+	return rx_slow(SG_OP_READ, &a, 0, r);
 }
 
 SG_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
+	struct rx a;
+
+	a.fd = fd, a.iov = iov, a.iovcnt = iovcnt, a.flags = 0, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
+		return rx_careful(SG_OP_READV, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(readv)(fd, iov, iovcnt);
-	if (sg_rx_ok(fd, r))
+	if (sg_received(r))
 		return r;
-	struct rx a = { .iov = iov, .iovcnt = iovcnt };
-	return rx_slow(SG_OP_READV, fd, &p, r, rx_vector, &a);
+	return rx_slow(SG_OP_READV, &a, 0, r);
 }
 
 SG_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
+	struct rx a;
+
+	a.fd = fd, a.msg = msg, a.flags = flags, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
+		return rx_careful(SG_OP_RECVMSG, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(recvmsg)(fd, msg, flags);
-	if (sg_rx_ok(fd, r))
+	if (sg_received(r))
 		return r;
-	struct rx a = { .msg = msg, .flags = flags };
-	return rx_slow(SG_OP_RECVMSG, fd, &p, r, rx_msg, &a);
+	return rx_slow(SG_OP_RECVMSG, &a, 0, r);
 }
 
 SG_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen,
 		       sg_mmsg_flags flags, struct timespec *timeout)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
+	struct rx a;
+
+	a.fd = fd, a.mmsg = vec, a.vlen = vlen, a.flags = flags,
+	a.timeout = timeout, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
+		return (int)rx_careful(SG_OP_RECVMMSG, &a);
+	sg_keep(&a);
 	int r = REAL(recvmmsg)(fd, vec, vlen, flags, timeout);
 	/* A batch of 0 datagrams is not the end of a stream. */
-	if (sg_rx_ok(fd, r) || r == 0)
+	if (sg_received(r) || r == 0)
 		return r;
-	struct rx a = { .mmsg = vec, .vlen = vlen, .flags = flags,
-			.timeout = timeout };
-	return (int)rx_slow(SG_OP_RECVMMSG, fd, &p, r, rx_mmsg, &a);
+	return (int)rx_slow(SG_OP_RECVMMSG, &a, 0, r);
 }
 
 /*
@@ -162,30 +251,48 @@ SG_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen,
  */
 SG_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
+	struct rx a;
+
+	a.fd = fd, a.buf = buf, a.len = len, a.flags = 0, a.buflen = buflen,
+	a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
+		return rx_careful(SG_OP_READ | SG_RX_CHK, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(__read_chk)(fd, buf, len, buflen);
-	if (sg_rx_ok(fd, r))
+	if (sg_received(r))
 		return r;
-	return buffer_slow(SG_OP_READ, fd, buf, len, 0, NULL, NULL, &p, r);
+	return rx_slow(SG_OP_READ, &a, 0, r);
 }
 
 SG_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen,
 			     int flags)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
+	struct rx a;
+
+	a.fd = fd, a.buf = buf, a.len = len, a.flags = flags, a.buflen = buflen,
+	a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
+		return rx_careful(SG_OP_RECV | SG_RX_CHK, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(__recv_chk)(fd, buf, len, buflen, flags);
-	if (sg_rx_ok(fd, r))
+	if (sg_received(r))
 		return r;
-	return buffer_slow(SG_OP_RECV, fd, buf, len, flags, NULL, NULL, &p, r);
+	return rx_slow(SG_OP_RECV, &a, 0, r);
 }
 
 SG_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 				 int flags, struct sockaddr *addr,
 				 socklen_t *alen)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_IN);
+	struct rx a;
+
+	a.fd = fd, a.buf = buf, a.len = len, a.flags = flags, a.addr = addr,
+	a.alen = alen, a.buflen = buflen, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
+		return rx_careful(SG_OP_RECVFROM | SG_RX_CHK, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, alen);
-	if (sg_rx_ok(fd, r))
+	if (sg_received(r))
 		return r;
-	return buffer_slow(SG_OP_RECVFROM, fd, buf, len, flags, addr, alen, &p, r);
+	return rx_slow(SG_OP_RECVFROM, &a, 0, r);
 }

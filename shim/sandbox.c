@@ -36,6 +36,9 @@
 #define SECCOMP_SET_MODE_FILTER 1
 #endif
 
+#define SG_STR2(x) #x
+#define SG_STR(x) SG_STR2(x)
+
 static const char quiet_notice[] =
 	"sockguard: the program installs a seccomp filter: no system call "
 	"of sockguard's own from now on in this process (no more log lines)";
@@ -73,7 +76,20 @@ static int installs_filter(long n, unsigned long a1)
 				    a1 == SECCOMP_SET_MODE_STRICT);
 }
 
-SG_EXPORT int prctl(int option, ...)
+/*
+ * prctl(2) and syscall(2) are called for much else, often (futexes, gettid,
+ * thread names): on x86-64 they are a compare and a jump to libc, in the
+ * assembly below, and only a filter's installation comes here.
+ */
+#if defined(__x86_64__)
+#define SG_SANDBOX_ENTRY static __attribute__((used))
+#else
+#define SG_SANDBOX_ENTRY SG_EXPORT
+#define sandbox_prctl prctl
+#define sandbox_syscall syscall
+#endif
+
+SG_SANDBOX_ENTRY int sandbox_prctl(int option, ...)
 {
 	va_list ap;
 	va_start(ap, option);
@@ -95,7 +111,7 @@ SG_EXPORT int prctl(int option, ...)
 	return r;
 }
 
-SG_EXPORT long syscall(long n, ...)
+SG_SANDBOX_ENTRY long sandbox_syscall(long n, ...)
 {
 	va_list ap;
 	va_start(ap, n);
@@ -121,3 +137,24 @@ SG_EXPORT long syscall(long n, ...)
 	}
 	return r;
 }
+
+#if defined(__x86_64__)
+__asm__(
+	".text\n"
+	".globl prctl\n"
+	".type prctl, @function\n"
+	"prctl:\n"
+	"	cmpl $" SG_STR(PR_SET_SECCOMP) ", %edi\n"
+	"	je sandbox_prctl\n"
+	"	jmp *sg_real_prctl(%rip)\n"
+	".size prctl, .-prctl\n"
+	".globl syscall\n"
+	".type syscall, @function\n"
+	"syscall:\n"
+	"	cmpq $" SG_STR(SYS_seccomp) ", %rdi\n"
+	"	je sandbox_syscall\n"
+	"	cmpq $" SG_STR(SYS_prctl) ", %rdi\n"
+	"	je sandbox_syscall\n"
+	"	jmp *sg_real_syscall(%rip)\n"
+	".size syscall, .-syscall\n");
+#endif

@@ -7,7 +7,9 @@
  *
  * sigpipe=socket: sends get MSG_NOSIGNAL (the same system call, one more
  * flag); write, writev and sendfile cannot take it, so they tell the
- * shim's SIGPIPE handler which descriptor they write (signals.c).
+ * shim's SIGPIPE handler which descriptor they write (signals.c).  Both
+ * happen on the careful path: SG_FAST_NOSIGNAL is never set without
+ * SG_FAST_WRITEFD (signals.c), which sends every call there.
  */
 #include <errno.h>
 #include <limits.h>
@@ -27,11 +29,16 @@
  */
 #define SG_IOV_PIECE 32
 
-/* The arguments of the call, for making it again. */
+/*
+ * The arguments of a call, kept for the slow path.  A wrapper sets the
+ * fields its call has; the slow path reads only those of the operation.
+ */
 struct tx {
+	int fd;
+	int flags;
 	const void *buf;
 	size_t len;
-	int flags;
+	uint64_t seq;
 	const struct sockaddr *addr;
 	socklen_t alen;
 	const struct iovec *iov;
@@ -66,8 +73,9 @@ static long tx_buffer(struct sg_call *c, void *ctx, int how)
 		sg_written();
 		return r;
 	}
+	int to = c->op == SG_OP_SENDTO;
 	return result(REAL(sendto)(c->fd, b, n, send_flags(a->flags, how),
-				   a->addr, a->alen));
+				   to ? a->addr : NULL, to ? a->alen : 0));
 }
 
 /* Up to SG_IOV_PIECE entries of iov that follow its first `skip` bytes. */
@@ -131,137 +139,250 @@ static long tx_file(struct sg_call *c, void *ctx, int how)
 	return r;
 }
 
-/*
- * The bytes a vector call asked to send.  After an error other than
- * EINTR/EAGAIN the vector may be a bad pointer (EFAULT): it is not
- * touched then, and 0 means "nothing to complete".
- */
-static size_t iov_want(long r, int err, const struct iovec *iov, size_t cnt)
+/* The bytes of a vector (at most IOV_MAX entries are ever sent). */
+static size_t iov_total(const struct iovec *iov, size_t cnt)
 {
 	size_t sum = 0;
 
-	if (r < 0 && err != EINTR && err != EAGAIN)
-		return 0;
 	for (size_t i = 0; i < cnt && i < IOV_MAX; i++)
 		sum += iov[i].iov_len;
 	return sum;
 }
 
-static SG_COLD long tx_slow(int op, int fd, const struct sg_pre *p, long r,
-			    size_t want, sg_attempt_fn fn, struct tx *a)
+/* Whether a vector call moved all its bytes. */
+static inline int iov_sent(const struct iovec *iov, size_t cnt, long r)
 {
-	struct sg_call c;
-
-	sg_call_init(&c, op, fd, p);
-	c.dontwait = (a->flags & MSG_DONTWAIT) != 0;
-	c.want = want;
-	c.nosignal_added = (sg_fast() & SG_FAST_NOSIGNAL) &&
-			   !(a->flags & MSG_NOSIGNAL) && op != SG_OP_WRITE &&
-			   op != SG_OP_WRITEV && op != SG_OP_SENDFILE;
-	c.sigpipe_held = sg_sigpipe_held();
-	return sg_slow(&c, r, fn, a);
+	if (SG_LIKELY(cnt == 1))
+		return sg_sent(r, iov[0].iov_len);
+	return r >= 0 && (size_t)r == iov_total(iov, cnt);
 }
 
-static SG_COLD long buffer_slow(int op, int fd, const void *buf, size_t len,
-				int flags, const struct sockaddr *addr,
-				socklen_t alen, const struct sg_pre *p, long r)
+/*
+ * The bytes a call asked to send, for completing it.  After an error other
+ * than EINTR/EAGAIN a vector may be a bad pointer (EFAULT): it is not
+ * touched then, and 0 means "nothing to complete".
+ */
+static size_t want_of(int op, const struct tx *a, long r, int err)
 {
-	struct tx a = { .buf = buf, .len = len, .flags = flags, .addr = addr,
-			.alen = alen };
+	int touchable = r >= 0 || err == EINTR || err == EAGAIN;
 
-	if (addr && (r >= 0 || errno != EFAULT))
-		sg_fd_remember_peer(fd, addr, alen);
-	return tx_slow(op, fd, p, r, len, tx_buffer, &a);
+	switch (op) {
+	case SG_OP_WRITEV:
+		return touchable && a->iovcnt > 0 ? iov_total(a->iov, (size_t)a->iovcnt) : 0;
+	case SG_OP_SENDMSG:
+		return touchable ? iov_total(a->msg->msg_iov, a->msg->msg_iovlen) : 0;
+	case SG_OP_SENDMMSG:
+		return 0;	/* batches are retried whole, never completed */
+	default:
+		return a->len;
+	}
+}
+
+static sg_attempt_fn attempt_for(int op)
+{
+	switch (op) {
+	case SG_OP_WRITEV: case SG_OP_SENDMSG:
+		return tx_vector;
+	case SG_OP_SENDMMSG:
+		return tx_mmsg;
+	case SG_OP_SENDFILE:
+		return tx_file;
+	default:
+		return tx_buffer;
+	}
+}
+
+/* Whether the shim's MSG_NOSIGNAL changed what this call would have done. */
+static int nosignal_added(int op, const struct tx *a)
+{
+	return (sg_fast() & SG_FAST_NOSIGNAL) && !(a->flags & MSG_NOSIGNAL) &&
+	       op != SG_OP_WRITE && op != SG_OP_WRITEV && op != SG_OP_SENDFILE;
+}
+
+/* Anything but a complete send: the retry driver decides. */
+static SG_COLD long tx_slow(int op, struct tx *a, int64_t t0, long r)
+{
+	struct sg_pre p = { a->seq, t0 };
+	struct sg_call c;
+	int err = errno;
+
+	if (op == SG_OP_SENDFILE && r == 0)
+		return 0;	/* the end of the input file */
+	if ((op == SG_OP_SENDTO || op == SG_OP_SENDMSG) && (r >= 0 || err != EFAULT)) {
+		const struct sockaddr *to = op == SG_OP_SENDTO ? a->addr :
+					    a->msg->msg_name;
+		socklen_t len = op == SG_OP_SENDTO ? a->alen : a->msg->msg_namelen;
+		if (to)
+			sg_fd_remember_peer(a->fd, to, len);
+	}
+	sg_call_init(&c, op, a->fd, &p);
+	c.dontwait = (a->flags & MSG_DONTWAIT) != 0;
+	c.want = want_of(op, a, r, err);
+	c.nosignal_added = nosignal_added(op, a);
+	c.sigpipe_held = sg_sigpipe_held();
+	errno = err;
+	return sg_slow(&c, r, attempt_for(op), a);
+}
+
+/* The program's call itself (with MSG_NOSIGNAL where held), careful path. */
+static long tx_first(int op, const struct tx *a)
+{
+	int fl = send_flags(a->flags, SG_AGAIN);
+
+	switch (op) {
+	case SG_OP_WRITE:
+		return REAL(write)(a->fd, a->buf, a->len);
+	case SG_OP_SEND:
+		return REAL(send)(a->fd, a->buf, a->len, fl);
+	case SG_OP_SENDTO:
+		return REAL(sendto)(a->fd, a->buf, a->len, fl, a->addr, a->alen);
+	case SG_OP_WRITEV:
+		return REAL(writev)(a->fd, a->iov, a->iovcnt);
+	case SG_OP_SENDMSG:
+		return REAL(sendmsg)(a->fd, a->msg, fl);
+	case SG_OP_SENDMMSG:
+		return REAL(sendmmsg)(a->fd, a->mmsg, a->vlen, fl);
+	default:
+		return REAL(sendfile)(a->fd, a->in_fd, a->off, a->len);
+	}
+}
+
+/* Whether the call moved everything it was asked to (careful path). */
+static int tx_complete(int op, const struct tx *a, long r)
+{
+	switch (op) {
+	case SG_OP_WRITEV:
+		return a->iovcnt > 0 && iov_sent(a->iov, (size_t)a->iovcnt, r);
+	case SG_OP_SENDMSG:
+		return r > 0 && iov_sent(a->msg->msg_iov, a->msg->msg_iovlen, r);
+	case SG_OP_SENDMMSG:
+		return r > 0;
+	default:
+		return sg_sent(r, a->len);
+	}
+}
+
+/*
+ * The careful path: a socket with the program's own timeout (the clock is
+ * read before the call), eof tracking (the last operation is noted), or
+ * sigpipe=socket (the SIGPIPE handler is told which descriptor is written).
+ */
+static SG_COLD long tx_careful(int op, struct tx *a)
+{
+	struct sg_pre p = sg_pre(a->fd, SG_DIR_OUT);
+
+	sg_writing(a->fd);
+	long r = tx_first(op, a);
+	sg_written();
+	if (tx_complete(op, a, r)) {
+		sg_note_sent(a->fd);
+		return r;
+	}
+	return tx_slow(op, a, p.t0, r);
 }
 
 SG_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 			 const struct sockaddr *addr, socklen_t alen)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_OUT);
-	ssize_t r = REAL(sendto)(fd, buf, len, send_flags(flags, SG_AGAIN),
-				 addr, alen);
-	if (sg_tx_ok(fd, r, len))
+	struct tx a;
+
+	a.fd = fd, a.buf = buf, a.len = len, a.flags = flags, a.addr = addr,
+	a.alen = alen, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_TX)))
+		return tx_careful(SG_OP_SENDTO, &a);
+	sg_keep(&a);
+	ssize_t r = REAL(sendto)(fd, buf, len, flags, addr, alen);
+	if (sg_sent(r, len))
 		return r;
-	return buffer_slow(SG_OP_SENDTO, fd, buf, len, flags, addr, alen, &p, r);
+	return tx_slow(SG_OP_SENDTO, &a, 0, r);
 }
 
 SG_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_OUT);
-	ssize_t r = REAL(send)(fd, buf, len, send_flags(flags, SG_AGAIN));
-	if (sg_tx_ok(fd, r, len))
+	struct tx a;
+
+	a.fd = fd, a.buf = buf, a.len = len, a.flags = flags, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_TX)))
+		return tx_careful(SG_OP_SEND, &a);
+	sg_keep(&a);
+	ssize_t r = REAL(send)(fd, buf, len, flags);
+	if (sg_sent(r, len))
 		return r;
-	return buffer_slow(SG_OP_SEND, fd, buf, len, flags, NULL, 0, &p, r);
+	return tx_slow(SG_OP_SEND, &a, 0, r);
 }
 
 SG_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_OUT);
-	sg_writing(fd);
+	struct tx a;
+
+	a.fd = fd, a.buf = buf, a.len = len, a.flags = 0, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_TX)))
+		return tx_careful(SG_OP_WRITE, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(write)(fd, buf, len);
-	sg_written();
-	if (sg_tx_ok(fd, r, len))
+	if (sg_sent(r, len))
 		return r;
-	return buffer_slow(SG_OP_WRITE, fd, buf, len, 0, NULL, 0, &p, r);
+	return tx_slow(SG_OP_WRITE, &a, 0, r);
 }
 
 SG_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_OUT);
-	sg_writing(fd);
+	struct tx a;
+
+	a.fd = fd, a.iov = iov, a.iovcnt = iovcnt, a.flags = 0, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_TX)))
+		return tx_careful(SG_OP_WRITEV, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(writev)(fd, iov, iovcnt);
-	sg_written();
-	if (SG_LIKELY(iovcnt == 1) && sg_tx_ok(fd, r, iov[0].iov_len))
+	if (SG_LIKELY(iovcnt > 0) && iov_sent(iov, (size_t)iovcnt, r))
 		return r;
-	size_t want = iovcnt > 0 ? iov_want(r, errno, iov, (size_t)iovcnt) : 0;
-	if (sg_tx_ok(fd, r, want))
-		return r;
-	struct tx a = { .iov = iov, .iovcnt = iovcnt };
-	return tx_slow(SG_OP_WRITEV, fd, &p, r, want, tx_vector, &a);
+	return tx_slow(SG_OP_WRITEV, &a, 0, r);
 }
 
 SG_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_OUT);
-	ssize_t r = REAL(sendmsg)(fd, msg, send_flags(flags, SG_AGAIN));
+	struct tx a;
+
+	a.fd = fd, a.msg = msg, a.flags = flags, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_TX)))
+		return tx_careful(SG_OP_SENDMSG, &a);
+	sg_keep(&a);
+	ssize_t r = REAL(sendmsg)(fd, msg, flags);
 	/* After EFAULT msg itself may be a bad pointer: not touched then. */
-	if (SG_LIKELY(r > 0) && msg->msg_iovlen == 1 &&
-	    sg_tx_ok(fd, r, msg->msg_iov[0].iov_len))
+	if (SG_LIKELY(r > 0) && iov_sent(msg->msg_iov, msg->msg_iovlen, r))
 		return r;
-	int err = errno;
-	size_t want = r >= 0 || err == EINTR || err == EAGAIN ?
-		iov_want(r, err, msg->msg_iov, msg->msg_iovlen) : 0;
-	if (sg_tx_ok(fd, r, want))
-		return r;
-	if (r >= 0 && msg->msg_name)
-		sg_fd_remember_peer(fd, msg->msg_name, msg->msg_namelen);
-	struct tx a = { .msg = msg, .flags = flags };
-	return tx_slow(SG_OP_SENDMSG, fd, &p, r, want, tx_vector, &a);
+	return tx_slow(SG_OP_SENDMSG, &a, 0, r);
 }
 
 SG_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen,
 		       sg_mmsg_flags flags)
 {
-	struct sg_pre p = sg_pre(fd, SG_DIR_OUT);
-	int r = REAL(sendmmsg)(fd, vec, vlen, send_flags(flags, SG_AGAIN));
+	struct tx a;
+
+	a.fd = fd, a.mmsg = vec, a.vlen = vlen, a.flags = flags, a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_TX)))
+		return (int)tx_careful(SG_OP_SENDMMSG, &a);
+	sg_keep(&a);
+	int r = REAL(sendmmsg)(fd, vec, vlen, flags);
 	/* A batch is never completed: any datagram sent is a success. */
-	if (r > 0 && sg_tx_ok(fd, r, (size_t)r))
+	if (SG_LIKELY(r > 0))
 		return r;
-	struct tx a = { .mmsg = vec, .vlen = vlen, .flags = flags };
-	return (int)tx_slow(SG_OP_SENDMMSG, fd, &p, r, 0, tx_mmsg, &a);
+	return (int)tx_slow(SG_OP_SENDMMSG, &a, 0, r);
 }
 
 static long sendfile_common(int out, int in, off_t *off, size_t count)
 {
-	struct sg_pre p = sg_pre(out, SG_DIR_OUT);
-	sg_writing(out);
+	struct tx a;
+
+	a.fd = out, a.in_fd = in, a.off = off, a.len = count, a.flags = 0,
+	a.seq = sg_seq();
+	if (SG_UNLIKELY(sg_careful(SG_FAST_TX)))
+		return tx_careful(SG_OP_SENDFILE, &a);
+	sg_keep(&a);
 	ssize_t r = REAL(sendfile)(out, in, off, count);
-	sg_written();
-	/* 0 is the end of the input file, not something to retry. */
-	if (sg_tx_ok(out, r, count) || r == 0)
+	if (sg_sent(r, count))
 		return r;
-	struct tx a = { .in_fd = in, .off = off, .len = count };
-	return tx_slow(SG_OP_SENDFILE, out, &p, r, count, tx_file, &a);
+	return tx_slow(SG_OP_SENDFILE, &a, 0, r);
 }
 
 SG_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)

@@ -23,6 +23,9 @@
 #define SG_FAST_TIMEO	0x0001u	/* a socket has SO_RCVTIMEO/SO_SNDTIMEO: read its word */
 #define SG_FAST_EOF	0x0002u	/* log_events has eof: remember each fd's last operation */
 #define SG_FAST_WRITEFD	0x0004u	/* sigpipe=socket: tell the SIGPIPE handler the fd written */
+#define SG_FAST_WATCH	0x0008u	/* readiness calls note what they watch (poll.c) */
+#define SG_FAST_SOCKOPTS 0x0010u	/* TCP options or [peer] sections for new connections */
+#define SG_FAST_CONNECT	0x0020u	/* connect() prepares: [peer] sections, connect_timeout, buffers */
 #define SG_FAST_NOSIGNAL MSG_NOSIGNAL	/* sigpipe=socket: MSG_NOSIGNAL on sends */
 
 /* How SIGPIPE is held (sg_proc.sigpipe), signals.c. */
@@ -33,7 +36,7 @@ enum sg_pipe_hold {
 };
 
 struct sg_proc {
-	uint32_t fast;		/* SG_FAST_*: init.c, signals.c, connect.c, fdtable.c */
+	uint32_t fast;		/* SG_FAST_*: init.c, signals.c, connect.c, fdtable.c, poll.c */
 	int active;		/* the constructor ran and mode is not off: init.c */
 	/*
 	 * A seccomp filter was installed by the program (sandbox.c): the
