@@ -20,11 +20,9 @@
 #include "event.h"
 #include "fdtable.h"
 #include "live.h"
-#include "poll.h"
 #include "real.h"
 #include "shim.h"
 #include "signals.h"
-#include "sockopts.h"
 #include "state.h"
 #include "sys.h"
 
@@ -135,12 +133,6 @@ static void after_fork_child(void)
 	sg_live_after_fork();
 }
 
-/* Whether some socket of this program may log the eof class. */
-static int eof_wanted(void)
-{
-	return (sg_cfg.sock.log_events & (1u << SG_CLASS_EOF)) || sg_pol_has_peers;
-}
-
 static void start(void)
 {
 	int secure = getauxval(AT_SECURE) != 0;
@@ -157,14 +149,7 @@ static void start(void)
 	sockguard_counters.pid = (uint64_t)sg_proc.pid;
 	if (sg_cfg.mode == SG_MODE_OFF || !sg_fdt)
 		return;
-	if (eof_wanted())
-		sg_fast_set(SG_FAST_EOF, 1);
-	if (sg_pol_has_peers || sg_sockopts_wanted(&sg_cfg.sock))
-		sg_fast_set(SG_FAST_SOCKOPTS, 1);
-	if (sg_pol_has_peers || sg_cfg.sock.connect_timeout_ms ||
-	    sg_cfg.sock.sndbuf || sg_cfg.sock.rcvbuf)
-		sg_fast_set(SG_FAST_CONNECT, 1);
-	sg_poll_init();
+	sg_state_follow(&sg_cfg);
 	sg_log_init();
 	__atomic_store_n(&sg_proc.active, 1, __ATOMIC_RELEASE);
 	sg_live_start();

@@ -154,8 +154,7 @@ static void follow(const struct sg_settings *was, const struct sg_settings *now)
 	if ((now->mode == SG_MODE_OFF) != (was->mode == SG_MODE_OFF))
 		__atomic_store_n(&sg_proc.active, now->mode != SG_MODE_OFF,
 				 __ATOMIC_RELEASE);
-	sg_fast_set(SG_FAST_EOF, (now->sock.log_events & (1u << SG_CLASS_EOF)) ||
-				 sg_pol_has_peers);
+	sg_state_follow(now);
 	sg_signals_follow(sg_own_syscalls_allowed());
 	if (unwatched || (sheds(now) && !sheds(was))) {
 		scan_fds(unwatched, &listening);

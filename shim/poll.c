@@ -37,13 +37,8 @@ static int mark_each(void)
  * The readiness calls look at their descriptors only while it can change
  * an EAGAIN decision: until the process is known to watch a socket, or for
  * ever under eagain=unwatched (SG_FAST_WATCH, one bit of the word every
- * wrapper reads).
+ * wrapper reads, set by sg_state_follow).
  */
-void sg_poll_init(void)
-{
-	sg_fast_set(SG_FAST_WATCH, 1);
-}
-
 static void set_watched(void)
 {
 	if (__atomic_load_n(&sg_proc.watched, __ATOMIC_RELAXED))

@@ -6,9 +6,6 @@
 
 #pragma GCC visibility push(hidden)
 
-/* Readiness calls start noting what they watch (constructor). */
-void sg_poll_init(void);
-
 /*
  * Whether the process has an epoll instance or handed a socket to poll,
  * ppoll, select or pselect.  Error paths only: it may classify polled

@@ -93,6 +93,12 @@ static inline int sg_acting(void)
 	       !sg_thread.vfork_child;
 }
 
+/*
+ * Brings the bits of sg_proc.fast that follow from the settings in line
+ * with s (the constructor, and each adoption of live settings).
+ */
+void sg_state_follow(const struct sg_settings *s);
+
 /* Whether the shim changes what the program sees (mode=harden). */
 static inline int sg_hardening(void)
 {
