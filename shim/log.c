@@ -31,7 +31,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -237,18 +239,50 @@ int sg_log_send(const char *path, struct iovec *iov, int iovcnt, int flags)
 }
 
 /*
+ * Whether len more bytes can go to stderr without raising SIGXFSZ: a write
+ * that would take a regular file past RLIMIT_FSIZE raises it, and its
+ * default action kills the process (setrlimit(2)).  OpenSSH's sandboxed
+ * child lowers the limit to 0 with stderr still on sshd's log file, and a
+ * batch job may run under `ulimit -f`.  Only a process with a finite limit
+ * pays more than the one prlimit(2).
+ */
+static int stderr_has_room(size_t len)
+{
+	struct { uint64_t cur, max; } lim;
+	struct stat st;
+	long pos;
+
+	if (syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, &lim) != 0)
+		return 0;
+	if (lim.cur == ~(uint64_t)0)
+		return 1;
+	if (syscall(SYS_fstat, 2, &st) != 0)
+		return 0;
+	if (!S_ISREG(st.st_mode))
+		return 1;
+	pos = syscall(SYS_lseek, 2, 0L, SEEK_CUR);
+	if (pos < (long)st.st_size)
+		pos = (long)st.st_size;
+	return (uint64_t)pos + len <= lim.cur;
+}
+
+/*
  * A line to stderr with one writev(2).  stderr is the program's and may be a
  * full pipe; it cannot be made non-blocking without changing it for the
  * program too, so the line is written only if poll(2) says it would not
- * block now, and dropped otherwise.
+ * block now, and dropped otherwise; likewise when the file it is on may not
+ * grow by the line.
  */
 static int write_stderr(struct iovec *iov, int iovcnt)
 {
 	struct pollfd pfd = { 2, POLLOUT, 0 };
 	struct timespec zero = { 0, 0 };
+	size_t len = 0;
 
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
 	if (syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) != 1 ||
-	    !(pfd.revents & POLLOUT))
+	    !(pfd.revents & POLLOUT) || !stderr_has_room(len))
 		return -1;
 	return syscall(SYS_writev, 2, iov, iovcnt) < 0 ? -1 : 0;
 }

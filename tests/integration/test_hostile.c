@@ -153,3 +153,11 @@ Test(hostile, seccomp_sandbox_survives_in_observe_mode)
 {
 	same_outcome("seccomp-poll", "mode=observe");
 }
+
+/* With log=stderr, no line of the shim may raise SIGXFSZ. */
+Test(hostile, stderr_file_at_its_size_limit_gets_no_line)
+{
+	same_outcome("stderr-file-size-limit", "log=stderr");
+	cr_assert_str_eq(plain.out, "child status 0\n"
+			 "alive after a refused connect and a seccomp filter\n");
+}

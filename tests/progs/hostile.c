@@ -2,9 +2,10 @@
  * Unusual but correct programs: each scenario does something a real program
  * does (vfork and reset its signals, execl from a signal handler on an
  * alternate stack, connect to a full AF_UNIX backlog, run out of
- * descriptors with nothing pending, install a seccomp filter, ...) and
- * prints what it observed.  tests/integration/test_hostile.c runs each one
- * with and without the shim and compares.
+ * descriptors with nothing pending, install a seccomp filter, keep stderr
+ * on a file it may no longer grow, ...) and prints what it observed.
+ * tests/integration/test_hostile.c runs each one with and without the shim
+ * and compares.
  *
  *     hostile SCENARIO
  */
@@ -411,6 +412,58 @@ static int seccomp_poll(void)
 	return 0;
 }
 
+static struct sock_fprog allow_all(void)
+{
+	static struct sock_filter f[] = {
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	return (struct sock_fprog){ 1, f };
+}
+
+/*
+ * stderr on a file the process may no longer grow, as in OpenSSH's
+ * sandboxed child (RLIMIT_FSIZE 0, then a seccomp filter): a write past the
+ * limit raises SIGXFSZ, which kills.  Then a child of the same program
+ * starts with a policy problem to report, the process meets a refused
+ * connection and installs a filter: with log=stderr each is a line the shim
+ * would write.
+ */
+static int stderr_file_size_limit(void)
+{
+	char path[] = "/tmp/hostile-stderr-XXXXXX";
+	int fd = mkstemp(path), status = -1;
+	struct rlimit rl;
+
+	if (fd < 0 || unlink(path) != 0 || dup2(fd, 2) != 2 ||
+	    getrlimit(RLIMIT_FSIZE, &rl) != 0)
+		return 1;
+	close(fd);
+	rl.rlim_cur = 0;
+	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+		return 1;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("SOCKGUARD_OPTIONS", "no_such_key=1", 1);
+		execl("/proc/self/exe", "hostile", "exit-0", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	printf("child status %d\n", status);
+	refused_connect();
+	struct sock_fprog prog = allow_all();
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		return 2;
+	printf("alive after a refused connect and a seccomp filter\n");
+	return 0;
+}
+
+static int exit_0(void)
+{
+	return 0;
+}
+
 struct scenario {
 	const char *name;
 	int (*run)(void);
@@ -427,6 +480,8 @@ static const struct scenario scenarios[] = {
 	{ "unix-connect", unix_connect },
 	{ "emfile-nothing-pending", emfile_nothing_pending },
 	{ "seccomp-poll", seccomp_poll },
+	{ "stderr-file-size-limit", stderr_file_size_limit },
+	{ "exit-0", exit_0 },
 };
 
 int main(int argc, char **argv)
