@@ -15,7 +15,9 @@
  * filter, that it goes quiet.  In that child no new descriptor can be had,
  * so the line can only reach a descriptor the process already holds: the
  * suite checks it on sshd's stderr with log=stderr, a pipe here as under
- * systemd, where stderr is a stream to journald.
+ * systemd, where stderr is a stream to journald.  With stderr on a regular
+ * file the line must not be written at all: the child may not grow the
+ * file, and the write would raise SIGXFSZ.
  */
 #include <criterion/criterion.h>
 #include <sched.h>
@@ -137,15 +139,18 @@ static void slurp(const char *path, char *buf, size_t len)
 
 /*
  * sshd in the foreground (-D), its log on stderr (-e), and that stderr a
- * pipe (cat writes it to a file), as under systemd.  The shim's variables
- * go to sshd alone, through env(1): the shell and cat run without it.  It
- * is ready when it says it listens (a probe connection would be one more
- * connection in its log).
+ * pipe (cat writes it to a file), as under systemd, or with stderr_on_file
+ * the file itself.  The shim's variables go to sshd alone, through env(1):
+ * the shell and cat run without it.  It is ready when it says it listens (a
+ * probe connection would be one more connection in its log).
  */
+static int stderr_on_file;
+
 static void start_sshd(enum side s, const char *log)
 {
 	char out[320], opts[512];
-	char *argv[] = { "sh", "-c", "env \"$@\" 2>&1 | cat", "sshd",
+	char *argv[] = { "sh", "-c", stderr_on_file ? "exec env \"$@\"" :
+			 "env \"$@\" 2>&1 | cat", "sshd",
 			 "LD_PRELOAD=", "SOCKGUARD_OPTIONS=", nopolicy, SSHD,
 			 "-D", "-e", "-f", conf, NULL };
 	char *env[] = { "LD_PRELOAD", "SOCKGUARD_OPTIONS", "SOCKGUARD_CONFIG",
@@ -358,4 +363,23 @@ Test(openssh, preauth_child_says_once_it_goes_quiet)
 			     count(sshd_out[s], QUIET_NOTICE), side_name[s],
 			     sshd_out[s]);
 	}
+}
+
+/*
+ * log=stderr with sshd's stderr on a regular file: the confined child may
+ * not grow it (RLIMIT_FSIZE 0), so the notice must not be written there,
+ * or the write's SIGXFSZ kills the child and with it every connection.
+ */
+Test(openssh, log_to_stderr_on_a_file_leaves_sshd_working)
+{
+	need_everything();
+	make_tree();
+	run_plain();
+	stderr_on_file = 1;
+	start_sshd(HARDEN, "stderr");
+	ssh_and_scp(HARDEN, "stderr");
+	stop_sshd(HARDEN);
+	cr_expect_str_eq(seen[HARDEN], seen[PLAIN], "ssh and scp differ; sshd "
+			 "said:\n%s", sshd_out[HARDEN]);
+	expect_sshd_clean(HARDEN);
 }
