@@ -66,7 +66,7 @@ MUSL_OBJ := $(call muslobj,$(SHIM_SRC) $(POLICY_SRC))
 MUSL_PROGS := sig_server sig_pipe sig_handlers sig_connect sig_wait sig_threads \
 	ea_legacy_writer ea_reserve ea_strict_server ea_leaky_server ea_probe \
 	ea_select_daemon log_closeall log_faults log_sighandler hostile bench_calls \
-	set_server
+	set_server shim_probe tune_target
 MUSL_PROG_BIN := $(patsubst %,$(MUSL_DIR)/tests/progs/%,$(MUSL_PROGS))
 ifeq ($(HAVE_MUSL),1)
 MUSL_ALL := $(MUSL_LIB)

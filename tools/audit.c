@@ -26,6 +26,7 @@
 
 #include "elf.h"
 #include "escape.h"
+#include "preload.h"
 #include "proc.h"
 #include "shimproc.h"
 #include "tools.h"
@@ -183,23 +184,6 @@ static int unit_enabled(const char *unit)
 	return *unit && access(path, F_OK) == 0;
 }
 
-/* The musl build of the shim that belongs with this executable, if any. */
-static int musl_build_present(void)
-{
-	char exe[PATH_MAX], path[PATH_MAX + 32];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return 0;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(path, sizeof(path), "%s/musl/" LIB_NAME, exe);
-	if (access(path, R_OK) == 0)
-		return 1;
-	snprintf(path, sizeof(path), "%s/../lib/musl/" LIB_NAME, exe);
-	return access(path, R_OK) == 0;
-}
-
 /*
  * Descriptors
  */
@@ -277,9 +261,11 @@ static void why_not_preloaded(struct entry *e)
 		  "/etc/ld.so.preload names %s", LIB_NAME);
 }
 
-/* The label of a process whose executable is described by elf. */
-static void classify(struct entry *e, const struct sg_elf_info *elf)
+/* The label of a process whose executable is t (sg_lib_for_target). */
+static void classify(struct entry *e, const struct sg_target *t)
 {
+	const struct sg_elf_info *elf = &t->elf;
+
 	if (elf->is_go)
 		return set_label(e, BLIND, "Go runtime: its sockets are raw "
 				 "system calls the shim never sees%s",
@@ -296,7 +282,7 @@ static void classify(struct entry *e, const struct sg_elf_info *elf)
 	if (elf->is_elf && !elf->has_interp)
 		return set_label(e, BLIND, "statically linked: no dynamic loader "
 				 "runs, so nothing can be preloaded%s", "");
-	if (sg_elf_is_musl(elf) && !musl_build_present())
+	if (t->libc == SG_LIBC_MUSL && !t->found)
 		return set_label(e, BLIND, "musl-linked (%s), and no musl build "
 				 "of the shim is installed", elf->interp);
 	why_not_preloaded(e);
@@ -305,7 +291,7 @@ static void classify(struct entry *e, const struct sg_elf_info *elf)
 /* Fills e for pid.  Returns 0, or -errno when it cannot be audited. */
 static int audit_pid(pid_t pid, struct entry *e)
 {
-	struct sg_elf_info elf;
+	struct sg_target t;
 	char exe[64];
 
 	memset(e, 0, sizeof(*e));
@@ -321,9 +307,9 @@ static int audit_pid(pid_t pid, struct entry *e)
 		return rc == -ENOENT ? -ESRCH : rc;
 	e->loaded = rc > 0;
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
-	if ((rc = sg_elf_inspect(exe, &elf)) < 0)
+	if ((rc = sg_lib_for_target("", exe, &t)) < 0)
 		return rc == -ENOENT ? -ESRCH : rc;
-	classify(e, &elf);
+	classify(e, &t);
 	return 0;
 }
 

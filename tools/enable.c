@@ -267,14 +267,17 @@ static int env_line(struct sg_text *t, const char *var, const char *val,
 	return 0;
 }
 
-/* LD_PRELOAD for the unit: ours first, then the unit's own entries. */
+/*
+ * LD_PRELOAD for the unit: ours first, then the unit's own entries, but no
+ * other build of the shim (a process takes one).
+ */
 static void combined_preload(struct sg_text *t, const char *lib,
 			     const struct sg_unit_preload *sc)
 {
 	sg_text_str(t, lib);
 	for (const char *p = sc->set ? sc->value.s : ""; *p;) {
 		size_t n = strcspn(p, ": ");
-		if (n > 0 && !(n == strlen(lib) && strncmp(p, lib, n) == 0)) {
+		if (n > 0 && !sg_preload_names_shim(p, n)) {
 			sg_text_add(t, ":", 1);
 			sg_text_add(t, p, n);
 		}
@@ -450,15 +453,58 @@ undo:
 	return -1;
 }
 
+/* Where systemd looks for an ExecStart= program given without a path. */
+static const char *const exec_dirs[] = { "/usr/local/sbin", "/usr/local/bin",
+	"/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+
+/*
+ * The C library of the program the unit runs (its first ExecStart=, under
+ * root), for the build of the shim to preload (sockguard(8), "musl").
+ * glibc when it cannot be told: no ExecStart=, a specifier in the path.
+ * *musl_missing is set when the program is a musl one and the musl build
+ * is not installed.
+ */
+static enum sg_libc unit_libc(const char *root, const struct sg_unit_preload *sc,
+			      int *musl_missing)
+{
+	struct sg_target t = { .libc = SG_LIBC_GLIBC, .found = 1 };
+	char path[PATH_MAX];
+
+	*musl_missing = 0;
+	if (!sc->exec[0] || strchr(sc->exec, '%'))
+		return SG_LIBC_GLIBC;
+	if (sc->exec[0] == '/') {
+		sg_lib_for_target(root, sc->exec, &t);
+	} else {
+		for (size_t i = 0; i < sizeof(exec_dirs) / sizeof(exec_dirs[0]); i++)
+			if (pathf(path, "%s/%s", exec_dirs[i], sc->exec) == 0 &&
+			    sg_lib_for_target(root, path, &t) == 0)
+				break;
+	}
+	*musl_missing = t.libc == SG_LIBC_MUSL && !t.found;
+	if (*musl_missing)
+		fprintf(stderr, "sockguard enable: the unit runs %s, a musl program "
+			"(%s), and the musl build of the shim (%s) is not beside "
+			"this executable nor in ../lib: nothing written\n",
+			sg_esc_arg(0, sc->exec), sg_esc_arg(1, t.elf.interp),
+			sg_lib_name(SG_LIBC_MUSL));
+	return t.libc;
+}
+
 /* Everything enable_unit checks before it writes; returns 0 or exit status. */
 static int enable_prepare(struct enable_args *a, const char *root, char *unit,
-			  char *lib, char *config)
+			  char *lib, char *config, struct sg_unit_preload *sc,
+			  enum sg_libc *libc)
 {
 	char real[PATH_MAX];
+	int musl_missing;
 
 	if (unit_name(a->unit, unit, 300) < 0)
 		return 2;
-	if (sg_lib_for_root(root, "sockguard enable", 1, real, lib, PATH_MAX) < 0 ||
+	sg_unit_scan(root, unit, sc);
+	*libc = unit_libc(root, sc, &musl_missing);
+	if (musl_missing ||
+	    sg_lib_for_root(root, "sockguard enable", *libc, 1, real, lib, PATH_MAX) < 0 ||
 	    (a->config && unit_config(root, a->config, config, PATH_MAX) < 0) ||
 	    sg_opts_validate(&a->opts, "sockguard enable") < 0)
 		return 1;
@@ -471,14 +517,14 @@ static int enable_unit(struct enable_args *a, const char *root)
 	struct sg_unit_preload sc = { 0 };
 	struct sg_text head = { 0 }, body = { 0 };
 	char *old = NULL;
-	int rc = enable_prepare(a, root, unit, lib, config);
+	enum sg_libc libc;
+	int rc = enable_prepare(a, root, unit, lib, config, &sc, &libc);
 
-	if (rc != 0)
-		return rc;
-	if (dropin_paths(root, unit, dir, file) < 0 ||
-	    existing_dropin("enable", dir, file, &old) < 0)
-		return 1;
-	sg_unit_scan(root, unit, &sc);
+	if (rc != 0 || dropin_paths(root, unit, dir, file) < 0 ||
+	    existing_dropin("enable", dir, file, &old) < 0) {
+		free(sc.value.s);
+		return rc != 0 ? rc : 1;
+	}
 	if (!sc.found)
 		fprintf(stderr, "sockguard enable: warning: no unit file for %s "
 			"under %s; the drop-in works once the unit exists\n",
@@ -491,6 +537,9 @@ static int enable_unit(struct enable_args *a, const char *root)
 	    write_dropin(root, dir, file, old, &head, &body) == 0) {
 		printf("wrote %s\nto apply it, run: systemctl daemon-reload && "
 		       "systemctl restart %s\n", sg_esc_arg(0, file), unit);
+		if (libc == SG_LIBC_MUSL)
+			printf("%s runs %s, a musl program: the drop-in preloads "
+			       "the musl build\n", unit, sg_esc_arg(0, sc.exec));
 		rc = 0;
 	}
 	if (rc == 0 && sc.later[0])

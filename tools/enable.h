@@ -44,15 +44,21 @@ struct sg_unit_preload {
 	int set;		/* value holds one */
 	int found;		/* a unit file was found */
 	char later[PATH_MAX];	/* a drop-in read after ours that sets it */
+	/*
+	 * The program of the first ExecStart= in force, unquoted, without its
+	 * prefixes ("-", "@", "+", ...); "" when there is none.
+	 */
+	char exec[PATH_MAX];
 };
 
 /*
  * Reads the unit file of unit under root (the first found in systemd's
  * unit directories, or its template's) and its drop-ins other than ours,
  * in the order systemd applies them, for Environment= lines of [Service]
- * that set LD_PRELOAD.  The value is unquoted and unescaped as systemd
- * does (systemd.syntax(7), "Quoting"), but its specifiers are kept as
- * written, so that they mean in the drop-in what they meant in the unit.
+ * that set LD_PRELOAD, and for its ExecStart= lines (an empty one resets
+ * the list).  Values are unquoted and unescaped as systemd does
+ * (systemd.syntax(7), "Quoting"), but specifiers are kept as written, so
+ * that they mean in the drop-in what they meant in the unit.
  */
 void sg_unit_scan(const char *root, const char *unit, struct sg_unit_preload *out);
 

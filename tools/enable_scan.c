@@ -1,7 +1,8 @@
 /*
  * What a unit already sets: its unit file and drop-ins read for the
  * LD_PRELOAD they give the service, so that the drop-in of `sockguard
- * enable` keeps it (after the shim) instead of replacing it.  Files are
+ * enable` keeps it (after the shim) instead of replacing it, and for the
+ * program ExecStart= runs, whose C library says which build to preload.  Files are
  * found in systemd.unit(5)'s order and read as systemd.syntax(7) says:
  * lines joined after a trailing backslash, words split on blanks, quotes
  * removed, C escapes decoded.  Specifiers ("%t") are left as written: the
@@ -145,13 +146,37 @@ static void scan_environment(const char *value, struct sg_unit_preload *sc,
 	free(w.s);
 }
 
-/* The value of "Environment = ..." (blanks around '=' allowed), or NULL. */
-static const char *environment_value(const char *line)
+/* The value of "KEY = ..." (blanks around '=' allowed), or NULL. */
+static const char *directive_value(const char *line, const char *key)
 {
-	if (strncmp(line, "Environment", 11) != 0)
+	size_t n = strlen(key);
+
+	if (strncmp(line, key, n) != 0)
 		return NULL;
-	line += 11 + strspn(line + 11, " \t");
+	line += n + strspn(line + n, " \t");
 	return *line == '=' ? line + 1 + strspn(line + 1, " \t") : NULL;
+}
+
+/*
+ * An ExecStart= line (systemd.service(5)): the first command's program,
+ * after the prefixes that may come before it, when none is in force yet;
+ * an empty value resets the list.
+ */
+static void scan_exec_start(const char *value, struct sg_unit_preload *sc)
+{
+	struct sg_text w = { 0 };
+	const char *p = value;
+
+	if (value[strspn(value, " \t")] == '\0') {
+		sc->exec[0] = '\0';
+		return;
+	}
+	if (sc->exec[0] == '\0' && next_word(&p, &w) && !w.failed) {
+		const char *prog = w.s + strspn(w.s, "@-:+!");
+		if (strlen(prog) < sizeof(sc->exec))
+			strcpy(sc->exec, prog);
+	}
+	free(w.s);
 }
 
 /* A line ending in a backslash goes on in the next (systemd.syntax(7)). */
@@ -179,8 +204,10 @@ static void scan_file(const char *path, struct sg_unit_preload *sc, int after_ou
 		line[strcspn(line, "\r")] = '\0';
 		if (line[0] == '[')
 			service = strncmp(line, "[Service]", 9) == 0;
-		else if (service && (value = environment_value(line)) != NULL)
+		else if (service && (value = directive_value(line, "Environment")))
 			scan_environment(value, sc, path, after_ours);
+		else if (service && (value = directive_value(line, "ExecStart")))
+			scan_exec_start(value, sc);
 	}
 	free(text);
 }

@@ -457,7 +457,8 @@ int sg_enable_system(const char *root, int force)
 {
 	char real[PATH_MAX], lib[PATH_MAX], policy[PATH_MAX], path[PATH_MAX];
 
-	if (sg_lib_for_root(root, ENABLE, 1, real, lib, sizeof(lib)) < 0 ||
+	if (sg_lib_for_root(root, ENABLE, SG_LIBC_GLIBC, 1, real, lib,
+			    sizeof(lib)) < 0 ||
 	    system_policy_ok(root, force, policy, sizeof(policy)) < 0)
 		return 1;
 	if (snprintf(path, sizeof(path), "%s%s", root, PRELOAD_FILE) >= (int)sizeof(path))
@@ -477,7 +478,8 @@ int sg_disable_system(const char *root)
 	char real[PATH_MAX], lib[PATH_MAX], path[PATH_MAX];
 
 	/* No trust check: taking the line out must work whatever happened. */
-	if (sg_lib_for_root(root, DISABLE, 0, real, lib, sizeof(lib)) < 0)
+	if (sg_lib_for_root(root, DISABLE, SG_LIBC_GLIBC, 0, real, lib,
+			    sizeof(lib)) < 0)
 		return 1;
 	if (snprintf(path, sizeof(path), "%s%s", root, PRELOAD_FILE) >= (int)sizeof(path))
 		return 1;

@@ -326,15 +326,105 @@ static int path_is_plain(const char *p)
 	return 1;
 }
 
-int sg_lib_for_root(const char *root, const char *cmd, int check, char *real,
-		    char *lib, size_t len)
+/*
+ * Which build
+ */
+
+#define LIB_NAME "libsockguard.so"
+
+const char *sg_lib_name(enum sg_libc libc)
+{
+	return libc == SG_LIBC_MUSL ? "musl/" LIB_NAME : LIB_NAME;
+}
+
+/* Copies dir/name into buf if that file exists, resolving "..". */
+static int lib_candidate(char *buf, size_t len, const char *dir,
+			 const char *name)
+{
+	char joined[PATH_MAX], real[PATH_MAX];
+
+	if (snprintf(joined, sizeof(joined), "%s/%s", dir, name) >=
+	    (int)sizeof(joined))
+		return -1;
+	if (!realpath(joined, real) || strlen(real) >= len)
+		return -1;
+	strcpy(buf, real);
+	return 0;
+}
+
+int sg_tool_find_lib(enum sg_libc libc, char *buf, size_t len)
+{
+	char exe[PATH_MAX], installed[64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	if (lib_candidate(buf, len, exe[0] ? exe : "/", sg_lib_name(libc)) == 0)
+		return 0;
+	snprintf(installed, sizeof(installed), "../lib/%s", sg_lib_name(libc));
+	return lib_candidate(buf, len, exe, installed);
+}
+
+/*
+ * The interpreter a script names on its #! line (its first word), as
+ * execve(2) reads it: from the first 256 bytes.  Returns 0, or -1.
+ */
+static int script_interpreter(const char *path, char *out, size_t len)
+{
+	char head[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	ssize_t n = fd < 0 ? -1 : pread(fd, head, sizeof(head) - 1, 0);
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 3 || head[0] != '#' || head[1] != '!')
+		return -1;
+	head[n] = '\0';
+	char *p = head + 2 + strspn(head + 2, " \t");
+	size_t w = strcspn(p, " \t\n");
+	if (w == 0 || (p[w] == '\0' && n == sizeof(head) - 1) ||
+	    (size_t)snprintf(out, len, "%.*s", (int)w, p) >= len)
+		return -1;
+	return 0;
+}
+
+int sg_lib_for_target(const char *root, const char *path, struct sg_target *t)
+{
+	char full[PATH_MAX], interp[PATH_MAX];
+
+	memset(t, 0, sizeof(*t));
+	int rc = snprintf(full, sizeof(full), "%s%s", root, path) < (int)sizeof(full) ?
+		 sg_elf_inspect(full, &t->elf) : -ENAMETOOLONG;
+	if (rc == 0 && t->elf.is_script &&
+	    script_interpreter(full, interp, sizeof(interp)) == 0 &&
+	    snprintf(full, sizeof(full), "%s%s", root, interp) < (int)sizeof(full))
+		sg_elf_inspect(full, &t->elf);
+	t->libc = sg_elf_is_musl(&t->elf) ? SG_LIBC_MUSL : SG_LIBC_GLIBC;
+	t->found = sg_tool_find_lib(t->libc, t->lib, sizeof(t->lib)) == 0;
+	if (!t->found)
+		t->lib[0] = '\0';
+	return rc;
+}
+
+int sg_preload_names_shim(const char *entry, size_t n)
+{
+	size_t k = strlen(LIB_NAME);
+
+	return n >= k && memcmp(entry + n - k, LIB_NAME, k) == 0 &&
+	       (n == k || entry[n - k - 1] == '/');
+}
+
+int sg_lib_for_root(const char *root, const char *cmd, enum sg_libc libc,
+		    int check, char *real, char *lib, size_t len)
 {
 	char why[PATH_MAX + 64];
 	size_t n = strlen(root);
 
-	if (sg_tool_find_lib(real, len) < 0) {
-		fprintf(stderr, "%s: cannot find libsockguard.so beside this "
-			"executable nor in ../lib\n", cmd);
+	if (sg_tool_find_lib(libc, real, len) < 0) {
+		fprintf(stderr, "%s: cannot find %s beside this executable nor "
+			"in ../lib\n", cmd, sg_lib_name(libc));
 		return -1;
 	}
 	if (check && sg_lib_trusted(real, why, sizeof(why)) < 0) {

@@ -6,8 +6,11 @@
 #ifndef SG_PRELOAD_H
 #define SG_PRELOAD_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <sys/stat.h>
+
+#include "elf.h"
 
 struct sg_policy;
 
@@ -75,15 +78,55 @@ int sg_lib_trusted(const char *path, char *why, size_t len);
  */
 int sg_root_path(const char *root, const char *cmd, char *out, size_t len);
 
+/* The two builds of the shim: one per C library (sockguard(8), "musl"). */
+enum sg_libc { SG_LIBC_GLIBC, SG_LIBC_MUSL };
+
 /*
- * Finds the library beside this executable and, when check is set, checks
- * it with sg_lib_trusted() and for characters that LD_PRELOAD or a unit file
- * cannot carry.  real gets its path here; lib gets the path to write into
- * files under root (real without the root prefix when it lies inside root,
- * for image builds).  Returns 0, or -1 after printing why.
+ * The absolute path of the build of libsockguard.so for programs of libc
+ * that belongs with this executable: beside it in the build tree
+ * (build/libsockguard.so, build/musl/libsockguard.so), or in ../lib when
+ * installed (PREFIX/lib/libsockguard.so, PREFIX/lib/musl/libsockguard.so).
+ * Returns 0, or -1 when neither exists.
  */
-int sg_lib_for_root(const char *root, const char *cmd, int check, char *real,
-		    char *lib, size_t len);
+int sg_tool_find_lib(enum sg_libc libc, char *buf, size_t len);
+
+/* The build's file name as messages give it: "libsockguard.so" or "musl/...". */
+const char *sg_lib_name(enum sg_libc libc);
+
+/* A program, the build of the shim it needs, and where that build is. */
+struct sg_target {
+	struct sg_elf_info elf;	/* the program, or a script's #! interpreter */
+	enum sg_libc libc;	/* musl for an ld-musl-* interpreter, else glibc */
+	int found;		/* that build belongs with this executable */
+	char lib[PATH_MAX];	/* its absolute path, when found */
+};
+
+/*
+ * The library for a target: the build of the shim that matches the C
+ * library of the program at path (root + path), by its ELF interpreter
+ * (PT_INTERP); a script is judged by its #! interpreter (also under root),
+ * one level deep.  run, enable and audit all choose through here.  A
+ * program that cannot be read, or whose loader is not musl's, gets the
+ * glibc build.  Returns 0, or -errno when path cannot be read.
+ */
+int sg_lib_for_target(const char *root, const char *path, struct sg_target *t);
+
+/*
+ * Finds the build for libc beside this executable and, when check is set,
+ * checks it with sg_lib_trusted() and for characters that LD_PRELOAD or a
+ * unit file cannot carry.  real gets its path here; lib gets the path to
+ * write into files under root (real without the root prefix when it lies
+ * inside root, for image builds).  Returns 0, or -1 after printing why.
+ */
+int sg_lib_for_root(const char *root, const char *cmd, enum sg_libc libc,
+		    int check, char *real, char *lib, size_t len);
+
+/*
+ * Whether the entry of n bytes of an LD_PRELOAD list names a build of the
+ * shim (its file name is libsockguard.so): a process takes one, so run and
+ * enable drop the others (another install, the other libc's build).
+ */
+int sg_preload_names_shim(const char *entry, size_t n);
 
 /*
  * Replaces path with data in one step: a temporary file in the same

@@ -21,7 +21,6 @@
 #include "tools.h"
 
 #define CMD "sockguard run"
-#define LIB_NAME "libsockguard.so"
 
 struct run_args {
 	const char *config;	/* -c FILE */
@@ -34,35 +33,6 @@ static int usage(void)
 	fprintf(stderr, "usage: sockguard run [-c FILE] [-o KEY=VALUE]... "
 		"[--] COMMAND [ARG]...\n");
 	return 2;
-}
-
-/* Copies dir/name into buf if that file exists, resolving "..". */
-static int lib_candidate(char *buf, size_t len, const char *dir,
-			 const char *name)
-{
-	char joined[PATH_MAX], real[PATH_MAX];
-
-	if (snprintf(joined, sizeof(joined), "%s/%s", dir, name) >=
-	    (int)sizeof(joined))
-		return -1;
-	if (!realpath(joined, real) || strlen(real) >= len)
-		return -1;
-	strcpy(buf, real);
-	return 0;
-}
-
-int sg_tool_find_lib(char *buf, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		return -1;
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	if (lib_candidate(buf, len, exe[0] ? exe : "/", LIB_NAME) == 0)
-		return 0;
-	return lib_candidate(buf, len, exe, "../lib/" LIB_NAME);
 }
 
 /* Takes "-cFILE" or "-c FILE"; returns the value or NULL when missing. */
@@ -124,21 +94,37 @@ static int list_has(const char *list, const char *entry)
 /*
  * The new LD_PRELOAD: the library first, then the entries already there.
  * If the library is already among them it is left where it is, so that
- * nesting `sockguard run` does not load it twice.
+ * nesting `sockguard run` does not load it twice.  Any other build of the
+ * shim is dropped: a process takes one, and the other C library's build
+ * would keep the program from starting.  lib NULL: only that.
  */
 static int set_preload(const char *lib)
 {
 	const char *old = getenv("LD_PRELOAD");
+	size_t at = 0, libn = lib ? strlen(lib) : 0;
 
-	if (old && list_has(old, lib))
-		return 0;
-	if (!old || old[strspn(old, ": ")] == '\0')
-		return setenv("LD_PRELOAD", lib, 1);
-	char *val = malloc(strlen(lib) + strlen(old) + 2);
+	old = old ? old : "";
+	char *val = malloc(libn + strlen(old) + 2);
 	if (!val)
 		return -1;
-	sprintf(val, "%s:%s", lib, old);
-	int rc = setenv("LD_PRELOAD", val, 1);
+	if (lib && !list_has(old, lib)) {
+		memcpy(val, lib, libn);
+		at = libn;
+	}
+	for (const char *p = old; *p; p += *p != '\0') {
+		size_t n = strcspn(p, ": ");
+		int ours = lib && n == libn && strncmp(p, lib, n) == 0;
+		if (n > 0 && (ours || !sg_preload_names_shim(p, n))) {
+			if (at > 0)
+				val[at++] = ':';
+			memcpy(val + at, p, n);
+			at += n;
+		}
+		p += n;
+	}
+	val[at] = '\0';
+	int rc = at > 0 ? setenv("LD_PRELOAD", val, 1) :
+		 *old ? unsetenv("LD_PRELOAD") : 0;
 	free(val);
 	return rc;
 }
@@ -302,22 +288,54 @@ static int policy_loads(const char *config)
 	return rc == SG_LOAD_OK ? 0 : -1;
 }
 
-/* Puts the library, -c and -o into the environment the command inherits. */
-static int prepare_env(const struct run_args *a)
+/* Checks -c and -o before anything runs; returns 0 or the exit status. */
+static int check_args(const struct run_args *a, char *config, size_t len)
 {
-	char lib[PATH_MAX], config[PATH_MAX];
-
-	if (a->config && (sg_config_path(a->config, CMD, config, sizeof(config)) < 0 ||
+	if (a->config && (sg_config_path(a->config, CMD, config, len) < 0 ||
 			  policy_loads(config) < 0))
 		return 2;
-	if (sg_opts_validate(&a->opts, CMD) < 0)
-		return 2;
-	if (sg_tool_find_lib(lib, sizeof(lib)) < 0) {
-		fprintf(stderr, CMD ": cannot find " LIB_NAME " beside this "
-			"executable nor in ../lib\n");
-		return 125;
+	return sg_opts_validate(&a->opts, CMD) < 0 ? 2 : 0;
+}
+
+/*
+ * The build of the shim for the program at path (sockguard(8), "musl"):
+ * 0 with its path in lib, "" when the program is a musl one and the musl
+ * build is missing (it then runs without the shim, after one line), or
+ * 125 when the glibc build is missing.
+ */
+static int choose_lib(const char *path, char *lib, size_t len)
+{
+	struct sg_target t;
+
+	sg_lib_for_target("", path, &t);
+	lib[0] = '\0';
+	if (t.found) {
+		snprintf(lib, len, "%s", t.lib);
+		return 0;
 	}
-	if (set_preload(lib) < 0 || set_options(&a->opts) < 0 ||
+	if (t.libc == SG_LIBC_MUSL) {
+		fprintf(stderr, CMD ": warning: %s is a musl program (%s) and the "
+			"musl build of the shim is not installed (%s beside this "
+			"executable or in ../lib): running it without the shim\n",
+			sg_esc_arg(0, path), sg_esc_arg(1, t.elf.interp),
+			sg_lib_name(SG_LIBC_MUSL));
+		return 0;
+	}
+	fprintf(stderr, CMD ": cannot find %s beside this executable nor in "
+		"../lib\n", sg_lib_name(SG_LIBC_GLIBC));
+	return 125;
+}
+
+/* Puts the library, -c and -o into the environment the command inherits. */
+static int prepare_env(const struct run_args *a, const char *path,
+		       const char *config)
+{
+	char lib[PATH_MAX];
+	int rc = choose_lib(path, lib, sizeof(lib));
+
+	if (rc != 0)
+		return rc;
+	if (set_preload(lib[0] ? lib : NULL) < 0 || set_options(&a->opts) < 0 ||
 	    (a->config && setenv("SOCKGUARD_CONFIG", config, 1) < 0)) {
 		fprintf(stderr, CMD ": %s\n", strerror(errno));
 		return 125;
@@ -325,10 +343,26 @@ static int prepare_env(const struct run_args *a)
 	return 0;
 }
 
+/* Finds COMMAND; 0, or the exit status after saying why not. */
+static int find_command(const char *name, char *path, size_t len)
+{
+	int rc = resolve_command(name, path, len);
+
+	if (rc == -ENOENT) {
+		fprintf(stderr, CMD ": %s: command not found\n", sg_esc_arg(0, name));
+		return 127;
+	}
+	if (rc < 0) {
+		fprintf(stderr, CMD ": %s: %s\n", sg_esc_arg(0, path), strerror(-rc));
+		return 126;
+	}
+	return 0;
+}
+
 int sg_cmd_run(int argc, char **argv)
 {
 	struct run_args a = { 0 };
-	char path[PATH_MAX];
+	char path[PATH_MAX], config[PATH_MAX];
 	int rc;
 
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
@@ -340,20 +374,14 @@ int sg_cmd_run(int argc, char **argv)
 		sg_opts_free(&a.opts);
 		return usage();
 	}
-	rc = prepare_env(&a);
+	rc = check_args(&a, config, sizeof(config));
+	if (rc == 0)
+		rc = find_command(a.command[0], path, sizeof(path));
+	if (rc == 0)
+		rc = prepare_env(&a, path, config);
 	sg_opts_free(&a.opts);
 	if (rc != 0)
 		return rc;
-	rc = resolve_command(a.command[0], path, sizeof(path));
-	if (rc == -ENOENT) {
-		fprintf(stderr, CMD ": %s: command not found\n",
-			sg_esc_arg(0, a.command[0]));
-		return 127;
-	}
-	if (rc < 0) {
-		fprintf(stderr, CMD ": %s: %s\n", sg_esc_arg(0, path), strerror(-rc));
-		return 126;
-	}
 	warn_unreachable(path);
 	return exec_command(path, a.command);
 }

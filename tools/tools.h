@@ -19,12 +19,4 @@ int sg_cmd_tune(int argc, char **argv);
 int sg_cmd_set(int argc, char **argv);
 int sg_cmd_audit(int argc, char **argv);
 
-/*
- * The absolute path of libsockguard.so that belongs with this executable:
- * beside it (build tree: build/sockguard and build/libsockguard.so), or in
- * ../lib (installed tree: PREFIX/bin and PREFIX/lib).  Returns 0, or -1 when
- * neither exists.
- */
-int sg_tool_find_lib(char *buf, size_t len);
-
 #endif
