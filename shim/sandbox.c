@@ -79,7 +79,8 @@ static int installs_filter(long n, unsigned long a1)
 /*
  * prctl(2) and syscall(2) are called for much else, often (futexes, gettid,
  * thread names): on x86-64 they are a compare and a jump to libc, in the
- * assembly below, and only a filter's installation comes here.
+ * assembly below, and only a filter's installation and close_range(2)
+ * come here.
  */
 #if defined(__x86_64__)
 #define SG_SANDBOX_ENTRY static __attribute__((used))
@@ -154,6 +155,8 @@ __asm__(
 	"	cmpq $" SG_STR(SYS_seccomp) ", %rdi\n"
 	"	je sandbox_syscall\n"
 	"	cmpq $" SG_STR(SYS_prctl) ", %rdi\n"
+	"	je sandbox_syscall\n"
+	"	cmpq $" SG_STR(SYS_close_range) ", %rdi\n"
 	"	je sandbox_syscall\n"
 	"	jmp *sg_real_syscall(%rip)\n"
 	".size syscall, .-syscall\n");
