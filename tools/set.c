@@ -309,9 +309,11 @@ static int inspect(pid_t pid, struct written *w, uint64_t *live)
 	else if (!sp->readable)
 		rc = fail(pid, sp->why);
 	else if (!(sp->c.flags & SG_PROC_LIVE))
-		rc = fail(pid, "the shim is inert in it (mode=off when it "
-			  "started): it takes no live settings; restart it with "
-			  "another mode");
+		rc = fail(pid, sp->c.mode == SG_MODE_OFF ?
+			  "the shim is inert in it (mode=off when it started): "
+			  "it takes no live settings; restart it with another mode" :
+			  "its shim takes no live settings (a build older than "
+			  "this tool): restart it with this one");
 	else if ((rc = sg_shim_block_address(pid, SG_COUNTERS_SYMBOL,
 					     &w->counters)) < 0 ||
 		 (rc = sg_shim_block_address(pid, SG_LIVE_SYMBOL, live)) < 0)
