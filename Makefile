@@ -52,6 +52,10 @@ DEMO_BIN  := $(patsubst tools/demo/%.c,$(BUILD)/demo/%,$(DEMO_SRC))
 # Test programs also built with -static: no loader runs, so no preload.
 STATIC_PROGS := tune_target
 STATIC_BIN := $(patsubst %,$(BUILD)/tests/progs/%_static,$(STATIC_PROGS))
+# The TSan programs run under make test-sanitize only; make test builds them
+# without the sanitizer, so that a change to the shim files they include
+# breaks the build at once rather than the next sanitizer run.
+TSAN_CHECK := $(patsubst tests/tsan/%.c,$(BUILD)/tests/tsan/%,$(wildcard tests/tsan/*.c))
 
 # The musl build of the shim (for Alpine and other musl programs), made with
 # musl-gcc (Debian: musl-tools) when it is installed, with its objects in
@@ -163,7 +167,12 @@ $(BUILD)/tests/integration/%: tests/integration/%.c $(TLIB_OBJ) $(POLICY_OBJ) $(
 	$(CC) $(CFLAGS_ALL) -Itests/lib -o $@ $< $(filter %.o,$^) $(LDFLAGS_ALL) -lcriterion -lpthread
 
 tests-build: $(LIB) $(TOOL) $(PROG_BIN) $(STATIC_BIN) $(UNIT_BIN) $(INTEG_BIN) \
-	$(DEMO_BIN) $(MUSL_TESTS)
+	$(DEMO_BIN) $(MUSL_TESTS) $(TSAN_CHECK)
+
+$(BUILD)/tests/tsan/%: tests/tsan/%.c $(SHIM_SRC) $(POLICY_SRC) $(wildcard shim/*.h policy/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -o $@ $< \
+		$(POLICY_SRC) -lpthread
 
 check-deps:
 	@tests/check-deps.sh

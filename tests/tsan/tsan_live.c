@@ -11,7 +11,7 @@
  * the one adopted in the end.
  *
  * The shim's parts that live.c calls to follow a change (signals, the
- * accept reserve, the log writer) are stand-ins here: they are not what is
+ * accept reserve, socket options, the log writer) are stand-ins here: they are not what is
  * under test, and the real ones make system calls.
  */
 #include <pthread.h>
@@ -48,6 +48,12 @@ void sg_signals_follow(int may_syscall)
 
 void sg_accept_reserve_take(void)
 {
+}
+
+int sg_sockopts_wanted(const struct sg_sock_settings *s)
+{
+	(void)s;
+	return 0;
 }
 
 void sg_log_after_fork(void)
