@@ -11,7 +11,7 @@
 # It reports and never fails: a missing tool turns its row into a note.
 # BENCH_QUICK=1 makes a short run (under a minute); the full run takes about
 # five minutes on two cores.  BENCH_ONLY="SECTION..." runs only the named
-# sections (pingpong instructions redis nginx startup errors report).
+# sections (pingpong instructions musl redis nginx startup errors report).
 set -u
 export LC_ALL=C
 cd "$(dirname "$0")/../.." || exit 0
@@ -25,6 +25,9 @@ case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 LIB=$BUILD/libsockguard.so
 TOOL=$BUILD/sockguard
 P=$BUILD/tests/progs
+# The musl build and the musl builds of the test programs (make with musl-gcc).
+MUSL_LIB=$BUILD/musl/libsockguard.so
+MP=$BUILD/musl/tests/progs
 POLICY50=$PWD/tests/bench/policy50.conf
 # Without a shim that loads, every "with sockguard" figure would silently be
 # a second baseline.
@@ -76,6 +79,8 @@ cfg_env() {
 	observe) ENV+=(SOCKGUARD_OPTIONS=mode=observe) ;;
 	logoff) ENV+=(SOCKGUARD_OPTIONS=log=off) ;;
 	logunix) ENV+=(SOCKGUARD_OPTIONS="log=unix:$SINK") ;;
+	mbase) ENV=(env) ;;
+	mharden) ENV=(env LD_PRELOAD="$MUSL_LIB" SOCKGUARD_CONFIG="$TMP/empty.conf") ;;
 	esac
 }
 # Runs "$@" under configuration $1.  Servers are started with cfg_env and a
@@ -220,11 +225,13 @@ bench_pingpong() {
 
 # Total instructions of one bench_calls loop under callgrind, collected only
 # inside bench_fam_FAMILY (the constructor and the setup are not counted).
+# The m* configurations run the musl build of bench_calls.
 cg_ir() {	# CFG FAMILY N
-	local f="$TMP/cg.$1.$2.$3"
+	local f="$TMP/cg.$1.$2.$3" prog=$P/bench_calls
+	case $1 in m*) prog=$MP/bench_calls ;; esac
 	rm -f "$f"
 	under "$1" valgrind --tool=callgrind --callgrind-out-file="$f" \
-		--toggle-collect="bench_fam_$2" "$P/bench_calls" "$2" "$3" \
+		--toggle-collect="bench_fam_$2" "$prog" "$2" "$3" \
 		>/dev/null 2>"$TMP/cg.err" || { cat "$TMP/cg.err" >&2; return 1; }
 	awk '/^totals:/ { print $2; t = 1; exit } /^summary:/ { s = $2 }
 		END { if (!t && s != "") print s }' "$f"
@@ -262,28 +269,52 @@ cg_note() {	# WHAT CFG FAMILY
 }
 
 CONNECT_CYCLE_EXTRA=	# extra Ir of a successful connect+close, for the error path
+# One row per family: baseline configuration BASE against WITH, the rows
+# named with PREFIX.
+cg_rows() {	# BASE WITH PREFIX
+	local spec fam calls what b w
+	for spec in "sendrecv 2 send/recv" "readwrite 2 write/read" "poll 1 poll" \
+		"epoll 1 epoll_wait" "accept 2 accept (+close)" \
+		"connect 2 connect (+close)"; do
+		read -r fam calls what <<<"$spec"
+		what="$3$what"
+		b=$(cg_per_call "$1" "$fam" "$calls") || b=
+		w=$(cg_per_call "$2" "$fam" "$calls") || w=
+		if [ -n "$b" ] && [ -n "$w" ]; then
+			row "instructions per call: $what (Ir)" "$b" "$w" \
+				"$(calc %+.1f "$w - $b")" "≤ +25"
+			cg_note "$what" "$2" "$fam"
+			[ "$fam$2" = connectharden ] &&
+				CONNECT_CYCLE_EXTRA=$(calc %.1f "($w - $b) * $calls")
+		else
+			row "instructions per call: $what (Ir)" "${b:-failed}" "${w:-failed}" "" "≤ +25"
+		fi
+	done
+}
+
 bench_instructions() {
 	if ! have valgrind; then
 		row "instructions per call (callgrind)" "valgrind not installed" "" "" "≤ +25"
 		return
 	fi
 	note "2. callgrind: extra instructions per call, loops of $CG_N1 and $CG_N2"
-	local spec fam calls what b w
-	for spec in "sendrecv 2 send/recv" "readwrite 2 write/read" "poll 1 poll" \
-		"epoll 1 epoll_wait" "accept 2 accept (+close)" \
-		"connect 2 connect (+close)"; do
-		read -r fam calls what <<<"$spec"
-		b=$(cg_per_call base "$fam" "$calls") || b=
-		w=$(cg_per_call harden "$fam" "$calls") || w=
-		if [ -n "$b" ] && [ -n "$w" ]; then
-			row "instructions per call: $what (Ir)" "$b" "$w" \
-				"$(calc %+.1f "$w - $b")" "≤ +25"
-			cg_note "$what" harden "$fam"
-			[ "$fam" = connect ] && CONNECT_CYCLE_EXTRA=$(calc %.1f "($w - $b) * $calls")
-		else
-			row "instructions per call: $what (Ir)" "${b:-failed}" "${w:-failed}" "" "≤ +25"
-		fi
-	done
+	cg_rows base harden ""
+}
+
+# The same success paths in a musl program (bench_calls built by musl-gcc)
+# with the musl build: its baseline is musl's own libc.
+bench_musl() {
+	if ! have valgrind; then
+		row "instructions per call, musl (callgrind)" "valgrind not installed" "" "" "≤ +25"
+		return
+	fi
+	if [ ! -f "$MUSL_LIB" ] || [ ! -x "$MP/bench_calls" ]; then
+		row "instructions per call, musl (callgrind)" \
+			"no musl build (install musl-tools, then make)" "" "" "≤ +25"
+		return
+	fi
+	note "2b. callgrind: the same in a musl program with the musl build"
+	cg_rows mbase mharden "musl, "
 }
 
 # ----------------------------------------------------------- 3. servers
@@ -670,7 +701,9 @@ report() {
 		echo "without the shim; with sockguard: \`LD_PRELOAD=libsockguard.so\`, default"
 		echo "policy (harden) unless the row says otherwise. Ratios are with/baseline of"
 		echo "the medians of interleaved rounds; Ir rows give instructions per call"
-		echo "(callgrind) and the extra per call. Nothing here is asserted by tests."
+		echo "(callgrind) and the extra per call; the \"musl,\" rows compare a program"
+		echo "built by musl-gcc without and with build/musl/libsockguard.so. Nothing"
+		echo "here is asserted by tests."
 		echo "Times are only as good as the machine is quiet: the notes give how far"
 		echo "apart the rounds were; instruction and system-call counts do not vary."
 		echo
@@ -690,7 +723,7 @@ report() {
 }
 
 # BENCH_ONLY="redis nginx" runs some sections only (for working on them).
-for f in pingpong instructions redis nginx startup errors report; do
+for f in pingpong instructions musl redis nginx startup errors report; do
 	case " ${BENCH_ONLY:-$f} " in
 	*" $f "*) "bench_$f" ;;
 	esac

@@ -342,6 +342,70 @@ Test(musl, status_and_audit_see_a_musl_program_with_the_musl_build)
 	stop_target(&t);
 }
 
+/* The first child of pid (from /proc), or -1. */
+static pid_t first_child(pid_t pid)
+{
+	char path[64];
+	int child = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid,
+		 (int)pid);
+	for (long end = fx_now_ms() + 5000; child < 0 && fx_now_ms() < end;
+	     usleep(20000)) {
+		FILE *f = fopen(path, "r");
+		if (f && fscanf(f, "%d", &child) != 1)
+			child = -1;
+		if (f)
+			fclose(f);
+	}
+	return child;
+}
+
+/*
+ * As in a container: the musl program in its own mount and PID namespaces,
+ * the library bind-mounted at another path (keeping its file name) and
+ * named in LD_PRELOAD.  The tools on the host see it.
+ */
+Test(musl, status_and_audit_see_a_musl_program_in_a_container)
+{
+	struct target t;
+	char cmd[8192], port[16];
+	int p;
+
+	if (fx_need_root() != 0)
+		cr_skip_test("needs root: unshare(1) of mount and PID namespaces");
+	FX_REQUIRE_PROGRAM("unshare");
+	t.lfd = fx_listen_tcp(&p);
+	cr_assert_geq(t.lfd, 0, "%s", fx_skip_reason());
+	snprintf(port, sizeof(port), "%d", p);
+	snprintf(t.out, sizeof(t.out), "%s/container.out", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/ctr && mount -t tmpfs none %s/ctr && "
+		 "touch %s/ctr/libsockguard.so && mount --bind %s %s/ctr/libsockguard.so "
+		 "&& LD_PRELOAD=%s/ctr/libsockguard.so exec %s %s", dir, dir, dir,
+		 musl_lib, dir, dir, musl_prog("tune_target"), port);
+	char *argv[] = { "unshare", "--mount", "--pid", "--fork", "sh", "-c", cmd,
+			 NULL };
+	pid_t unshare_pid = fx_spawn(argv, (char *const[]){ "LD_PRELOAD", NULL },
+				     t.out);
+	cr_assert_gt(unshare_pid, 0, "%s", fx_skip_reason());
+	struct pollfd pfd = { t.lfd, POLLIN, 0 };
+	cr_assert_eq(poll(&pfd, 1, 10000), 1, "the target did not connect");
+	t.conn = accept(t.lfd, NULL, NULL);
+	cr_assert(wait_output(t.out, "ready\n", 10000), "the target is not ready");
+	t.pid = unshare_pid;
+	pid_t target = first_child(unshare_pid);
+	cr_assert_gt(target, 0, "no process inside the namespaces");
+	cr_expect_eq(tool_in(NULL, (char *const[]){ "status",
+			     (char *)pid_str(target), NULL }), 0, "%s %s", res.out,
+		     res.err);
+	cr_expect(strstr(res.out, "tune_target"), "%s", res.out);
+	cr_expect_eq(tool_in(NULL, (char *const[]){ "audit",
+			     (char *)pid_str(target), NULL }), 0, "%s %s", res.out,
+		     res.err);
+	cr_expect(strstr(res.out, "covered"), "%s", res.out);
+	stop_target(&t);
+}
+
 Test(musl, audit_calls_a_musl_program_blind_only_without_the_musl_build)
 {
 	struct target t;
