@@ -103,7 +103,7 @@ $(BUILD)/shimobj/%.o: %.c
 # The shim links libc (and libdl, a stub on glibc >= 2.34) and nothing else.
 $(LIB): $(SHIM_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $^ $(SHIM_SAN) $(LDFLAGS) -Wl,--no-undefined -Wl,-z,now \
+	$(CC) -shared -o $@ $^ $(SHIM_SAN) $(LDFLAGS) -Wl,--no-undefined -Wl,-z,now -Wl,-Bsymbolic -nostartfiles \
 		-Wl,-z,relro -Wl,--as-needed -ldl
 
 # The same sources against musl (-DSG_MUSL: docs/DESIGN.md, "musl"), under
@@ -119,7 +119,7 @@ $(MUSL_DIR)/obj/%.o: %.c
 
 $(MUSL_LIB): $(MUSL_OBJ)
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) -shared -o $@.tmp $^ $(LDFLAGS) -Wl,--no-undefined -Wl,-z,now \
+	$(MUSL_CC) -shared -o $@.tmp $^ $(LDFLAGS) -Wl,--no-undefined -Wl,-z,now -Wl,-Bsymbolic -nostartfiles \
 		-Wl,-z,relro -Wl,--as-needed
 	printf '\001' | dd of=$@.tmp bs=1 seek=8 conv=notrunc status=none
 	mv -f $@.tmp $@

@@ -7,7 +7,6 @@
  */
 #include "policy_int.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -42,15 +41,131 @@ static int parse_small(const char *s, size_t n, unsigned max, unsigned *out)
 	return 0;
 }
 
+/*
+ * The addresses are read here rather than by inet_pton(3): the shim links
+ * this code, and each libc symbol it imports is looked up in every process
+ * at start-up.  Both forms are the ones inet_pton accepts.
+ */
+
+/* "a.b.c.d", each part 0..255 in decimal, into 4 bytes. */
+static int parse_ipv4(const char *s, size_t n, uint8_t out[4])
+{
+	size_t pos = 0;
+
+	for (int part = 0; part < 4; part++) {
+		size_t start = pos;
+		unsigned v;
+
+		while (pos < n && s[pos] != '.')
+			pos++;
+		if (pos - start > 1 && s[start] == '0')
+			return -1;	/* inet_pton refuses leading zeros */
+		if (parse_small(s + start, pos - start, 255, &v) < 0)
+			return -1;
+		out[part] = (uint8_t)v;
+		if (part < 3 && (pos >= n || s[pos] != '.'))
+			return -1;
+		pos++;
+	}
+	return pos == n + 1 ? 0 : -1;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* One group of 1 to 4 hex digits; its length, or -1. */
+static int parse_group(const char *s, size_t n, unsigned *v)
+{
+	size_t i = 0;
+
+	*v = 0;
+	for (; i < n && i < 5 && hex_digit(s[i]) >= 0; i++)
+		*v = *v * 16 + (unsigned)hex_digit(s[i]);
+	return i >= 1 && i <= 4 ? (int)i : -1;
+}
+
+/*
+ * The groups of one side of "::" (or of an address without it) into
+ * words; an IPv4 dotted quad may end the last side.  Returns the number
+ * of 16-bit words, or -1.
+ */
+static int parse_groups(const char *s, size_t n, int last, uint16_t *w, int max)
+{
+	int count = 0;
+	size_t pos = 0;
+
+	while (pos < n) {
+		const char *colon = find_char(s + pos, n - pos, ':');
+		size_t len = colon ? (size_t)(colon - (s + pos)) : n - pos;
+		uint8_t q[4];
+		unsigned v;
+
+		if (last && !colon && find_char(s + pos, len, '.')) {
+			if (count + 2 > max || parse_ipv4(s + pos, len, q) < 0)
+				return -1;
+			w[count++] = (uint16_t)(q[0] << 8 | q[1]);
+			w[count++] = (uint16_t)(q[2] << 8 | q[3]);
+			return count;
+		}
+		if (count >= max || parse_group(s + pos, len, &v) != (int)len)
+			return -1;
+		w[count++] = (uint16_t)v;
+		pos += len;
+		if (colon && ++pos == n)
+			return -1;	/* a trailing single colon */
+	}
+	return count;
+}
+
+/* An IPv6 address in any form inet_pton takes, into 16 bytes. */
+static int parse_ipv6(const char *s, size_t n, uint8_t out[16])
+{
+	uint16_t head[8], tail[8];
+	const char *gap = NULL;
+	int h, t = 0;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] == ':' && s[i + 1] == ':') {
+			if (gap)
+				return -1;
+			gap = s + i;
+		}
+	}
+	if (!gap) {
+		if ((h = parse_groups(s, n, 1, head, 8)) != 8)
+			return -1;
+	} else {
+		size_t hl = (size_t)(gap - s), tl = n - hl - 2;
+		h = hl ? parse_groups(s, hl, 0, head, 7) : 0;
+		t = tl ? parse_groups(gap + 2, tl, 1, tail, 7) : 0;
+		if (h < 0 || t < 0 || h + t > 7)
+			return -1;
+	}
+	memset(out, 0, 16);
+	for (int i = 0; i < h; i++) {
+		out[2 * i] = (uint8_t)(head[i] >> 8);
+		out[2 * i + 1] = (uint8_t)head[i];
+	}
+	for (int i = 0; i < t; i++) {
+		out[16 - 2 * (t - i)] = (uint8_t)(tail[i] >> 8);
+		out[16 - 2 * (t - i) + 1] = (uint8_t)tail[i];
+	}
+	return 0;
+}
+
 static int parse_addr(const char *s, size_t n, int family, struct sg_cidr *c)
 {
-	char tmp[INET6_ADDRSTRLEN + 1];
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	if (inet_pton(family, tmp, c->addr) != 1)
+	int r = family == AF_INET ? parse_ipv4(s, n, c->addr) :
+				    parse_ipv6(s, n, c->addr);
+	if (n == 0 || r < 0)
 		return -1;
 	c->family = (uint8_t)family;
 	return 0;

@@ -3,6 +3,7 @@
  * used by the shim to build events and by `sockguard report` to read them.
  */
 #include "classify.h"
+#include "policy_int.h"
 
 #include <errno.h>
 #include <string.h>
@@ -60,8 +61,7 @@ static const char *name_at(const char *const *names, int n, int i)
 static int index_of(const char *const *names, int n, const char *s, size_t len)
 {
 	for (int i = 0; i < n; i++) {
-		if (names[i] && strlen(names[i]) == len &&
-		    memcmp(names[i], s, len) == 0)
+		if (names[i] && sg_span_is(s, len, names[i]))
 			return i;
 	}
 	return -1;
@@ -155,7 +155,7 @@ int sg_errno_from_name(const char *s, size_t n)
 {
 	for (size_t i = 0; i < sizeof(errno_table) / sizeof(errno_table[0]); i++) {
 		const char *name = errno_table[i].name;
-		if (strlen(name) == n && memcmp(name, s, n) == 0)
+		if (sg_span_is(s, n, name))
 			return errno_table[i].err;
 	}
 	return -1;

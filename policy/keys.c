@@ -117,10 +117,7 @@ static const struct name_num facility_table[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static int span_is(const char *s, size_t n, const char *word)
-{
-	return strlen(word) == n && memcmp(s, word, n) == 0;
-}
+#define span_is sg_span_is
 
 void sg_settings_default(struct sg_settings *s)
 {
@@ -160,8 +157,8 @@ int sg_key_is_socket(int key)
 
 int sg_key_from_name(const char *s, size_t n)
 {
-	for (int k = 0; k < SG_KEY_COUNT; k++) {
-		if (span_is(s, n, key_table[k].name))
+	for (int k = 0; k < SG_KEY_COUNT && n; k++) {
+		if (key_table[k].name[0] == s[0] && span_is(s, n, key_table[k].name))
 			return k;
 	}
 	return -1;

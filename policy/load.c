@@ -10,6 +10,10 @@
  * watchdog arms).  The open that follows is non-blocking all the same, for
  * whatever was put at the path in between, and fstat(2) of the very file
  * opened is what the trust check judges.
+ *
+ * Its system calls are raw (rawsys.h), not read(2), close(2), stat(2) or
+ * mmap(2): in the shim those names are interposed or would be one more
+ * libc symbol to look up in every process at start-up.
  */
 #include "policy_int.h"
 
@@ -20,6 +24,8 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "rawsys.h"
 
 /* Appends "path: why" to the problems; the count saturates. */
 static void add_problem(struct sg_problems *pr, const char *path,
@@ -115,11 +121,11 @@ static long read_bounded(int fd, char *buf)
 	size_t len = 0;
 
 	while (len < SG_POLICY_LOAD_BUF) {
-		long n = syscall(SYS_read, fd, buf + len, SG_POLICY_LOAD_BUF - len);
-		if (n < 0 && errno == EINTR)
+		long n = sg_sys3(SYS_read, fd, buf + len, SG_POLICY_LOAD_BUF - len);
+		if (n == -EINTR)
 			continue;
 		if (n < 0)
-			return -errno;
+			return n;
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -132,11 +138,11 @@ static long read_file(struct sg_policy *p, struct sg_problems *pr,
 		      const char *path, unsigned flags, char *buf,
 		      struct stat *st)
 {
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
-			      O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int fd = (int)sg_sys4(SYS_openat, AT_FDCWD, path,
+			      O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
 	if (fd < 0)
-		return refuse_errno(p, pr, path, errno);
-	long len = fstat(fd, st) < 0 ? -errno : 0;
+		return refuse_errno(p, pr, path, -fd);
+	long len = sg_sys4(SYS_newfstatat, fd, "", st, AT_EMPTY_PATH);
 	if (len < 0)
 		len = refuse_errno(p, pr, path, (int)-len);
 	else if (judge(p, pr, path, st, flags) < 0)
@@ -145,7 +151,7 @@ static long read_file(struct sg_policy *p, struct sg_problems *pr,
 		len = refuse_errno(p, pr, path, (int)-len);
 	else if (len > SG_POLICY_TEXT_MAX)
 		len = refuse(p, pr, path, "larger than 262144 bytes");
-	syscall(SYS_close, fd);
+	sg_sys1(SYS_close, fd);
 	return len;
 }
 
@@ -161,10 +167,12 @@ static int read_and_parse(struct sg_policy *p, const char *path,
 	char *map = NULL;
 
 	if (!buf) {
-		map = mmap(NULL, SG_POLICY_LOAD_BUF, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (map == MAP_FAILED)
+		long m = sg_sys6(SYS_mmap, 0, SG_POLICY_LOAD_BUF,
+				 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				 -1, 0);
+		if (m < 0 && m > -4096)
 			return refuse_errno(p, pr, path, ENOMEM);
+		map = (char *)m;
 		buf = map;
 	}
 	long len = read_file(p, pr, path, flags, buf, st);
@@ -172,7 +180,7 @@ static int read_and_parse(struct sg_policy *p, const char *path,
 		 sg_policy_parse(p, buf, (size_t)len, path, pr) < 0 ?
 		 SG_LOAD_INVALID : SG_LOAD_OK;
 	if (map)
-		munmap(map, SG_POLICY_LOAD_BUF);
+		sg_sys2(SYS_munmap, map, SG_POLICY_LOAD_BUF);
 	return rc;
 }
 
@@ -182,9 +190,10 @@ int sg_policy_load(struct sg_policy *p, const char *path, unsigned flags,
 	int saved = errno, rc;
 	struct stat local, before;
 
-	if (stat(path, &before) < 0)
-		rc = errno == ENOENT && !(flags & SG_LOAD_REQUIRED) ? SG_LOAD_NONE :
-		     refuse_errno(p, problems, path, errno);
+	long r = sg_sys4(SYS_newfstatat, AT_FDCWD, path, &before, 0);
+	if (r < 0)
+		rc = r == -ENOENT && !(flags & SG_LOAD_REQUIRED) ? SG_LOAD_NONE :
+		     refuse_errno(p, problems, path, (int)-r);
 	else if (!S_ISREG(before.st_mode))
 		rc = judge(p, problems, path, &before, flags);
 	else

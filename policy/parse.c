@@ -221,22 +221,40 @@ static int split_pair(const char *s, size_t n, const char **key, size_t *keyn,
 	return *keyn ? 0 : -1;
 }
 
+static int is_control(unsigned char c)
+{
+	return (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f;
+}
+
 static int has_control_byte(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+		if (is_control((unsigned char)s[i]))
 			return 1;
 	}
 	return 0;
 }
 
-static void parse_line(struct parser *ps, const char *s, size_t n)
+/*
+ * The length of the line at s (up to its '\n' or the end of the text),
+ * and whether it holds a control byte other than tab and CR: one pass.
+ */
+static size_t line_length(const char *s, size_t n, int *control)
+{
+	size_t i = 0;
+
+	*control = 0;
+	for (; i < n && s[i] != '\n'; i++)
+		*control |= is_control((unsigned char)s[i]);
+	return i;
+}
+
+static void parse_line(struct parser *ps, const char *s, size_t n, int control)
 {
 	const char *key, *val;
 	size_t keyn, valn;
 
-	if (has_control_byte(s, n)) {
+	if (control) {
 		report(ps, NULL, 0, "control character in line");
 		return;
 	}
@@ -291,11 +309,11 @@ int sg_policy_parse(struct sg_policy *p, const char *text, size_t len,
 	/* Editors on some systems start UTF-8 files with a byte order mark. */
 	size_t start = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 	for (size_t pos = start; pos < len;) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - text) : len;
+		int control;
+		size_t n = line_length(text + pos, len - pos, &control);
 		ps.line++;
-		parse_line(&ps, text + pos, end - pos);
-		pos = end + 1;
+		parse_line(&ps, text + pos, n, control);
+		pos += n + 1;
 	}
 	return finish(&ps);
 }

@@ -14,6 +14,19 @@
 #define SG_POLICY_MAX_SOURCES 4
 #define SG_SOURCE_NAME_MAX 256
 
+/*
+ * Whether the n bytes at s are exactly the word (no strlen: the key, class
+ * and signal tables are searched for every line of a policy).
+ */
+static inline int sg_span_is(const char *s, size_t n, const char *word)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (word[i] == '\0' || word[i] != s[i])
+			return 0;
+	}
+	return word[n] == '\0';
+}
+
 /* A bounded string builder that never allocates and always NUL-terminates. */
 struct sg_buf {
 	char *s;

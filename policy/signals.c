@@ -31,6 +31,20 @@ static const struct signal_name signal_table[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * SIGRTMIN and SIGRTMAX are calls into the C library (glibc keeps signals
+ * 32 and 33 for itself, musl 32 to 34); their values are written here so
+ * that the shim, which links this file, imports two symbols less (every
+ * import is looked up in every process at start-up).  A unit test checks
+ * them against the library's own answers.
+ */
+#ifdef __GLIBC__
+#define SG_RTMIN 34
+#else
+#define SG_RTMIN 35
+#endif
+#define SG_RTMAX 64
+
 static int upper(int c)
 {
 	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
@@ -48,6 +62,16 @@ static int starts_nocase(const char *s, size_t n, const char *word)
 			return 0;
 	}
 	return 1;
+}
+
+/* Whether s (n bytes) is word, ignoring case. */
+static int same_nocase(const char *s, size_t n, const char *word)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (word[i] == '\0' || upper((unsigned char)s[i]) != word[i])
+			return 0;
+	}
+	return word[n] == '\0';
 }
 
 /* A decimal number of 1 to 2 digits; -1 if s is not one. */
@@ -71,10 +95,10 @@ static int realtime(const char *s, size_t n)
 	int base, sign;
 
 	if (starts_nocase(s, n, "RTMIN")) {
-		base = SIGRTMIN;
+		base = SG_RTMIN;
 		sign = 1;
 	} else if (starts_nocase(s, n, "RTMAX")) {
-		base = SIGRTMAX;
+		base = SG_RTMAX;
 		sign = -1;
 	} else {
 		return -1;
@@ -87,7 +111,7 @@ static int realtime(const char *s, size_t n)
 		return -1;
 	int off = small_number(s + 1, n - 1);
 	int sig = off < 0 ? -1 : base + sign * off;
-	return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
+	return sig >= SG_RTMIN && sig <= SG_RTMAX ? sig : -1;
 }
 
 int sg_signal_from_name(const char *s, size_t n)
@@ -100,8 +124,7 @@ int sg_signal_from_name(const char *s, size_t n)
 	if (num >= 0)
 		return num >= 1 && num <= 64 ? num : -1;
 	for (size_t i = 0; i < COUNT(signal_table); i++) {
-		if (strlen(signal_table[i].name) == n &&
-		    starts_nocase(s, n, signal_table[i].name))
+		if (same_nocase(s, n, signal_table[i].name))
 			return signal_table[i].num;
 	}
 	return realtime(s, n);
@@ -116,13 +139,13 @@ const char *sg_signal_name(int signo, char *buf, size_t len)
 			return signal_table[i].name;
 	}
 	sg_buf_init(&b, buf, len);
-	if (signo == SIGRTMAX) {
+	if (signo == SG_RTMAX) {
 		sg_buf_add(&b, "RTMAX");
-	} else if (signo >= SIGRTMIN && signo < SIGRTMAX) {
+	} else if (signo >= SG_RTMIN && signo < SG_RTMAX) {
 		sg_buf_add(&b, "RTMIN");
-		if (signo > SIGRTMIN) {
+		if (signo > SG_RTMIN) {
 			sg_buf_add(&b, "+");
-			sg_buf_add_uint(&b, (unsigned)(signo - SIGRTMIN));
+			sg_buf_add_uint(&b, (unsigned)(signo - SG_RTMIN));
 		}
 	} else {
 		sg_buf_add_uint(&b, (unsigned)(signo < 0 ? 0 : signo));

@@ -25,7 +25,7 @@
 #include "shim.h"
 #include "sockopts.h"
 #include "state.h"
-#include "sys.h"
+#include "../policy/rawsys.h"
 
 static int reserve_fd = -1;
 static dev_t reserve_dev;

@@ -27,7 +27,7 @@
 #include "shim.h"
 #include "sockopts.h"
 #include "state.h"
-#include "sys.h"
+#include "../policy/rawsys.h"
 
 /* The outcome of a connect under way, from SO_ERROR: 0 or -errno. */
 static long so_error(int fd)

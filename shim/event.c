@@ -529,6 +529,9 @@ void sg_log_summary(void)
 	if (__atomic_exchange_n(&summary_done, 1, __ATOMIC_ACQ_REL) ||
 	    !sg_own_syscalls_allowed())
 		goto out;
+	/* A process that met nothing has nothing held and nothing to sum up. */
+	if (events_total() == 0)
+		goto out;
 	/* Counts still held by the rate limit are written before the totals. */
 	while (sg_rl_take_held(&cursor, &h))
 		write_held(&h, NULL, 0);

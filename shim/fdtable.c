@@ -14,7 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "sys.h"
+#include "../policy/rawsys.h"
 
 #define SG_FDT_CAP (1u << 20)	/* larger limits: the rest is "unknown" */
 /*

@@ -24,7 +24,7 @@
 #include "shim.h"
 #include "signals.h"
 #include "state.h"
-#include "sys.h"
+#include "../policy/rawsys.h"
 
 struct sg_policy *sg_pol;
 int sg_pol_has_peers;
@@ -32,17 +32,65 @@ char sg_prog_name[64];
 char sg_prog_path[256];
 
 extern char *program_invocation_short_name;
+
+/*
+ * The library is linked without the C runtime's start files (crtbeginS.o
+ * and its kind: their weak references would be four more symbols to look
+ * up in every process at start-up, for features a C library with its own
+ * constructor and destructor does not use).  pthread_atfork(3) still names
+ * the object registering through __dso_handle, which those files define.
+ */
+void *__dso_handle __attribute__((visibility("hidden"))) = &__dso_handle;
+/*
+ * The process's environment, and its auxiliary vector right after it on
+ * the initial stack.  glibc hands both (with argc and argv) to every
+ * constructor: the shim reads them from there rather than import environ,
+ * getauxval and program_invocation_short_name, which are three symbols
+ * less to look up in every process at start-up.  musl calls constructors
+ * without arguments: the musl build uses the library's names.
+ */
+#ifdef __GLIBC__
+static char **start_env;
+static const char *start_name;
+static int start_secure;
+#define sg_environ start_env
+#else
 extern char **environ;
+#define sg_environ environ
+#endif
 
 static void learn_program(void)
 {
+#ifdef __GLIBC__
+	const char *name = start_name;
+#else
 	const char *name = program_invocation_short_name;
+#endif
 	if (name)
 		strncpy(sg_prog_name, name, sizeof(sg_prog_name) - 1);
 	long n = sg_sys3(SYS_readlink, "/proc/self/exe", sg_prog_path,
 			 sizeof(sg_prog_path) - 1);
 	if (n > 0)
 		sg_prog_path[n] = '\0';
+}
+
+/*
+ * SOCKGUARD_CONFIG and SOCKGUARD_OPTIONS, in one pass over the environment
+ * (not getenv(3): one libc symbol less to look up in every process at
+ * start-up).
+ */
+static void read_environment(const char **config, const char **options)
+{
+	*config = *options = NULL;
+	for (char **e = sg_environ; e && *e; e++) {
+		const char *v = *e;
+		if (v[0] != 'S' || strncmp(v, "SOCKGUARD_", 10) != 0)
+			continue;
+		if (strncmp(v + 10, "CONFIG=", 7) == 0)
+			*config = v + 17;
+		else if (strncmp(v + 10, "OPTIONS=", 8) == 0)
+			*options = v + 18;
+	}
 }
 
 /*
@@ -54,11 +102,11 @@ static void learn_program(void)
  */
 static void scrub_environment(void)
 {
-	char **out = environ;
+	char **out = sg_environ;
 
-	if (!environ)
+	if (!sg_environ)
 		return;
-	for (char **in = environ; *in; in++) {
+	for (char **in = sg_environ; *in; in++) {
 		if (strncmp(*in, "SOCKGUARD_", 10) != 0)
 			*out++ = *in;
 	}
@@ -99,8 +147,11 @@ static void load_policy(int secure)
 {
 	struct sg_problems *pr = sg_map_zeroed(sizeof(*pr));
 	int use_options = 0;
-	const char *config = secure ? NULL : getenv("SOCKGUARD_CONFIG");
-	const char *options = getenv("SOCKGUARD_OPTIONS");
+	const char *config, *options;
+
+	read_environment(&config, &options);
+	if (secure)
+		config = NULL;
 
 	sg_settings_default(&sg_cfg);
 	sg_pol = sg_map_zeroed(sg_policy_storage_size());
@@ -133,9 +184,44 @@ static void after_fork_child(void)
 	sg_live_after_fork();
 }
 
+#ifdef __GLIBC__
+/* What glibc passes to a constructor, kept for start(). */
+static void take_arguments(char **argv, char **envp)
+{
+	const char *slash = NULL;
+
+	start_env = envp;
+	start_name = argv && argv[0] ? argv[0] : "";
+	for (const char *p = start_name; *p; p++)
+		if (*p == '/')
+			slash = p;
+	if (slash)
+		start_name = slash + 1;
+	char **e = envp;
+	while (e && *e)
+		e++;
+	/*
+	 * The auxiliary vector follows the environment's NULL.  In secure
+	 * execution ld.so has taken variables out of the environment by
+	 * moving the rest down, which leaves more NULLs before it: no entry
+	 * of the vector is 0 but its end.
+	 */
+	while (e && !*e)
+		e++;
+	for (unsigned long *aux = (unsigned long *)e; aux && aux[0] != AT_NULL;
+	     aux += 2) {
+		if (aux[0] == AT_SECURE)
+			start_secure = aux[1] != 0;
+	}
+}
+#define secure_execution() start_secure
+#else
+#define secure_execution() (getauxval(AT_SECURE) != 0)
+#endif
+
 static void start(void)
 {
-	int secure = getauxval(AT_SECURE) != 0;
+	int secure = secure_execution();
 
 	sg_proc.pid = (int)sg_sys0(SYS_getpid);
 	if (secure) {
@@ -168,10 +254,20 @@ void sg_init(void)
 	errno = saved;
 }
 
+#ifdef __GLIBC__
+__attribute__((constructor)) static void sg_constructor(int argc, char **argv,
+							 char **envp)
+{
+	(void)argc;
+	take_arguments(argv, envp);
+	sg_init();
+}
+#else
 __attribute__((constructor)) static void sg_constructor(void)
 {
 	sg_init();
 }
+#endif
 
 __attribute__((destructor)) static void sg_destructor(void)
 {

@@ -25,6 +25,7 @@
 #include "real.h"
 #include "retry.h"
 #include "shim.h"
+#include "sigset.h"
 #include "state.h"
 
 /* eagain=unwatched needs each watched descriptor, not only that one was. */
@@ -123,13 +124,9 @@ static int mask_opens(const sigset_t *mask)
 
 	if (mask == NULL)
 		return 0;
-	if (pthread_sigmask(SIG_SETMASK, NULL, &cur) != 0)
+	if (sg_sigmask(SIG_SETMASK, NULL, &cur) != 0)
 		return 1;
-	for (int sig = 1; sig < NSIG; sig++) {
-		if (sigismember(&cur, sig) == 1 && sigismember(mask, sig) == 0)
-			return 1;
-	}
-	return 0;
+	return (sg_sigset_bits(&cur) & ~sg_sigset_bits(mask)) != 0;
 }
 
 /* Nanoseconds left of a span begun at t0 (never negative). */
@@ -266,8 +263,8 @@ static SG_COLD int poll_careful(struct pollfd *fds, nfds_t n, int timeout)
 
 	if (must_note())
 		note_pollfds(fds, n);
-	a.fds = fds, a.n = n, a.timeout = timeout, a.seq = sg_seq(),
-	a.t0 = start_clock(timeout > 0);
+	a.fds = fds, a.n = n, a.timeout = timeout, a.mask = NULL,
+	a.seq = sg_seq(), a.t0 = start_clock(timeout > 0);
 	sg_keep(&a);
 	int r = REAL(poll)(fds, n, timeout);
 	if (SG_LIKELY(r >= 0))
@@ -282,7 +279,8 @@ poll_common(struct pollfd *fds, nfds_t n, int timeout)
 
 	if (SG_UNLIKELY(sg_fast() & SG_FAST_WATCH) || timeout > 0)
 		return poll_careful(fds, n, timeout);
-	a.fds = fds, a.n = n, a.timeout = timeout, a.seq = sg_seq(), a.t0 = 0;
+	a.fds = fds, a.n = n, a.timeout = timeout, a.mask = NULL,
+	a.seq = sg_seq(), a.t0 = 0;
 	sg_keep(&a);
 	int r = REAL(poll)(fds, n, timeout);
 	if (SG_LIKELY(r >= 0))

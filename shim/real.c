@@ -128,43 +128,24 @@ static void report_missing(const char *name, int *reported)
 SG_REAL_LIST(SG_REAL_FALLBACKS)
 #undef SG_REAL_FALLBACKS
 
-/* Where this library is mapped: [self_lo, self_hi). */
-static uintptr_t self_lo, self_hi;
-
-static int find_self(struct dl_phdr_info *info, size_t size, void *data)
-{
-	uintptr_t here = (uintptr_t)data;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-		if (start < lo)
-			lo = start;
-		if (start + ph->p_memsz > hi)
-			hi = start + ph->p_memsz;
-	}
-	if (here < lo || here >= hi)
-		return 0;
-	__atomic_store_n(&self_lo, lo, __ATOMIC_RELAXED);
-	__atomic_store_n(&self_hi, hi, __ATOMIC_RELEASE);
-	return 1;
-}
+/*
+ * Where this library is mapped: from its ELF header to the end of its
+ * data, as the linker marks them (no call needed to find out).
+ */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char _end[] __attribute__((visibility("hidden")));
 
 /*
  * Looks one symbol up behind the shim.  A result inside this library (a
  * second copy of it, RTLD_DEEPBIND) would loop forever, so it counts as
- * missing.  The library's bounds are found once, with dl_iterate_phdr:
- * dladdr per symbol would cost millions of instructions at every start.
+ * missing.
  */
 static void *lookup(const char *name)
 {
 	void *p = dlsym(RTLD_NEXT, name);
 	if (p == NULL)
 		return NULL;
-	if ((uintptr_t)p >= self_lo && (uintptr_t)p < self_hi)
+	if ((uintptr_t)p >= (uintptr_t)__ehdr_start && (uintptr_t)p < (uintptr_t)_end)
 		return NULL;
 	return p;
 }
@@ -181,8 +162,6 @@ static void *bind_one(const char *name, void *missing)
 		return NULL;
 	int saved = errno;
 	binding = 1;
-	if (__atomic_load_n(&self_hi, __ATOMIC_ACQUIRE) == 0)
-		dl_iterate_phdr(find_self, (void *)(uintptr_t)bind_one);
 	void *p = lookup(name);
 	binding = 0;
 	errno = saved;

@@ -19,7 +19,7 @@
 #include "real.h"
 #include "shim.h"
 #include "state.h"
-#include "sys.h"
+#include "../policy/rawsys.h"
 
 int64_t sg_now_ns(void)
 {

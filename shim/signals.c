@@ -33,7 +33,8 @@
 #include "real.h"
 #include "shim.h"
 #include "state.h"
-#include "sys.h"
+#include "sigset.h"
+#include "../policy/rawsys.h"
 
 #define SG_NSIG 65
 /* The kernel's flag for the restorer glibc installs (not in the headers). */
@@ -197,7 +198,7 @@ static void kernel_action(int sig, const struct sigaction *act,
 		   !(act->sa_flags & SA_SIGINFO) && sigpipe_wanted()) {
 		k->sa_sigaction = sigpipe_handler;
 		k->sa_flags = SA_SIGINFO | SA_RESTART;
-		sigemptyset(&k->sa_mask);
+		sg_sigset_set_bits(&k->sa_mask, 0);
 	}
 }
 
@@ -273,7 +274,7 @@ static sighandler_t install(int sig, sighandler_t h, int flags, int block_self)
 	act.sa_handler = h;
 	act.sa_flags = flags;
 	if (block_self)
-		sigaddset(&act.sa_mask, sig);
+		sg_sigset_one(&act.sa_mask, sig);
 	if (sigaction(sig, &act, &old) < 0)
 		return SIG_ERR;
 	return old.sa_handler;
@@ -357,18 +358,25 @@ SG_EXPORT sighandler_t sigset(int sig, sighandler_t h)
 		errno = EINVAL;
 		return SIG_ERR;
 	}
-	sigemptyset(&one);
-	sigaddset(&one, sig);
+	sg_sigset_one(&one, sig);
 	if (h == SIG_HOLD) {
-		if (sigaction(sig, NULL, &cur) < 0 ||
-		    sigprocmask(SIG_BLOCK, &one, &old) < 0)
+		if (sigaction(sig, NULL, &cur) < 0)
 			return SIG_ERR;
-		return sigismember(&old, sig) ? SIG_HOLD : cur.sa_handler;
+		int r = sg_sigmask(SIG_BLOCK, &one, &old);
+		if (r < 0) {
+			errno = -r;
+			return SIG_ERR;
+		}
+		return sg_sigset_has(&old, sig) ? SIG_HOLD : cur.sa_handler;
 	}
 	sighandler_t prev = install(sig, h, 0, 0);
-	if (prev == SIG_ERR || sigprocmask(SIG_UNBLOCK, &one, &old) < 0)
+	int r = prev == SIG_ERR ? -1 : sg_sigmask(SIG_UNBLOCK, &one, &old);
+	if (r < 0) {
+		if (prev != SIG_ERR)
+			errno = -r;
 		return SIG_ERR;
-	return sigismember(&old, sig) ? SIG_HOLD : prev;
+	}
+	return sg_sigset_has(&old, sig) ? SIG_HOLD : prev;
 }
 
 /* Takes over a handler (or SIGPIPE's default) set before the constructor ran. */
@@ -409,20 +417,20 @@ static uint64_t managed_now(void)
 {
 	uint64_t mask = 0;
 
-	for (int sig = 1; sig < SG_NSIG; sig++) {
-		if (managed(sig) && sig != SIGKILL && sig != SIGSTOP)
-			mask |= SG_SIGBIT(sig);
-	}
-	return mask;
+	if (!hardening())
+		return 0;
+	if (sg_cfg.eintr == SG_EINTR_RETRY)
+		mask = sg_cfg.eintr_pass;
+	if (sigpipe_wanted())
+		mask |= SG_SIGBIT(SIGPIPE);
+	return mask & ~(SG_SIGBIT(SIGKILL) | SG_SIGBIT(SIGSTOP));
 }
 
 void sg_signals_init(void)
 {
 	managed_mask = managed_now();
-	for (int sig = 1; sig < SG_NSIG; sig++) {
-		if (sg_signal_in(managed_mask, sig))
-			adopt(sig);
-	}
+	for (uint64_t m = managed_mask; m; m &= m - 1)
+		adopt(__builtin_ctzll(m) + 1);
 	update_sigpipe_hold();
 	count_std_socket_streams();
 }

@@ -13,7 +13,7 @@
 #include "live.h"
 #include "shim.h"
 #include "state.h"
-#include "sys.h"
+#include "../policy/rawsys.h"
 
 const struct sg_sock_settings *sg_sock_settings_for(const struct sockaddr *peer,
 						    socklen_t len,

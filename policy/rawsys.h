@@ -1,15 +1,17 @@
 /*
- * The shim's own system calls: raw, through the kernel's calling
- * convention, returning the result or -errno and never touching errno.
+ * Raw system calls, through the kernel's calling convention, returning the
+ * result or -errno and never touching errno.
  *
- * The libc functions (read, close, fcntl, poll, even syscall) are the
- * shim's own wrappers when called from inside it, and each libc symbol the
- * library imports costs every process a symbol lookup at start-up; the
- * few instructions below avoid both.  Every call made through here is
- * listed in docs/DESIGN.md with the path that makes it.
+ * The shim's own system calls go through here: the libc functions (read,
+ * close, fcntl, poll, even syscall) are the shim's own wrappers when called
+ * from inside it, and each libc symbol the library imports costs every
+ * process a symbol lookup at start-up; the few instructions below avoid
+ * both.  The policy loader, which runs in the shim's constructor, uses them
+ * for the same reason.  Every call the shim makes is listed in
+ * docs/DESIGN.md with the path that makes it.
  */
-#ifndef SG_SYS_H
-#define SG_SYS_H
+#ifndef SG_RAWSYS_H
+#define SG_RAWSYS_H
 
 #include <sys/syscall.h>
 
