@@ -15,29 +15,22 @@ static const char *find_char(const char *s, size_t n, char c)
 	return memchr(s, c, n);
 }
 
-static int bad(struct sg_buf *why, const char *what, const char *s, size_t n)
+static int bad(struct sg_fmt *why, const char *what, const char *s, size_t n)
 {
-	sg_buf_add(why, what);
-	sg_buf_add(why, " ");
-	sg_buf_add_quoted(why, s, n);
+	sg_fmt_str(why, what);
+	sg_fmt_str(why, " ");
+	sg_fmt_quoted(why, s, n);
 	return -1;
 }
 
-/* Parses all of s as a decimal number in 0..max. */
+/* Parses all of s (at most 5 digits) as a decimal number in 0..max. */
 static int parse_small(const char *s, size_t n, unsigned max, unsigned *out)
 {
-	unsigned v = 0;
+	uint64_t v;
 
-	if (n == 0 || n > 5)
+	if (n > 5 || sg_parse_decimal(s, n, max, &v) < 0 || v > max)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
+	*out = (unsigned)v;
 	return 0;
 }
 
@@ -185,7 +178,7 @@ static void mask_host_bits(struct sg_cidr *c)
 
 /* Splits "ADDR[/PREFIX]" and fills c; the port was handled by the caller. */
 static int parse_prefixed(const char *s, size_t n, int family,
-			  struct sg_cidr *c, struct sg_buf *why)
+			  struct sg_cidr *c, struct sg_fmt *why)
 {
 	const char *slash = find_char(s, n, '/');
 	size_t alen = slash ? (size_t)(slash - s) : n;
@@ -203,7 +196,7 @@ static int parse_prefixed(const char *s, size_t n, int family,
 }
 
 static int parse_port(const char *s, size_t n, struct sg_cidr *c,
-		      struct sg_buf *why)
+		      struct sg_fmt *why)
 {
 	unsigned port;
 
@@ -215,7 +208,7 @@ static int parse_port(const char *s, size_t n, struct sg_cidr *c,
 
 /* "[v6]/len:port", with the prefix and port optional. */
 static int parse_bracketed(const char *s, size_t n, struct sg_cidr *c,
-			   struct sg_buf *why)
+			   struct sg_fmt *why)
 {
 	const char *close = find_char(s, n, ']');
 
@@ -239,7 +232,7 @@ static int parse_bracketed(const char *s, size_t n, struct sg_cidr *c,
 }
 
 int sg_cidr_parse(const char *s, size_t n, struct sg_cidr *c,
-		  struct sg_buf *why)
+		  struct sg_fmt *why)
 {
 	memset(c, 0, sizeof(*c));
 	if (n > 0 && s[0] == '[')
@@ -258,9 +251,9 @@ int sg_cidr_parse(const char *s, size_t n, struct sg_cidr *c,
 int sg_cidr_parse_text(const char *text, struct sg_cidr *out, char *why,
 		       size_t whylen)
 {
-	struct sg_buf b;
+	struct sg_fmt b;
 
-	sg_buf_init(&b, why, whylen);
+	sg_fmt_init_cstr(&b, why, whylen);
 	return sg_cidr_parse(text, strlen(text), out, &b);
 }
 

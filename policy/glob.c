@@ -100,16 +100,16 @@ int sg_glob_match(const char *pat, const char *str, int path_mode)
 	return *p == '\0';
 }
 
-int sg_glob_valid(const char *pat, size_t n, struct sg_buf *why)
+int sg_glob_valid(const char *pat, size_t n, struct sg_fmt *why)
 {
 	if (n == 0) {
-		sg_buf_add(why, "empty glob");
+		sg_fmt_str(why, "empty glob");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (pat[i] == '\\') {
 			if (++i == n) {
-				sg_buf_add(why, "glob ends with a lone '\\'");
+				sg_fmt_str(why, "glob ends with a lone '\\'");
 				return -1;
 			}
 		} else if (pat[i] == '[') {
@@ -122,8 +122,8 @@ int sg_glob_valid(const char *pat, size_t n, struct sg_buf *why)
 			tmp[rest] = '\0';
 			const char *end = bracket(tmp, 'a', 0, &hit);
 			if (!end) {
-				sg_buf_add(why, "unterminated '[' in glob ");
-				sg_buf_add_quoted(why, pat, n);
+				sg_fmt_str(why, "unterminated '[' in glob ");
+				sg_fmt_quoted(why, pat, n);
 				return -1;
 			}
 			i += (size_t)(end - tmp);

@@ -260,50 +260,33 @@ int sg_key_value_equal(int key, const struct sg_settings *a,
  * Values
  */
 
-/* Parses all of s as a decimal number; -1 on anything else or overflow. */
-static int parse_uint(const char *s, size_t n, uint64_t limit, uint64_t *out)
-{
-	uint64_t v = 0;
 
-	if (n == 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > limit)
-			v = limit + 1;	/* saturate: still out of range */
-	}
-	*out = v;
-	return 0;
-}
-
-static void why_range(struct sg_buf *why, const char *v, size_t n,
+static void why_range(struct sg_fmt *why, const char *v, size_t n,
 		      uint32_t min, uint32_t max, const char *unit)
 {
-	sg_buf_add_quoted(why, v, n);
-	sg_buf_add(why, " is out of range ");
-	sg_buf_add_uint(why, min);
-	sg_buf_add(why, "..");
-	sg_buf_add_uint(why, max);
+	sg_fmt_quoted(why, v, n);
+	sg_fmt_str(why, " is out of range ");
+	sg_fmt_u64(why, min);
+	sg_fmt_str(why, "..");
+	sg_fmt_u64(why, max);
 	if (unit) {
-		sg_buf_add(why, " ");
-		sg_buf_add(why, unit);
+		sg_fmt_str(why, " ");
+		sg_fmt_str(why, unit);
 	}
 }
 
 /* A number in min..max; sets *out, or -1 with the reason in why. */
 static int parse_range(const char *v, size_t n, uint32_t min, uint32_t max,
-		       const char *unit, uint32_t *out, struct sg_buf *why)
+		       const char *unit, uint32_t *out, struct sg_fmt *why)
 {
 	uint64_t x;
 
-	if (parse_uint(v, n, 0xffffffffu, &x) < 0) {
-		sg_buf_add_quoted(why, v, n);
-		sg_buf_add(why, " is not a whole number");
+	if (sg_parse_decimal(v, n, 0xffffffffu, &x) < 0) {
+		sg_fmt_quoted(why, v, n);
+		sg_fmt_str(why, " is not a whole number");
 		if (unit) {
-			sg_buf_add(why, " of ");
-			sg_buf_add(why, unit);
+			sg_fmt_str(why, " of ");
+			sg_fmt_str(why, unit);
 		}
 		return -1;
 	}
@@ -316,7 +299,7 @@ static int parse_range(const char *v, size_t n, uint32_t min, uint32_t max,
 }
 
 static int parse_enum(const struct key_def *d, const char *v, size_t n,
-		      uint8_t *out, struct sg_buf *why)
+		      uint8_t *out, struct sg_fmt *why)
 {
 	for (int i = 0; d->names[i]; i++) {
 		if (span_is(v, n, d->names[i])) {
@@ -324,18 +307,13 @@ static int parse_enum(const struct key_def *d, const char *v, size_t n,
 			return 0;
 		}
 	}
-	sg_buf_add_quoted(why, v, n);
-	sg_buf_add(why, " is not one of ");
+	sg_fmt_quoted(why, v, n);
+	sg_fmt_str(why, " is not one of ");
 	for (int i = 0; d->names[i]; i++) {
-		sg_buf_add(why, i ? ", " : "");
-		sg_buf_add(why, d->names[i]);
+		sg_fmt_str(why, i ? ", " : "");
+		sg_fmt_str(why, d->names[i]);
 	}
 	return -1;
-}
-
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t';
 }
 
 /*
@@ -352,24 +330,24 @@ static int next_item(const char *v, size_t n, size_t *pos, const char **item,
 	for (end = i; end < n && v[end] != ','; end++)
 		;
 	*pos = end + 1;
-	while (i < end && is_blank(v[i]))
+	while (i < end && sg_is_blank(v[i]))
 		i++;
-	while (end > i && is_blank(v[end - 1]))
+	while (end > i && sg_is_blank(v[end - 1]))
 		end--;
 	*item = v + i;
 	*len = end - i;
 	return 1;
 }
 
-static int empty_item(struct sg_buf *why, const char *v, size_t n)
+static int empty_item(struct sg_fmt *why, const char *v, size_t n)
 {
-	sg_buf_add_quoted(why, v, n);
-	sg_buf_add(why, " has an empty list item");
+	sg_fmt_quoted(why, v, n);
+	sg_fmt_str(why, " has an empty list item");
 	return -1;
 }
 
 static int parse_signals(const char *v, size_t n, uint64_t *out,
-			 struct sg_buf *why)
+			 struct sg_fmt *why)
 {
 	const char *item;
 	size_t len, pos = 0;
@@ -384,9 +362,9 @@ static int parse_signals(const char *v, size_t n, uint64_t *out,
 			return empty_item(why, v, n);
 		int signo = sg_signal_from_name(item, len);
 		if (signo < 0) {
-			sg_buf_add(why, "unknown signal ");
-			sg_buf_add_quoted(why, item, len);
-			sg_buf_add(why, " (use names such as HUP, SIGTERM or "
+			sg_fmt_str(why, "unknown signal ");
+			sg_fmt_quoted(why, item, len);
+			sg_fmt_str(why, " (use names such as HUP, SIGTERM or "
 				   "RTMIN+1, or numbers 1..64)");
 			return -1;
 		}
@@ -397,7 +375,7 @@ static int parse_signals(const char *v, size_t n, uint64_t *out,
 }
 
 static int parse_events(const char *v, size_t n, uint32_t *out,
-			struct sg_buf *why)
+			struct sg_fmt *why)
 {
 	const char *item;
 	size_t len, pos = 0;
@@ -414,8 +392,8 @@ static int parse_events(const char *v, size_t n, uint32_t *out,
 			continue;
 		int cls = sg_class_from_name(item, len);
 		if (cls < 0) {
-			sg_buf_add(why, "unknown event class ");
-			sg_buf_add_quoted(why, item, len);
+			sg_fmt_str(why, "unknown event class ");
+			sg_fmt_quoted(why, item, len);
 			return -1;
 		}
 		set |= 1u << cls;
@@ -426,7 +404,7 @@ static int parse_events(const char *v, size_t n, uint32_t *out,
 
 /* keepalive: off, on, or IDLE,INTVL,CNT within the kernel's limits. */
 static int parse_keepalive(const char *v, size_t n, struct sg_sock_settings *s,
-			   struct sg_buf *why)
+			   struct sg_fmt *why)
 {
 	static const uint32_t max[3] = { KEEPIDLE_MAX, KEEPINTVL_MAX, KEEPCNT_MAX };
 	static const char *const part[3] = {
@@ -450,8 +428,8 @@ static int parse_keepalive(const char *v, size_t n, struct sg_sock_settings *s,
 		count++;
 	}
 	if (count != 3 || pos <= n) {
-		sg_buf_add_quoted(why, v, n);
-		sg_buf_add(why, " is not off, on or IDLE,INTVL,CNT");
+		sg_fmt_quoted(why, v, n);
+		sg_fmt_str(why, " is not off, on or IDLE,INTVL,CNT");
 		return -1;
 	}
 	s->keepalive = SG_KEEPALIVE_CUSTOM;
@@ -472,18 +450,18 @@ static const char *const log_kinds[] = {
  * "Abstract sockets"); either must fit sun_path with a terminating NUL.
  */
 static int parse_log_path(const char *v, size_t n, struct sg_sock_settings *s,
-			  struct sg_buf *why)
+			  struct sg_fmt *why)
 {
 	if (n == 0 || (v[0] != '/' && v[0] != '@') || (v[0] == '@' && n == 1) ||
 	    memchr(v, '\0', n)) {
-		sg_buf_add(why, "unix: needs an absolute path or @NAME, not ");
-		sg_buf_add_quoted(why, v, n);
+		sg_fmt_str(why, "unix: needs an absolute path or @NAME, not ");
+		sg_fmt_quoted(why, v, n);
 		return -1;
 	}
 	if (n >= SG_LOG_PATH_MAX) {
-		sg_buf_add(why, "unix: path is longer than ");
-		sg_buf_add_uint(why, SG_LOG_PATH_MAX - 1);
-		sg_buf_add(why, " bytes");
+		sg_fmt_str(why, "unix: path is longer than ");
+		sg_fmt_u64(why, SG_LOG_PATH_MAX - 1);
+		sg_fmt_str(why, " bytes");
 		return -1;
 	}
 	memcpy(s->log_path, v, n);
@@ -493,7 +471,7 @@ static int parse_log_path(const char *v, size_t n, struct sg_sock_settings *s,
 
 /* log: auto, journal, syslog, stderr, off, unix:PATH or unix:@NAME. */
 static int parse_log(const char *v, size_t n, struct sg_sock_settings *s,
-		     struct sg_buf *why)
+		     struct sg_fmt *why)
 {
 	memset(s->log_path, 0, sizeof(s->log_path));
 	for (size_t k = 0; k < LOG_KINDS; k++) {
@@ -503,8 +481,8 @@ static int parse_log(const char *v, size_t n, struct sg_sock_settings *s,
 		}
 	}
 	if (n < 5 || memcmp(v, "unix:", 5) != 0) {
-		sg_buf_add_quoted(why, v, n);
-		sg_buf_add(why, " is not one of auto, journal, syslog, stderr, "
+		sg_fmt_quoted(why, v, n);
+		sg_fmt_str(why, " is not one of auto, journal, syslog, stderr, "
 				"off, unix:PATH, unix:@NAME");
 		return -1;
 	}
@@ -512,14 +490,14 @@ static int parse_log(const char *v, size_t n, struct sg_sock_settings *s,
 }
 
 static int parse_facility(const char *v, size_t n, uint8_t *out,
-			  struct sg_buf *why)
+			  struct sg_fmt *why)
 {
 	int f = sg_facility_from_name(v, n);
 
 	if (f < 0) {
-		sg_buf_add(why, "unknown syslog facility ");
-		sg_buf_add_quoted(why, v, n);
-		sg_buf_add(why, " (kern, user, mail, daemon, auth, syslog, lpr, "
+		sg_fmt_str(why, "unknown syslog facility ");
+		sg_fmt_quoted(why, v, n);
+		sg_fmt_str(why, " (kern, user, mail, daemon, auth, syslog, lpr, "
 				"news, uucp, cron, authpriv, ftp, local0..local7)");
 		return -1;
 	}
@@ -529,22 +507,22 @@ static int parse_facility(const char *v, size_t n, uint8_t *out,
 
 /* Buffer sizes: 0 leaves the kernel default, otherwise min..max bytes. */
 static int parse_bufsize(const struct key_def *d, const char *v, size_t n,
-			 uint32_t *out, struct sg_buf *why)
+			 uint32_t *out, struct sg_fmt *why)
 {
 	uint64_t x;
 
-	if (parse_uint(v, n, 0xffffffffu, &x) == 0 && x == 0) {
+	if (sg_parse_decimal(v, n, 0xffffffffu, &x) == 0 && x == 0) {
 		*out = 0;
 		return 0;
 	}
 	if (parse_range(v, n, d->min, d->max, d->unit, out, why) == 0)
 		return 0;
-	sg_buf_add(why, " (or 0 for the kernel default)");
+	sg_fmt_str(why, " (or 0 for the kernel default)");
 	return -1;
 }
 
 int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
-		       struct sg_buf *why)
+		       struct sg_fmt *why)
 {
 	const struct key_def *d = &key_table[key];
 	void *field = (char *)s + d->off;
@@ -573,18 +551,18 @@ int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
  * Formatting, for `sockguard check` and the shim's summary
  */
 
-static void format_enum(const struct key_def *d, uint8_t v, struct sg_buf *b)
+static void format_enum(const struct key_def *d, uint8_t v, struct sg_fmt *b)
 {
 	for (int i = 0; d->names[i]; i++) {
 		if (i == v) {
-			sg_buf_add(b, d->names[i]);
+			sg_fmt_str(b, d->names[i]);
 			return;
 		}
 	}
-	sg_buf_add(b, "?");
+	sg_fmt_str(b, "?");
 }
 
-static void format_signals(uint64_t set, struct sg_buf *b)
+static void format_signals(uint64_t set, struct sg_fmt *b)
 {
 	int first = 1;
 
@@ -593,59 +571,64 @@ static void format_signals(uint64_t set, struct sg_buf *b)
 		const char *name = sg_signal_name(signo, buf, sizeof(buf));
 		if (!sg_signal_in(set, signo))
 			continue;
-		sg_buf_add(b, first ? "" : ",");
-		sg_buf_add(b, name);
+		sg_fmt_str(b, first ? "" : ",");
+		sg_fmt_str(b, name);
 		first = 0;
 	}
 	if (first)
-		sg_buf_add(b, "none");
+		sg_fmt_str(b, "none");
 }
 
-static void format_events(uint32_t set, struct sg_buf *b)
+static void format_events(uint32_t set, struct sg_fmt *b)
 {
 	int first = 1;
 
 	if (set == SG_CLASS_ALL_EVENTS) {
-		sg_buf_add(b, "all");
+		sg_fmt_str(b, "all");
 		return;
 	}
 	for (int cls = 0; cls < SG_CLASS_COUNT; cls++) {
 		if (!(set & (1u << cls)))
 			continue;
-		sg_buf_add(b, first ? "" : ",");
-		sg_buf_add(b, sg_class_name(cls));
+		sg_fmt_str(b, first ? "" : ",");
+		sg_fmt_str(b, sg_class_name(cls));
 		first = 0;
 	}
 	if (first)
-		sg_buf_add(b, "none");
+		sg_fmt_str(b, "none");
 }
 
-static void format_keepalive(const struct sg_sock_settings *s, struct sg_buf *b)
+static void format_keepalive(const struct sg_sock_settings *s, struct sg_fmt *b)
 {
 	if (s->keepalive != SG_KEEPALIVE_CUSTOM) {
-		sg_buf_add(b, s->keepalive == SG_KEEPALIVE_ON ? "on" : "off");
+		sg_fmt_str(b, s->keepalive == SG_KEEPALIVE_ON ? "on" : "off");
 		return;
 	}
-	sg_buf_add_uint(b, s->keepalive_idle);
-	sg_buf_add(b, ",");
-	sg_buf_add_uint(b, s->keepalive_intvl);
-	sg_buf_add(b, ",");
-	sg_buf_add_uint(b, s->keepalive_cnt);
+	sg_fmt_u64(b, s->keepalive_idle);
+	sg_fmt_str(b, ",");
+	sg_fmt_u64(b, s->keepalive_intvl);
+	sg_fmt_str(b, ",");
+	sg_fmt_u64(b, s->keepalive_cnt);
 }
 
-static void format_log(const struct sg_sock_settings *s, struct sg_buf *b)
+static void format_log(const struct sg_sock_settings *s, struct sg_fmt *b)
 {
-	sg_buf_add(b, s->log_kind < LOG_KINDS ? log_kinds[s->log_kind] : "?");
+	sg_fmt_str(b, s->log_kind < LOG_KINDS ? log_kinds[s->log_kind] : "?");
 	if (s->log_kind == SG_LOG_UNIX)
-		sg_buf_addn(b, s->log_path, strnlen(s->log_path, SG_LOG_PATH_MAX));
+		sg_fmt_mem(b, s->log_path, strnlen(s->log_path, SG_LOG_PATH_MAX));
 }
 
 void sg_settings_format(const struct sg_settings *s, int key, char *buf,
 			size_t len)
 {
-	struct sg_buf b;
+	struct sg_fmt b;
 
-	sg_buf_init(&b, buf, len);
+	sg_fmt_init_cstr(&b, buf, len);
+	sg_settings_fmt(s, key, &b);
+}
+
+void sg_settings_fmt(const struct sg_settings *s, int key, struct sg_fmt *f)
+{
 	if (key < 0 || key >= SG_KEY_COUNT)
 		return;
 	const struct key_def *d = &key_table[key];
@@ -654,25 +637,25 @@ void sg_settings_format(const struct sg_settings *s, int key, char *buf,
 
 	switch (d->type) {
 	case V_ENUM:
-		format_enum(d, *(const uint8_t *)field, &b);
+		format_enum(d, *(const uint8_t *)field, f);
 		break;
 	case V_NUM: case V_BUF:
 		memcpy(&num, field, sizeof(num));
-		sg_buf_add_uint(&b, num);
+		sg_fmt_u64(f, num);
 		break;
 	case V_SIGNALS:
-		format_signals(s->eintr_pass, &b);
+		format_signals(s->eintr_pass, f);
 		break;
 	case V_KEEPALIVE:
-		format_keepalive(&s->sock, &b);
+		format_keepalive(&s->sock, f);
 		break;
 	case V_LOG:
-		format_log(&s->sock, &b);
+		format_log(&s->sock, f);
 		break;
 	case V_FACILITY:
-		sg_buf_add(&b, facility_name(s->log_facility));
+		sg_fmt_str(f, facility_name(s->log_facility));
 		break;
 	default:
-		format_events(s->sock.log_events, &b);
+		format_events(s->sock.log_events, f);
 	}
 }

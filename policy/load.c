@@ -31,7 +31,7 @@
 static void add_problem(struct sg_problems *pr, const char *path,
 			const char *why)
 {
-	struct sg_buf b;
+	struct sg_fmt b;
 
 	if (!pr)
 		return;
@@ -40,10 +40,10 @@ static void add_problem(struct sg_problems *pr, const char *path,
 		pr->count++;
 	if (i >= SG_PROBLEMS_MAX)
 		return;
-	sg_buf_init(&b, pr->text[i], SG_PROBLEM_LEN);
-	sg_buf_add(&b, path);
-	sg_buf_add(&b, ": ");
-	sg_buf_add(&b, why);
+	sg_fmt_init_cstr(&b, pr->text[i], SG_PROBLEM_LEN);
+	sg_fmt_str(&b, path);
+	sg_fmt_str(&b, ": ");
+	sg_fmt_str(&b, why);
 }
 
 /* Refuses the file: one problem, and p stays the empty policy for good. */
@@ -86,14 +86,14 @@ static int refuse_errno(struct sg_policy *p, struct sg_problems *pr,
 {
 	const char *known = known_errno(err);
 	char why[48];
-	struct sg_buf b;
+	struct sg_fmt b;
 
 	if (known)
 		return refuse(p, pr, path, known);
-	sg_buf_init(&b, why, sizeof(why));
-	sg_buf_add(&b, "cannot be read (errno ");
-	sg_buf_add_uint(&b, (unsigned)err);
-	sg_buf_add(&b, ")");
+	sg_fmt_init_cstr(&b, why, sizeof(why));
+	sg_fmt_str(&b, "cannot be read (errno ");
+	sg_fmt_u64(&b, (unsigned)err);
+	sg_fmt_str(&b, ")");
 	return refuse(p, pr, path, why);
 }
 

@@ -42,29 +42,29 @@ int sg_settings_parse_pair(const char *text, int *key, struct sg_settings *vals,
 			   char *why, size_t whylen)
 {
 	const char *eq = strchr(text, '=');
-	struct sg_buf b;
+	struct sg_fmt b;
 
-	sg_buf_init(&b, why, whylen);
+	sg_fmt_init_cstr(&b, why, whylen);
 	*key = eq ? sg_key_from_name(text, (size_t)(eq - text)) : -1;
 	if (!eq || eq == text) {
-		sg_buf_add(&b, "expected KEY=VALUE, not ");
-		sg_buf_add_quoted(&b, text, strlen(text));
+		sg_fmt_str(&b, "expected KEY=VALUE, not ");
+		sg_fmt_quoted(&b, text, strlen(text));
 		return -1;
 	}
 	if (*key < 0) {
-		sg_buf_add(&b, "unknown key ");
-		sg_buf_add_quoted(&b, text, (size_t)(eq - text));
+		sg_fmt_str(&b, "unknown key ");
+		sg_fmt_quoted(&b, text, (size_t)(eq - text));
 		return -1;
 	}
-	sg_buf_add(&b, sg_key_name(*key));
-	sg_buf_add(&b, ": ");
+	sg_fmt_str(&b, sg_key_name(*key));
+	sg_fmt_str(&b, ": ");
 	if (eq[1] == '\0') {
-		sg_buf_add(&b, "missing value");
+		sg_fmt_str(&b, "missing value");
 		return -1;
 	}
 	if (sg_key_parse_value(*key, eq + 1, strlen(eq + 1), vals, &b) < 0)
 		return -1;
-	sg_buf_init(&b, why, whylen);
+	sg_fmt_init_cstr(&b, why, whylen);
 	return 0;
 }
 

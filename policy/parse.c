@@ -48,7 +48,7 @@ void sg_policy_init(struct sg_policy *p)
 static void report(struct parser *ps, const char *key, size_t keylen,
 		   const char *why)
 {
-	struct sg_buf b;
+	struct sg_fmt b;
 
 	ps->bad = 1;
 	if (!ps->problems)
@@ -56,32 +56,27 @@ static void report(struct parser *ps, const char *key, size_t keylen,
 	unsigned i = ps->problems->count++;
 	if (i >= SG_PROBLEMS_MAX)
 		return;
-	sg_buf_init(&b, ps->problems->text[i], SG_PROBLEM_LEN);
-	sg_buf_add(&b, ps->source);
+	sg_fmt_init_cstr(&b, ps->problems->text[i], SG_PROBLEM_LEN);
+	sg_fmt_str(&b, ps->source);
 	if (ps->line) {
-		sg_buf_add(&b, ":");
-		sg_buf_add_uint(&b, ps->line);
+		sg_fmt_str(&b, ":");
+		sg_fmt_u64(&b, ps->line);
 	}
-	sg_buf_add(&b, ": ");
+	sg_fmt_str(&b, ": ");
 	if (key) {
-		sg_buf_addn(&b, key, keylen);
-		sg_buf_add(&b, ": ");
+		sg_fmt_mem(&b, key, keylen);
+		sg_fmt_str(&b, ": ");
 	}
-	sg_buf_add(&b, why);
-}
-
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
+	sg_fmt_str(&b, why);
 }
 
 static void trim(const char **s, size_t *n)
 {
-	while (*n && is_blank(**s)) {
+	while (*n && sg_is_blank(**s)) {
 		(*s)++;
 		(*n)--;
 	}
-	while (*n && is_blank((*s)[*n - 1]))
+	while (*n && sg_is_blank((*s)[*n - 1]))
 		(*n)--;
 }
 
@@ -89,7 +84,7 @@ static void trim(const char **s, size_t *n)
 static size_t strip_comment(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '#' && (i == 0 || is_blank(s[i - 1])))
+		if (s[i] == '#' && (i == 0 || sg_is_blank(s[i - 1])))
 			return i;
 	}
 	return n;
@@ -121,9 +116,9 @@ static void section_arg(struct parser *ps, struct sg_section *sec,
 			const char *arg, size_t n)
 {
 	char whybuf[SG_PROBLEM_LEN];
-	struct sg_buf why;
+	struct sg_fmt why;
 
-	sg_buf_init(&why, whybuf, sizeof(whybuf));
+	sg_fmt_init_cstr(&why, whybuf, sizeof(whybuf));
 	if (n >= SG_SECTION_ARG_MAX) {
 		report(ps, NULL, 0, "section argument longer than 255 bytes");
 		return;
@@ -153,7 +148,7 @@ static void parse_header(struct parser *ps, const char *s, size_t n)
 	n -= 2;
 	trim(&s, &n);
 	size_t word = 0;
-	while (word < n && !is_blank(s[word]))
+	while (word < n && !sg_is_blank(s[word]))
 		word++;
 	const char *arg = s + word;
 	size_t argn = n - word;
@@ -173,13 +168,13 @@ static void assign(struct parser *ps, const char *key, size_t keyn,
 		   const char *val, size_t valn)
 {
 	char whybuf[SG_PROBLEM_LEN];
-	struct sg_buf why;
+	struct sg_fmt why;
 	int k = sg_key_from_name(key, keyn);
 
-	sg_buf_init(&why, whybuf, sizeof(whybuf));
+	sg_fmt_init_cstr(&why, whybuf, sizeof(whybuf));
 	if (k < 0) {
-		sg_buf_add(&why, "unknown key ");
-		sg_buf_add_quoted(&why, key, keyn);
+		sg_fmt_str(&why, "unknown key ");
+		sg_fmt_quoted(&why, key, keyn);
 		report(ps, NULL, 0, whybuf);
 		return;
 	}
@@ -327,7 +322,7 @@ static int starts_pair(const char *s)
 {
 	size_t i = 0, start;
 
-	while (is_blank(s[i]))
+	while (sg_is_blank(s[i]))
 		i++;
 	if (s[i] == '\0' || s[i] == ':')
 		return 1;
@@ -336,7 +331,7 @@ static int starts_pair(const char *s)
 		i++;
 	if (i == start)
 		return 0;
-	while (is_blank(s[i]))
+	while (sg_is_blank(s[i]))
 		i++;
 	return s[i] == '=';
 }
@@ -358,7 +353,7 @@ int sg_policy_parse_options(struct sg_policy *p, const char *options,
 	const char *key, *val;
 	size_t keyn, valn;
 	char whybuf[SG_PROBLEM_LEN];
-	struct sg_buf why;
+	struct sg_fmt why;
 
 	for (const char *s = options; s && *s;) {
 		size_t n = pair_end(s);
@@ -373,9 +368,9 @@ int sg_policy_parse_options(struct sg_policy *p, const char *options,
 			assign(&ps, key, keyn, val, valn);
 			continue;
 		}
-		sg_buf_init(&why, whybuf, sizeof(whybuf));
-		sg_buf_add(&why, "expected key=value, not ");
-		sg_buf_add_quoted(&why, pair, pairn);
+		sg_fmt_init_cstr(&why, whybuf, sizeof(whybuf));
+		sg_fmt_str(&why, "expected key=value, not ");
+		sg_fmt_quoted(&why, pair, pairn);
 		report(&ps, NULL, 0, whybuf);
 	}
 	return finish(&ps);

@@ -288,6 +288,9 @@ int sg_key_is_socket(int key);
 /* Formats key's value in s into buf ("5000", "HUP,INT", "unix:/x"). */
 void sg_settings_format(const struct sg_settings *s, int key, char *buf,
 			size_t len);
+/* The same appended to f (a value that does not fit sets f->full). */
+struct sg_fmt;
+void sg_settings_fmt(const struct sg_settings *s, int key, struct sg_fmt *f);
 
 /*
  * Overlays (policy/overlay.c): keys set on top of settings, as `sockguard

@@ -6,6 +6,7 @@
 #ifndef SG_POLICY_INT_H
 #define SG_POLICY_INT_H
 
+#include "fmt.h"
 #include "policy.h"
 
 /* The longest glob or peer text kept for a section header. */
@@ -27,25 +28,40 @@ static inline int sg_span_is(const char *s, size_t n, const char *word)
 	return word[n] == '\0';
 }
 
-/* A bounded string builder that never allocates and always NUL-terminates. */
-struct sg_buf {
-	char *s;
-	size_t len;
-	size_t cap;
-};
+/* The blanks of a policy line: around keys, values and list items. */
+static inline int sg_is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
 
-void sg_buf_init(struct sg_buf *b, char *s, size_t cap);
-void sg_buf_add(struct sg_buf *b, const char *s);
-void sg_buf_addn(struct sg_buf *b, const char *s, size_t n);
-void sg_buf_add_uint(struct sg_buf *b, unsigned long long v);
-/* Appends 'text' quoted, shortened and with control bytes shown as '?'. */
-void sg_buf_add_quoted(struct sg_buf *b, const char *s, size_t n);
+/*
+ * Parses all of the n bytes at s as a decimal number (digits only, at least
+ * one) into *out; -1 on anything else.  A value above limit is stored as
+ * limit + 1 (never wraps), so callers check only their range.
+ */
+static inline int sg_parse_decimal(const char *s, size_t n, uint64_t limit,
+				   uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > limit)
+			v = limit + 1;
+	}
+	*out = v;
+	return 0;
+}
 
 int sg_cidr_parse(const char *s, size_t n, struct sg_cidr *out,
-		  struct sg_buf *why);
+		  struct sg_fmt *why);
 
 /* Globs as in fnmatch(3); path mode is FNM_PATHNAME ('/' only literal). */
-int sg_glob_valid(const char *pat, size_t n, struct sg_buf *why);
+int sg_glob_valid(const char *pat, size_t n, struct sg_fmt *why);
 int sg_glob_match(const char *pat, const char *str, int path_mode);
 
 /*
@@ -77,7 +93,7 @@ struct sg_policy {
 
 /* Parses one value of key into s; -1 with the reason in why. */
 int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
-		       struct sg_buf *why);
+		       struct sg_fmt *why);
 int sg_key_from_name(const char *s, size_t n);
 /* Copies key's value (all its fields) from src to dst. */
 void sg_key_copy(int key, struct sg_settings *dst, const struct sg_settings *src);

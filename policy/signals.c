@@ -77,16 +77,11 @@ static int same_nocase(const char *s, size_t n, const char *word)
 /* A decimal number of 1 to 2 digits; -1 if s is not one. */
 static int small_number(const char *s, size_t n)
 {
-	int v = 0;
+	uint64_t v;
 
-	if (n == 0 || n > 2)
+	if (n > 2 || sg_parse_decimal(s, n, 99, &v) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
+	return (int)v;
 }
 
 /* "RTMIN", "RTMIN+n", "RTMAX", "RTMAX-n"; -1 when it is none of them. */
@@ -132,23 +127,23 @@ int sg_signal_from_name(const char *s, size_t n)
 
 const char *sg_signal_name(int signo, char *buf, size_t len)
 {
-	struct sg_buf b;
+	struct sg_fmt b;
 
 	for (size_t i = 0; i < COUNT(signal_table); i++) {
 		if (signal_table[i].num == signo)
 			return signal_table[i].name;
 	}
-	sg_buf_init(&b, buf, len);
+	sg_fmt_init_cstr(&b, buf, len);
 	if (signo == SG_RTMAX) {
-		sg_buf_add(&b, "RTMAX");
+		sg_fmt_str(&b, "RTMAX");
 	} else if (signo >= SG_RTMIN && signo < SG_RTMAX) {
-		sg_buf_add(&b, "RTMIN");
+		sg_fmt_str(&b, "RTMIN");
 		if (signo > SG_RTMIN) {
-			sg_buf_add(&b, "+");
-			sg_buf_add_uint(&b, (unsigned)(signo - SG_RTMIN));
+			sg_fmt_str(&b, "+");
+			sg_fmt_u64(&b, (unsigned)(signo - SG_RTMIN));
 		}
 	} else {
-		sg_buf_add_uint(&b, (unsigned)(signo < 0 ? 0 : signo));
+		sg_fmt_u64(&b, (unsigned)(signo < 0 ? 0 : signo));
 	}
 	return buf;
 }

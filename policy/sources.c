@@ -9,11 +9,11 @@
 
 static int refuse(char *why, size_t whylen, const char *text)
 {
-	struct sg_buf b;
+	struct sg_fmt b;
 
 	if (why && whylen) {
-		sg_buf_init(&b, why, whylen);
-		sg_buf_add(&b, text);
+		sg_fmt_init_cstr(&b, why, whylen);
+		sg_fmt_str(&b, text);
 	}
 	return -1;
 }

@@ -227,17 +227,13 @@ static void so_error_seen(int fd, const void *val, socklen_t len)
 	if (err == 0) {
 		connected(fd, sg_sock_settings_for(peer, plen, &buf));
 	} else {
-		struct sg_event ev = {
-			.cls = sg_classify_errno(err, SG_OP_CONNECT),
-			.op = SG_OP_CONNECT, .err = err,
-			.action = SG_ACTION_RETURNED, .fd = fd,
-			.deadline = err == ETIMEDOUT ? SG_DEADLINE_RETRANS :
-						       SG_DEADLINE_NONE,
-			.peer = peer, .peerlen = plen,
-		};
+		struct sg_call c = { .op = SG_OP_CONNECT, .fd = fd,
+				     .peer = peer, .peerlen = plen };
+		struct sg_verdict v;
+
 		sg_fd_clear_bits(fd, SG_FD_CONNECTING);
-		if (ev.cls != SG_CLASS_NONE)
-			sg_event_emit(&ev);
+		sg_decide_returned(&c, err, &v);
+		sg_call_event(&c, &v.event);
 	}
 	errno = saved;
 }

@@ -389,13 +389,24 @@ static void on_error(const struct sg_call *c, const struct sg_settings *cfg,
 	report(c, err, v);
 }
 
-void sg_decide(const struct sg_call *c, const struct sg_settings *cfg,
-	       long r, struct sg_verdict *v)
+static void verdict_init(struct sg_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->counter = -1;
 	v->event.cls = SG_CLASS_NONE;
 	v->timeout_event.cls = SG_CLASS_NONE;
+}
+
+void sg_decide_returned(const struct sg_call *c, int err, struct sg_verdict *v)
+{
+	verdict_init(v);
+	report(c, err, v);
+}
+
+void sg_decide(const struct sg_call *c, const struct sg_settings *cfg,
+	       long r, struct sg_verdict *v)
+{
+	verdict_init(v);
 	if (r >= 0)
 		on_progress(c, cfg, r, v);
 	else

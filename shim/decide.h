@@ -78,7 +78,7 @@ enum sg_verdict_kind {
 /* The facts a decision can ask for (SG_V_ASK). */
 enum sg_fact { SG_FACT_FLAGS, SG_FACT_TIMEOUT, SG_FACT_PENDING };
 
-/* Which retry counter a retry adds to (policy/live.h), -1 none. */
+/* The event a verdict logs. */
 struct sg_event_note {
 	int cls;		/* enum sg_class, SG_CLASS_NONE: no event */
 	int err;
@@ -91,7 +91,7 @@ struct sg_verdict {
 	long result;		/* SG_V_RETURN: what the program gets */
 	int hold;		/* SG_V_RETURN after a partial write: errno held for the next call */
 	int fact;		/* SG_V_ASK: enum sg_fact */
-	int counter;		/* retry counter to add one to, -1 none */
+	int counter;		/* retry counter (policy/live.h) to add one to, -1 none */
 	int count_try;		/* the retry counts against retry_max */
 	int dir;		/* SG_V_WAIT: enum sg_dir */
 	int64_t until_ns;	/* SG_V_WAIT: absolute deadline, 0 none */
@@ -103,6 +103,13 @@ struct sg_verdict {
 /* Decides what follows result r (>= 0 or -errno) of call c under cfg. */
 void sg_decide(const struct sg_call *c, const struct sg_settings *cfg,
 	       long r, struct sg_verdict *v);
+
+/*
+ * The verdict for an error the program learns outside a call the driver
+ * makes (a connect's outcome read with getsockopt SO_ERROR): err is
+ * returned as it is, with the event it is logged with.
+ */
+void sg_decide_returned(const struct sg_call *c, int err, struct sg_verdict *v);
 
 /* Whether accept(2) lists err among the pending network errors to retry. */
 int sg_accept_retryable(int err);

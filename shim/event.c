@@ -9,6 +9,7 @@
  * the shim's own wrappers), and the line is formatted on the stack.
  */
 #include "event.h"
+#include "../policy/rawsys.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,7 +21,7 @@
 
 #include "counters.h"
 #include "fdtable.h"
-#include "fmt.h"
+#include "../policy/fmt.h"
 #include "live.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -50,7 +51,7 @@ static int sock_opt_int(int fd, int level, int name)
 	int v = -1;
 	socklen_t len = sizeof(v);
 
-	if (syscall(SYS_getsockopt, fd, level, name, &v, &len) < 0)
+	if (sg_sys5(SYS_getsockopt, fd, level, name, &v, &len) < 0)
 		return -1;
 	return v;
 }
@@ -93,17 +94,9 @@ static socklen_t event_peer(const struct sg_event *ev,
 	}
 	if (ev->fd < 0)
 		return 0;
-	if (syscall(SYS_getpeername, ev->fd, ss, &len) == 0)
+	if (sg_sys3(SYS_getpeername, ev->fd, ss, &len) == 0)
 		return len;
 	return sg_fd_recall_peer(ev->fd, ss);
-}
-
-/* The socket settings for this peer: [peer] sections, if any apply. */
-static const struct sg_sock_settings *
-settings_for(const struct sockaddr_storage *peer, socklen_t len,
-	     struct sg_sock_settings *tmp)
-{
-	return sg_sock_settings_for((const struct sockaddr *)peer, len, tmp);
 }
 
 static void field_str(struct sg_fmt *f, const char *key, const char *v)
@@ -180,7 +173,7 @@ static SG_COLD void field_local(struct sg_fmt *f, int fd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (syscall(SYS_getsockname, fd, &ss, &len) < 0 || is_unbound(&ss))
+	if (sg_sys3(SYS_getsockname, fd, &ss, &len) < 0 || is_unbound(&ss))
 		return;
 	field_addr(f, " local=", (const struct sockaddr *)&ss, len, 1);
 }
@@ -203,7 +196,7 @@ static SG_COLD void fields_tcp_info(struct sg_fmt *f, int fd)
 	const char *state;
 
 	memset(&ti, 0, sizeof(ti));
-	if (syscall(SYS_getsockopt, fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	if (sg_sys5(SYS_getsockopt, fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
 	    len < offsetof(struct tcp_info, tcpi_total_retrans) +
 		  sizeof(ti.tcpi_total_retrans))
 		return;
@@ -318,7 +311,8 @@ static void write_held(const struct sg_rl_held *h,
 	if (!allow)
 		return;
 	if (!s)
-		s = settings_for(&h->peer, h->peerlen, &tmp);
+		s = sg_sock_settings_for((const struct sockaddr *)&h->peer,
+					 h->peerlen, &tmp);
 	write_suppressed(h->count, h->cls, &h->peer, h->peerlen, s, flags);
 }
 
@@ -394,7 +388,7 @@ void sg_event_emit(const struct sg_event *ev)
 	if (!sg_own_syscalls_allowed())
 		goto out;
 	plen = event_peer(ev, &peer);
-	s = settings_for(&peer, plen, &tmp);
+	s = sg_sock_settings_for((const struct sockaddr *)&peer, plen, &tmp);
 	if (s->log_kind != SG_LOG_OFF && (s->log_events & (1u << ev->cls)) &&
 	    rate_allows(s, ev->cls, &peer, plen, line_flags(ev)))
 		write_event(ev, s, &peer, plen);
@@ -468,7 +462,7 @@ static __attribute__((noinline)) void write_summary(int flags)
 	sg_fmt_init(&f, buf, sizeof(buf));
 	sg_fmt_str(&f, "class=summary");
 	field_prog(&f);
-	field_u64(&f, " pid=", (uint64_t)syscall(SYS_getpid));
+	field_u64(&f, " pid=", (uint64_t)sg_sys0(SYS_getpid));
 	field_u64(&f, " started=", (uint64_t)sg_log_started());
 	fields_totals(&f, &total);
 	if (!total)

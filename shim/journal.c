@@ -18,8 +18,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fmt.h"
+#include "../policy/fmt.h"
 #include "log.h"
+#include "../policy/rawsys.h"
 #include "../policy/classify.h"
 
 #define JOURNAL_PATH "/run/systemd/journal/socket"
@@ -146,7 +147,7 @@ send_entry(const struct sg_log_msg *m, const char *fields, size_t flen,
 	field_num(&h, "PRIORITY=", (uint64_t)m->severity);
 	field_num(&h, "SYSLOG_FACILITY=", (uint64_t)sg_log_facility());
 	sg_fmt_str(&h, "SYSLOG_IDENTIFIER=sockguard\n");
-	field_num(&h, "SYSLOG_PID=", (uint64_t)syscall(SYS_getpid));
+	field_num(&h, "SYSLOG_PID=", (uint64_t)sg_sys0(SYS_getpid));
 	if (err > 0)
 		field_num(&h, "ERRNO=", (uint64_t)err);
 	sg_fmt_str(&h, "MESSAGE=");

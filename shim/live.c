@@ -18,7 +18,7 @@
 #include "counters.h"
 #include "event.h"
 #include "fdtable.h"
-#include "fmt.h"
+#include "../policy/fmt.h"
 #include "log.h"
 #include "signals.h"
 #include "state.h"
@@ -175,13 +175,7 @@ static void fmt_values(struct sg_fmt *f, uint32_t keys,
 		sg_fmt_char(f, ' ');
 		sg_fmt_str(f, sg_key_name(k));
 		sg_fmt_char(f, '=');
-		if (!f->full && f->len + 1 < f->cap) {
-			size_t room = f->cap - f->len;
-			sg_settings_format(s, k, f->p + f->len, room);
-			size_t n = strlen(f->p + f->len);
-			f->len += n;
-			f->full = n + 1 >= room;	/* cut short: taken back */
-		}
+		sg_settings_fmt(s, k, f);
 		sg_fmt_commit(f, mark);
 	}
 }

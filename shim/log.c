@@ -4,9 +4,11 @@
  *
  * Everything here may run inside a signal handler, so it follows
  * signal-safety(7): no stdio, no syslog(3), no malloc, no lock that a
- * handler could find held.  System calls are made with syscall(2), because
- * the libc functions (sendmsg, close, fcntl, ...) are the shim's own
- * wrappers and would come back into it.  Before any of them the writer asks
+ * handler could find held.  System calls are made raw (sg_sys*,
+ * policy/rawsys.h), because the libc functions (sendmsg, close, fcntl, ...)
+ * are the shim's own wrappers and would come back into it, and because
+ * libc's syscall(2) would have to be bound on first use (dlsym is not
+ * async-signal-safe) and sets errno.  Before any of them the writer asks
  * sg_own_syscalls_allowed(): after the program installed a seccomp filter,
  * and in a vfork child, events are counted but nothing is opened or sent.
  *
@@ -26,6 +28,7 @@
  * opens a new socket instead.
  */
 #include "log.h"
+#include "../policy/rawsys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +48,7 @@
 #include "counters.h"
 #include "event.h"
 #include "fdtable.h"
-#include "fmt.h"
+#include "../policy/fmt.h"
 #include "ratelimit.h"
 #include "shim.h"
 #include "state.h"
@@ -98,31 +101,36 @@ static int fd_is_ours(int fd, uint64_t dev, uint64_t ino)
 {
 	struct stat st;
 
-	return syscall(SYS_fstat, fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	return sg_sys2(SYS_fstat, fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
 	       st.st_dev == dev && st.st_ino == ino;
 }
 
-/* A new close-on-exec, non-blocking datagram socket, moved high if it can be. */
+/*
+ * A new close-on-exec, non-blocking datagram socket, moved high if it can
+ * be; -errno if none.
+ */
 static int open_log_socket(uint64_t *dev, uint64_t *ino)
 {
 	struct stat st;
-	int fd = (int)syscall(SYS_socket, AF_UNIX,
+	int fd = (int)sg_sys3(SYS_socket, AF_UNIX,
 			      SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int floor = sg_fd_high_floor();
+	long rc;
 
 	if (fd < 0)
-		return -1;
+		return fd;
 	if (fd < floor) {
-		int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor);
+		int high = (int)sg_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor);
 
 		if (high >= 0) {
-			syscall(SYS_close, fd);
+			sg_sys1(SYS_close, fd);
 			fd = high;
 		}
 	}
-	if (syscall(SYS_fstat, fd, &st) < 0) {
-		syscall(SYS_close, fd);
-		return -1;
+	rc = sg_sys2(SYS_fstat, fd, &st);
+	if (rc < 0) {
+		sg_sys1(SYS_close, fd);
+		return (int)rc;
 	}
 	*dev = st.st_dev;
 	*ino = st.st_ino;
@@ -144,7 +152,7 @@ static int reopen(int old)
 	__atomic_store_n(&logsock.dev, dev, __ATOMIC_RELAXED);
 	__atomic_store_n(&logsock.ino, ino, __ATOMIC_RELAXED);
 	__atomic_store_n(&logsock.lost_fd, -1, __ATOMIC_RELAXED);
-	__atomic_store_n(&logsock.fd, fd, __ATOMIC_RELAXED);
+	__atomic_store_n(&logsock.fd, fd < 0 ? -1 : fd, __ATOMIC_RELAXED);
 	return fd;
 }
 
@@ -152,12 +160,12 @@ static int reopen(int old)
 static int temp_fd(int *temp)
 {
 	*temp = 1;
-	return (int)syscall(SYS_socket, AF_UNIX,
+	return (int)sg_sys3(SYS_socket, AF_UNIX,
 			    SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 }
 
 /*
- * The log socket, checked to be still ours, or -1.  *temp is set when the
+ * The log socket, checked to be still ours, or -errno.  *temp is set when the
  * socket returned is a private one the caller must close (another context
  * was reopening the shared one, or keep is 0 and the shared one is not
  * open: then none is opened to be kept).
@@ -223,19 +231,17 @@ int sg_log_send(const char *path, struct iovec *iov, int iovcnt, int flags)
 	struct msghdr msg = { 0 };
 	int temp, fd = log_fd(&temp, !(flags & SG_LINE_NO_KEEP_FD));
 	long rc;
-	int err;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	msg.msg_name = &sun;
 	msg.msg_namelen = dest_addr(path, &sun);
 	msg.msg_iov = iov;
 	msg.msg_iovlen = (size_t)iovcnt;
-	rc = syscall(SYS_sendmsg, fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-	err = rc < 0 ? errno : 0;
+	rc = sg_sys3(SYS_sendmsg, fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (temp)
-		syscall(SYS_close, fd);
-	return -err;
+		sg_sys1(SYS_close, fd);
+	return rc < 0 ? (int)rc : 0;
 }
 
 /*
@@ -252,15 +258,15 @@ static int stderr_has_room(size_t len)
 	struct stat st;
 	long pos;
 
-	if (syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, &lim) != 0)
+	if (sg_sys4(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, &lim) != 0)
 		return 0;
 	if (lim.cur == ~(uint64_t)0)
 		return 1;
-	if (syscall(SYS_fstat, 2, &st) != 0)
+	if (sg_sys2(SYS_fstat, 2, &st) != 0)
 		return 0;
 	if (!S_ISREG(st.st_mode))
 		return 1;
-	pos = syscall(SYS_lseek, 2, 0L, SEEK_CUR);
+	pos = sg_sys3(SYS_lseek, 2, 0L, SEEK_CUR);
 	if (pos < (long)st.st_size)
 		pos = (long)st.st_size;
 	return (uint64_t)pos + len <= lim.cur;
@@ -281,10 +287,10 @@ static int write_stderr(struct iovec *iov, int iovcnt)
 
 	for (int i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
-	if (syscall(SYS_ppoll, &pfd, 1, &zero, NULL, 0) != 1 ||
+	if (sg_sys5(SYS_ppoll, &pfd, 1, &zero, NULL, 0) != 1 ||
 	    !(pfd.revents & POLLOUT) || !stderr_has_room(len))
 		return -1;
-	return syscall(SYS_writev, 2, iov, iovcnt) < 0 ? -1 : 0;
+	return sg_sys3(SYS_writev, 2, iov, iovcnt) < 0 ? -1 : 0;
 }
 
 /* syslog(3) treats facility 0 (kern) as "the default": so does the shim. */
@@ -309,7 +315,7 @@ static void rfc3164_header(struct sg_fmt *f, int severity)
 	header_pri(f, severity);
 	sg_fmt_rfc3164_time(f, (int64_t)ts.tv_sec);
 	sg_fmt_str(f, " sockguard[");
-	sg_fmt_u64(f, (uint64_t)syscall(SYS_getpid));
+	sg_fmt_u64(f, (uint64_t)sg_sys0(SYS_getpid));
 	sg_fmt_str(f, "]: ");
 }
 
@@ -319,7 +325,7 @@ static __attribute__((noinline)) void field_hostname(struct sg_fmt *f)
 	struct utsname u;
 	size_t n, mark;
 
-	if (syscall(SYS_uname, &u) < 0 || u.nodename[0] == '\0') {
+	if (sg_sys1(SYS_uname, &u) < 0 || u.nodename[0] == '\0') {
 		sg_fmt_char(f, '-');
 		return;
 	}
@@ -353,7 +359,7 @@ static void rfc5424_header(struct sg_fmt *f, int severity, int cls)
 	sg_fmt_char(f, ' ');
 	field_hostname(f);
 	sg_fmt_str(f, " sockguard ");
-	sg_fmt_u64(f, (uint64_t)syscall(SYS_getpid));
+	sg_fmt_u64(f, (uint64_t)sg_sys0(SYS_getpid));
 	sg_fmt_char(f, ' ');
 	sg_fmt_str(f, msgid ? msgid : "-");
 	sg_fmt_str(f, " - ");
@@ -362,7 +368,7 @@ static void rfc5424_header(struct sg_fmt *f, int severity, int cls)
 static void stderr_header(struct sg_fmt *f)
 {
 	sg_fmt_str(f, "sockguard[");
-	sg_fmt_u64(f, (uint64_t)syscall(SYS_getpid));
+	sg_fmt_u64(f, (uint64_t)sg_sys0(SYS_getpid));
 	sg_fmt_str(f, "]: ");
 }
 
@@ -532,6 +538,6 @@ void sg_log_after_fork(void)
 	__atomic_store_n(&auto_kind, AUTO_UNDECIDED, __ATOMIC_RELAXED);
 	note_start();
 	sg_rl_reset();
-	sg_counters_reset((uint64_t)syscall(SYS_getpid));
+	sg_counters_reset((uint64_t)sg_sys0(SYS_getpid));
 	sg_event_after_fork();
 }

@@ -21,7 +21,6 @@
 #include "../../shim/live.c"
 #include "../../shim/state.c"
 #include "../../shim/counters.c"
-#include "../../shim/fmt.c"
 
 #define READERS 4
 #define GENERATIONS 200000

@@ -1,14 +1,16 @@
 /*
- * The writer's async-signal-safe formatting, checked against libc's own
+ * The async-signal-safe formatting (policy/fmt.c), checked against libc's own
  * inet_ntop(3) and gmtime_r(3)/strftime(3) where libc has an equivalent.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
 #include <time.h>
 
-#include "../../shim/fmt.c"
+#include "../../policy/fmt.h"
 
 static char mem[512];
 static struct sg_fmt f;
@@ -106,6 +108,37 @@ Test(fmt, commit_takes_back_a_field_that_did_not_fit_whole)
 	sg_fmt_str(&s, " fd=7");
 	sg_fmt_commit(&s, mark);
 	cr_assert_eq(memcmp(small, "class=x fd=7", 12), 0);
+}
+
+Test(fmt, a_message_is_a_c_string_cut_short_to_fill_its_buffer)
+{
+	char msg[12];
+	struct sg_fmt m;
+
+	memset(msg, 'x', sizeof(msg));
+	sg_fmt_init_cstr(&m, msg, sizeof(msg));
+	cr_assert_str_eq(msg, "");
+	sg_fmt_str(&m, "port ");
+	sg_fmt_u64(&m, 8080);
+	cr_assert_str_eq(msg, "port 8080");
+	sg_fmt_str(&m, " is out of range");
+	cr_assert_str_eq(msg, "port 8080 i", "cut short, still terminated");
+	cr_assert(m.full);
+	sg_fmt_str(&m, "!");
+	cr_assert_str_eq(msg, "port 8080 i");
+}
+
+Test(fmt, quoted_text_hides_control_bytes_and_is_shortened)
+{
+	char longer[100];
+
+	sg_fmt_quoted(&f, "a\tb\x7f", 4);
+	cr_assert_str_eq(text(), "'a?b?'");
+	memset(longer, 'z', sizeof(longer));
+	setup();
+	sg_fmt_quoted(&f, longer, sizeof(longer));
+	cr_assert_eq(f.len, 64 + 5, "64 bytes shown between quotes, then ...");
+	cr_assert(strstr(text(), "z...'"));
 }
 
 Test(fmt, ipv4_dotted_quad)

@@ -1,6 +1,6 @@
 /*
- * The writer's formatting: decimal, hexadecimal, IP addresses, unix paths
- * and RFC 3164 time stamps into a bounded buffer.  inet_ntop(3) and
+ * Formatting into a bounded buffer: decimal, hexadecimal, quoted text, IP
+ * addresses, unix paths and RFC 3164/5424 time stamps.  inet_ntop(3) and
  * strftime(3) are not on the async-signal-safe list of signal-safety(7)
  * (strftime reads the locale and the time zone), so both are done by hand.
  */
@@ -12,6 +12,9 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
+/* The longest piece of an offending value quoted back in a message. */
+#define QUOTE_MAX 64
+
 void sg_fmt_commit(struct sg_fmt *f, size_t mark)
 {
 	/* A field that did not fit whole is taken back, so that the line
@@ -19,17 +22,27 @@ void sg_fmt_commit(struct sg_fmt *f, size_t mark)
 	if (f->full) {
 		f->len = mark;
 		f->full = 0;
+		if (f->cstr)
+			f->p[f->len] = '\0';
 	}
 }
 
 void sg_fmt_mem(struct sg_fmt *f, const void *s, size_t n)
 {
 	if (f->full || n > f->cap - f->len) {
+		if (f->cstr && !f->full) {
+			/* A message is cut short rather than left without its end. */
+			memcpy(f->p + f->len, s, f->cap - f->len);
+			f->len = f->cap;
+			f->p[f->len] = '\0';
+		}
 		f->full = 1;
 		return;
 	}
 	memcpy(f->p + f->len, s, n);
 	f->len += n;
+	if (f->cstr)
+		f->p[f->len] = '\0';
 }
 
 void sg_fmt_str(struct sg_fmt *f, const char *s)
@@ -104,6 +117,18 @@ void sg_fmt_escaped(struct sg_fmt *f, const char *s, size_t n, int mode)
 		else
 			sg_fmt_char(f, (char)c);
 	}
+}
+
+void sg_fmt_quoted(struct sg_fmt *f, const char *s, size_t n)
+{
+	size_t shown = n > QUOTE_MAX ? QUOTE_MAX : n;
+
+	sg_fmt_char(f, '\'');
+	for (size_t i = 0; i < shown; i++) {
+		unsigned char c = (unsigned char)s[i];
+		sg_fmt_char(f, c < 0x20 || c == 0x7f ? '?' : (char)c);
+	}
+	sg_fmt_str(f, n > shown ? "...'" : "'");
 }
 
 void sg_fmt_ipv4(struct sg_fmt *f, const unsigned char a[4])

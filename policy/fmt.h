@@ -1,13 +1,18 @@
 /*
- * Async-signal-safe formatting into a caller's buffer, for the log writer.
- * Nothing here allocates, takes a lock, touches errno or calls libc beyond
- * memcpy/strlen, so it may run inside a signal handler.  It depends on no
- * other part of the shim (the unit tests compile fmt.c on its own).
+ * Async-signal-safe formatting into a caller's buffer: the one bounded text
+ * builder of the project, used by the shim's log writer and by the policy
+ * code's problem messages (which the shim's constructor builds, where stdio
+ * and malloc are off limits).  Nothing here allocates, takes a lock, touches
+ * errno or calls libc beyond memcpy/strlen, so it may run inside a signal
+ * handler.  It depends on nothing else (the unit tests compile fmt.c alone).
  *
  * A struct sg_fmt never overflows: an append that does not fit sets `full`
  * and writes nothing more.  Fields are written between sg_fmt_mark() and
  * sg_fmt_commit(), which takes back a field that did not fit whole, so a
- * truncated line still consists of complete `key=value` fields.
+ * truncated line still consists of complete `key=value` fields.  A builder
+ * made by sg_fmt_init_cstr() is for messages read as C strings: its text is
+ * NUL-terminated after every append, and the append that does not fit is
+ * cut short to fill the buffer.
  */
 #ifndef SG_FMT_H
 #define SG_FMT_H
@@ -21,6 +26,7 @@ struct sg_fmt {
 	size_t len;
 	size_t cap;
 	int full;	/* an append did not fit */
+	int cstr;	/* keeps p NUL-terminated (one byte of mem reserved) */
 };
 
 /* Escaping modes for sg_fmt_escaped(). */
@@ -33,6 +39,15 @@ static inline void sg_fmt_init(struct sg_fmt *f, char *mem, size_t cap)
 	f->len = 0;
 	f->cap = cap;
 	f->full = 0;
+	f->cstr = 0;
+}
+
+/* A builder whose text in mem (cap bytes, cap >= 1) is always a C string. */
+static inline void sg_fmt_init_cstr(struct sg_fmt *f, char *mem, size_t cap)
+{
+	sg_fmt_init(f, mem, cap - 1);
+	f->cstr = 1;
+	mem[0] = '\0';
 }
 
 static inline size_t sg_fmt_mark(const struct sg_fmt *f)
@@ -51,6 +66,13 @@ void sg_fmt_i64(struct sg_fmt *f, int64_t v);
 void sg_fmt_u64_pad(struct sg_fmt *f, uint64_t v, unsigned width, char pad);
 /* v in lowercase hexadecimal without prefix or leading zeros. */
 void sg_fmt_hex(struct sg_fmt *f, uint64_t v);
+
+/*
+ * A piece of untrusted text quoted back in a message: between single quotes,
+ * control bytes shown as '?', at most 64 bytes of it followed by "..." when
+ * longer.
+ */
+void sg_fmt_quoted(struct sg_fmt *f, const char *s, size_t n);
 
 /* n bytes of s, each byte the mode forbids written as \xNN (lowercase). */
 void sg_fmt_escaped(struct sg_fmt *f, const char *s, size_t n, int mode);
