@@ -2,7 +2,7 @@
  * The policy keys (tools/sockguard.8, POLICY): their names, the values each
  * accepts, the built-in defaults, and how a value is shown by `sockguard
  * check`.  Every value is consumed completely and range-checked; the ranges
- * are listed in key_table below and in README.md.
+ * are listed in key_table below and in the man page.
  */
 #include "policy_int.h"
 #include "classify.h"

@@ -1,6 +1,6 @@
 /*
  * The --json output of `sockguard report`: one document with the same
- * figures as the text, under keys that stay stable (README.md, "`--json`: the document").
+ * figures as the text, under keys that stay stable (sockguard(8), "report", "The JSON document").
  * Every class, action and deadline name is always present, zero or not, so
  * a consumer never has to guess whether a key is missing or zero.  Names
  * from the logs go through sg_esc_text(), which leaves only printable
