@@ -67,8 +67,8 @@ struct sg_counters {
  *
  * seq is a sequence count: odd while the tool writes the slot.  The tool
  * writes the slot that is not `current`, seq odd first and even last, each
- * with its own process_vm_writev(2), then flips `current`; the shim copies a
- * slot and keeps the copy only when seq was even and unchanged around it.
+ * with its own process_vm_writev(2), then adds one to `current`; the shim
+ * copies a slot and keeps the copy only when seq was even and unchanged around it.
  * The generation of the new slot is one more than the newest of the two.
  * Writers on one host are serialised by a lock (tools/set.c).
  */
@@ -83,7 +83,12 @@ struct sg_live {
 	char magic[16];			/* SG_LIVE_MAGIC, NUL-padded */
 	uint32_t version;		/* SG_LIVE_VERSION */
 	uint32_t size;			/* sizeof(struct sg_live) */
-	uint32_t current;		/* 0 or 1: the slot with the newest generation */
+	/*
+	 * One more with each generation written; current & 1 is the slot
+	 * with the newest.  A process compares it with the value it saw last
+	 * (one load and a compare) to know whether to look at the slots.
+	 */
+	uint32_t current;
 	/*
 	 * Written by the shim when it adopts a generation: the keys whose
 	 * values in force differ from what the policy gives the program.

@@ -80,7 +80,7 @@ SG_EXPORT int close(int fd)
 	if (w) {
 		if (SG_UNLIKELY((w & SG_FD_LET_GO) || sg_thread.vfork_child))
 			return close_let_go(fd);
-		sg_fd_forget_word(fd, w);
+		sg_fd_forget_word(fd);
 	}
 	return REAL(close)(fd);
 }

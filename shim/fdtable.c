@@ -76,10 +76,9 @@ void sg_fd_forget(int fd)
 	if (!sg_fd_writable(fd))
 		return;
 	uint32_t w = __atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED);
+	/* The peer slot is read only under the word's SG_FD_PEER bit. */
 	if (w)
 		__atomic_store_n(&sg_fdt[fd], 0, __ATOMIC_RELAXED);
-	if ((w & SG_FD_PEER) && (unsigned)fd < peers_size)
-		__atomic_store_n(&peers[fd].len, 0, __ATOMIC_RELAXED);
 	sg_fd_note_lastop(fd, 0);
 }
 

@@ -97,12 +97,14 @@ static inline void sg_fd_store(int fd, uint32_t word)
 /* The descriptor was closed (or is about to be reused): forget it. */
 void sg_fd_forget(int fd);
 
-/* sg_fd_forget for a caller that read the word w, not 0 (close). */
-static inline void sg_fd_forget_word(int fd, uint32_t w)
+/*
+ * sg_fd_forget for a caller that read fd's word, not 0, in the table, and
+ * knows that nothing else needs forgetting (close).  The peer slot is read
+ * only under the word's SG_FD_PEER bit, so it needs no clearing.
+ */
+static inline void sg_fd_forget_word(int fd)
 {
 	__atomic_store_n(&sg_fdt[fd], 0, __ATOMIC_RELAXED);
-	if ((w & SG_FD_PEER) && (unsigned)fd < sg_peers_size)
-		__atomic_store_n(&sg_peers[fd].len, 0, __ATOMIC_RELAXED);
 }
 
 /*

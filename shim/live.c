@@ -32,6 +32,7 @@ SG_EXPORT struct sg_live sockguard_live = {
 static struct sg_cfg_copy copies[2];
 struct sg_cfg_copy *sg_cfg_now = &copies[0];
 uint64_t sg_live_adopted;
+uint32_t sg_live_seen;
 
 /* What the policy gives this program: every generation starts from it. */
 static struct sg_settings policy_cfg;
@@ -248,10 +249,14 @@ void sg_live_adopt(void)
 	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
 		return;
 	int saved = errno;
-	unsigned cur = __atomic_load_n(&sockguard_live.current, __ATOMIC_ACQUIRE) & 1;
-	if (read_slot(cur, &slot) == 0 &&
-	    slot.generation != __atomic_load_n(&sg_live_adopted, __ATOMIC_RELAXED))
-		adopt_slot(&slot);
+	uint32_t now = __atomic_load_n(&sockguard_live.current, __ATOMIC_ACQUIRE);
+	/* A slot being written is looked at again at the next adoption point. */
+	if (read_slot(now & 1, &slot) == 0) {
+		if (slot.generation !=
+		    __atomic_load_n(&sg_live_adopted, __ATOMIC_RELAXED))
+			adopt_slot(&slot);
+		__atomic_store_n(&sg_live_seen, now, __ATOMIC_RELAXED);
+	}
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 	errno = saved;
 }

@@ -5,7 +5,7 @@
  *
  * The process looks for a new generation only where it already does work
  * of its own: at the entry of the retry driver and of the event writer, and
- * when a socket is created (socket, accept).  Looking is three loads and a
+ * when a socket is created (socket, accept).  Looking is two loads and a
  * compare; the success paths of send, recv, read, write, poll and epoll
  * never look.  Adopting copies the slot under its sequence count, builds
  * the policy's settings with the slot's keys on top into the copy of the
@@ -24,6 +24,8 @@ extern struct sg_live sockguard_live;
 
 /* The generation adopted last (0: the policy's settings). */
 extern uint64_t sg_live_adopted;
+/* sockguard_live.current when this process last looked at the slots. */
+extern uint32_t sg_live_seen;
 
 /* Adopts the newest generation if it can now (async-signal-safe). */
 void sg_live_adopt(void);
@@ -31,11 +33,8 @@ void sg_live_adopt(void);
 /* Whether `sockguard set` wrote a generation this process has not adopted. */
 static inline int sg_live_pending(void)
 {
-	uint32_t cur = __atomic_load_n(&sockguard_live.current, __ATOMIC_RELAXED) & 1;
-
-	return __atomic_load_n(&sockguard_live.slot[cur].generation,
-			       __ATOMIC_RELAXED) !=
-	       __atomic_load_n(&sg_live_adopted, __ATOMIC_RELAXED);
+	return __atomic_load_n(&sockguard_live.current, __ATOMIC_RELAXED) !=
+	       __atomic_load_n(&sg_live_seen, __ATOMIC_RELAXED);
 }
 
 /* An adoption point: adopts a new generation, if there is one. */

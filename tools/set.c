@@ -269,8 +269,9 @@ static void next_slot(const struct set_args *a, const struct sg_live *b,
 static int write_block(pid_t pid, uint64_t addr, const struct sg_live *b,
 		       const struct sg_live_slot *s)
 {
-	uint32_t next = (b->current & 1) ^ 1;
-	uint64_t at = addr + offsetof(struct sg_live, slot) + next * sizeof(*s);
+	uint32_t next = b->current + 1;
+	uint64_t at = addr + offsetof(struct sg_live, slot) +
+		      (next & 1) * sizeof(*s);
 	uint32_t even = s->seq + 1;
 	size_t body = offsetof(struct sg_live_slot, keys);
 	int rc = write_at(pid, at, &s->seq, sizeof(s->seq));

@@ -500,22 +500,28 @@ Test(set, refused_keys_and_bad_values_change_nothing)
 	server_stop(&s);
 }
 
-/* Writes slot 1 of pid's block whole and makes it current, as no tool should. */
-static void write_raw_slot(pid_t pid, const struct sg_live_slot *slot)
+/*
+ * Writes the slot `current & 1` of pid's block whole, then `current`, as no
+ * tool should (the tool writes the sequence count first and last).
+ */
+static void write_raw_slot(pid_t pid, const struct sg_live_slot *slot,
+			   uint32_t current)
 {
 	uint64_t addr;
-	uint32_t one = 1;
 
 	cr_assert_eq(sg_shim_block_address(pid, SG_LIVE_SYMBOL, &addr), 0);
-	struct iovec l[2] = { { (void *)slot, sizeof(*slot) }, { &one, sizeof(one) } };
+	struct iovec l[2] = { { (void *)slot, sizeof(*slot) },
+			      { &current, sizeof(current) } };
 	struct iovec r[2] = {
-		{ (void *)(uintptr_t)(addr + offsetof(struct sg_live, slot[1])),
+		{ (void *)(uintptr_t)(addr + offsetof(struct sg_live, slot) +
+				      (current & 1) * sizeof(*slot)),
 		  sizeof(*slot) },
 		{ (void *)(uintptr_t)(addr + offsetof(struct sg_live, current)),
-		  sizeof(one) },
+		  sizeof(current) },
 	};
 	cr_assert_eq(process_vm_writev(pid, &l[0], 1, &r[0], 1, 0), (ssize_t)sizeof(*slot));
-	cr_assert_eq(process_vm_writev(pid, &l[1], 1, &r[1], 1, 0), (ssize_t)sizeof(one));
+	cr_assert_eq(process_vm_writev(pid, &l[1], 1, &r[1], 1, 0),
+		     (ssize_t)sizeof(current));
 }
 
 Test(set, process_refuses_a_block_out_of_range_written_by_another_hand)
@@ -528,7 +534,7 @@ Test(set, process_refuses_a_block_out_of_range_written_by_another_hand)
 	sg_settings_default(&slot.vals);
 	slot.keys = 1u << SG_KEY_RETRY_MAX;
 	slot.vals.retry_max = 5000000;
-	write_raw_slot(s.pid, &slot);
+	write_raw_slot(s.pid, &slot, 1);
 	cr_assert_str_eq(ask(c, "sock"), "ok");
 	cr_expect(log_line_with("live settings generation=1 refused: retry_max has "
 				"a value out of range", NULL), "%s", log_lines());
@@ -538,7 +544,7 @@ Test(set, process_refuses_a_block_out_of_range_written_by_another_hand)
 	slot.generation = 2;
 	slot.keys = 1u << SG_KEY_SIGPIPE;
 	slot.vals.sigpipe = SG_SIGPIPE_OFF;
-	write_raw_slot(s.pid, &slot);
+	write_raw_slot(s.pid, &slot, 2);
 	cr_assert_str_eq(ask(c, "sock"), "ok");
 	cr_expect(log_line_with("generation=2 refused: sigpipe cannot change", NULL),
 		  "%s", log_lines());

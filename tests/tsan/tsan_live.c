@@ -104,8 +104,8 @@ static void poke(void *dst, const void *src, size_t bytes)
 static void write_generation(uint64_t g)
 {
 	struct sg_live *b = &sockguard_live;
-	uint32_t next = (__atomic_load_n(&b->current, __ATOMIC_RELAXED) & 1) ^ 1;
-	struct sg_live_slot *slot = &b->slot[next];
+	uint32_t next = __atomic_load_n(&b->current, __ATOMIC_RELAXED) + 1;
+	struct sg_live_slot *slot = &b->slot[next & 1];
 	struct sg_live_slot s;
 
 	s.seq = __atomic_load_n(&slot->seq, __ATOMIC_RELAXED);
