@@ -113,13 +113,13 @@ static int64_t sndtimeo_ns(int fd)
 }
 
 /*
- * Abandons a connect still under way: connect(2) with AF_UNSPEC dissolves
- * it, so the handshake cannot complete behind the program's back after it
+ * Abandons a connect still under way: connect(2) to an address of family 0
+ * (unspecified) dissolves it, so the handshake cannot complete behind the program's back after it
  * was told ETIMEDOUT.
  */
 static void abandon(int fd)
 {
-	struct sockaddr none = { .sa_family = AF_UNSPEC };
+	struct sockaddr none = { .sa_family = 0 };	/* unspecified family */
 	sg_sys3(SYS_connect, fd, &none, sizeof(none));
 }
 

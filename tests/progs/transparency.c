@@ -286,7 +286,7 @@ static void family_connect(void)
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	int port, lfd = fx_listen_tcp(&port), refused = fx_closed_port();
 	int s = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct sockaddr unspec = { .sa_family = 0 };	/* unspecified family */
 
 	loopback(&sin, port);
 	chk("connect.ebadf", connect(closed_fd(), (struct sockaddr *)&sin, sizeof sin));
