@@ -161,3 +161,61 @@ Test(hostile, stderr_file_at_its_size_limit_gets_no_line)
 	cr_assert_str_eq(plain.out, "child status 0\n"
 			 "alive after a refused connect and a seccomp filter\n");
 }
+
+/*
+ * Failing dup2 onto the shim's log socket: the dup2 closed nothing, so the
+ * socket stays the shim's and nothing is opened anew.
+ */
+Test(hostile, failing_dup2_onto_the_log_socket_leaks_no_descriptor)
+{
+	same_outcome("dup2-failing-onto-log", "log_burst=1000");
+	cr_assert_str_eq(plain.out, "descriptors grew by 0\n");
+	cr_assert(strstr(shimmed.err, "the log socket found 50 times, dup2 onto "
+			 "it failed with EBADF 50 times"), "%s", shimmed.err);
+}
+
+/*
+ * Signal-driven I/O: a socket with O_ASYNC is one whose EAGAIN the program
+ * expects, in a program that never polls as in any other.
+ */
+Test(hostile, signal_driven_socket_gets_eagain_at_once_with_fcntl)
+{
+	same_outcome("async-fcntl", "");
+	cr_assert_str_eq(plain.out, "signal came, read 4, then Resource "
+			 "temporarily unavailable at once\n");
+}
+
+Test(hostile, signal_driven_socket_gets_eagain_at_once_with_ioctl)
+{
+	same_outcome("async-ioctl", "");
+	cr_assert_str_eq(plain.out, "signal came, read 4, then Resource "
+			 "temporarily unavailable at once\n");
+}
+
+/*
+ * A TCP connect to a full backlog interrupted by SIGCHLD: EINTR without
+ * the shim; with it the connection under way is awaited, and connect
+ * reports success only when the socket is connected.
+ */
+Test(hostile, tcp_connect_interrupted_reports_only_the_truth)
+{
+	run_plain("tcp-connect");
+	cr_assert_str_eq(plain.out, "connect: Interrupted system call\n");
+	run_shimmed("tcp-connect", "");
+	cr_assert_str_eq(shimmed.out,
+			 "connected: getpeername 0 write 1 read 1 !\n",
+			 "%s", shimmed.out);
+	run_shimmed("tcp-connect", "connect_timeout=5000");
+	cr_assert_str_eq(shimmed.out,
+			 "connected: getpeername 0 write 1 read 1 !\n",
+			 "%s", shimmed.out);
+}
+
+/* A UDP connect never blocks: what it reports is the kernel's, timeout or not. */
+Test(hostile, udp_connect_reports_only_the_truth)
+{
+	same_outcome("udp-connect", "");
+	cr_assert(strstr(plain.out, "connect 0 getpeername 0 the server send 1 "
+			 "recv 1 !\n"), "%s", plain.out);
+	same_outcome("udp-connect", "connect_timeout=5000");
+}

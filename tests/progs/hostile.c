@@ -7,7 +7,7 @@
  * tests/integration/test_hostile.c runs each one with and without the shim
  * and compares.
  *
- *     hostile SCENARIO
+ *     hostile SCENARIO [ARG]...
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -25,9 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/auxv.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -35,6 +38,8 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t handled;
+static int g_argc;
+static char **g_argv;
 
 static void on_signal(int sig)
 {
@@ -251,46 +256,77 @@ static int execl_many(void)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
-/*
- * A blocking connect to a full AF_UNIX backlog, interrupted by SIGCHLD
- * (handler without SA_RESTART).  The server accepts after a second.
- * Whatever connect reports must be true.
- */
-static int unix_connect_common(void)
+/* A listening socket of the family on loopback, and its address. */
+static int listen_loopback(int family, struct sockaddr_storage *ss,
+			   socklen_t *len)
 {
-	char path[108];
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int l = socket(family, SOCK_STREAM, 0);
 
-	snprintf(path, sizeof(path), "/tmp/sg-hostile-%d.sock", (int)getpid());
-	strcpy(sun.sun_path, path);
-	unlink(path);
-	int l = socket(AF_UNIX, SOCK_STREAM, 0);
-	bind(l, (struct sockaddr *)&sun, sizeof(sun));
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_UNIX) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof(sun->sun_path),
+			 "/tmp/sg-hostile-%d.sock", (int)getpid());
+		unlink(sun->sun_path);
+		*len = sizeof(*sun);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof(*sin);
+	}
+	bind(l, (struct sockaddr *)ss, *len);
 	listen(l, 0);
-	int first = socket(AF_UNIX, SOCK_STREAM, 0);
-	connect(first, (struct sockaddr *)&sun, sizeof(sun));	/* fills it */
+	getsockname(l, (struct sockaddr *)ss, len);
+	return l;
+}
+
+/* Accepts the first connection at accept_ms, then echoes one byte of the next. */
+static pid_t late_acceptor(int l, int accept_ms)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	usleep(accept_ms * 1000);
+	int a = accept(l, NULL, NULL);
+	struct pollfd p = { l, POLLIN, 0 };
+	if (poll(&p, 1, 4000) == 1) {
+		int b = accept(l, NULL, NULL);
+		char c;
+		if (read(b, &c, 1) == 1 && write(b, "!", 1) != 1)
+			_exit(1);
+	}
+	(void)a;
+	_exit(0);
+}
+
+/*
+ * A blocking connect to a full backlog, interrupted by SIGCHLD (handler
+ * without SA_RESTART) at 0.2 s.  The server accepts the connection that
+ * filled it at accept_ms: an AF_UNIX connect can then be made again; a TCP
+ * one, whose SYN the full queue dropped, is taken by the SYN retransmitted
+ * after a second.  Whatever connect reports must be true.
+ */
+static int connect_interrupted(int family, int accept_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int l = listen_loopback(family, &ss, &len);
+	int first = socket(family, SOCK_STREAM, 0);
+
+	connect(first, (struct sockaddr *)&ss, len);	/* fills the backlog */
 	install(SIGCHLD, on_signal, 0);
+	fflush(stdout);
 	if (fork() == 0) {	/* interrupts at 0.2 s */
 		usleep(200000);
 		_exit(0);
 	}
-	if (fork() == 0) {	/* accepts at 1 s */
-		usleep(1000000);
-		int a = accept(l, NULL, NULL);
-		struct pollfd p = { l, POLLIN, 0 };
-		if (poll(&p, 1, 1500) == 1) {
-			int b = accept(l, NULL, NULL);
-			char c;
-			if (read(b, &c, 1) == 1 && write(b, "!", 1) != 1)
-				_exit(1);
-		}
-		(void)a;
-		_exit(0);
-	}
-	int s = socket(AF_UNIX, SOCK_STREAM, 0);
-	int r = connect(s, (struct sockaddr *)&sun, sizeof(sun));
+	pid_t acceptor = late_acceptor(l, accept_ms);
+	int s = socket(family, SOCK_STREAM, 0);
+	int r = connect(s, (struct sockaddr *)&ss, len);
 	int err = errno;
-	struct sockaddr_un peer;
+	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
 	if (r == 0) {
 		int gp = getpeername(s, (struct sockaddr *)&peer, &plen);
@@ -301,8 +337,11 @@ static int unix_connect_common(void)
 		       rd, c);
 	} else {
 		printf("connect: %s\n", strerror(err));
+		kill(acceptor, SIGKILL);	/* no connection is coming */
 	}
-	unlink(path);
+	close(s);
+	if (family == AF_UNIX)
+		unlink(((struct sockaddr_un *)&ss)->sun_path);
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
 	return 0;
@@ -310,7 +349,205 @@ static int unix_connect_common(void)
 
 static int unix_connect(void)
 {
-	return unix_connect_common();
+	return connect_interrupted(AF_UNIX, 1000);
+}
+
+static int tcp_connect(void)
+{
+	return connect_interrupted(AF_INET, 500);
+}
+
+/*
+ * UDP connect(2) sets the default peer and never blocks: it succeeds at
+ * once, getpeername then names the peer and a datagram goes there and
+ * back; a connect to AF_UNSPEC dissolves the association again (ENOTCONN).
+ */
+static int udp_connect(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(sin), plen = sizeof(peer);
+	struct sockaddr none = { .sa_family = AF_UNSPEC };
+	int srv = socket(AF_INET, SOCK_DGRAM, 0);
+	char c = 0;
+
+	bind(srv, (struct sockaddr *)&sin, sizeof(sin));
+	getsockname(srv, (struct sockaddr *)&sin, &len);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	int r = connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	int gp = getpeername(s, (struct sockaddr *)&peer, &plen);
+	int same = gp == 0 && peer.sin_port == sin.sin_port;
+	ssize_t w = send(s, "?", 1, 0);
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	if (recvfrom(srv, &c, 1, 0, (struct sockaddr *)&from, &flen) == 1)
+		sendto(srv, "!", 1, 0, (struct sockaddr *)&from, flen);
+	ssize_t got = recv(s, &c, 1, 0);
+	printf("connect %d getpeername %d %s send %zd recv %zd %c\n", r, gp,
+	       same ? "the server" : "elsewhere", w, got, c);
+	r = connect(s, &none, sizeof(none));
+	plen = sizeof(peer);
+	gp = getpeername(s, (struct sockaddr *)&peer, &plen);
+	printf("AF_UNSPEC: connect %d getpeername %s\n", r,
+	       gp == 0 ? "0" : strerror(errno));
+	/* A port nothing listens on: the ICMP error comes with a later call. */
+	close(srv);
+	r = connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	w = send(s, "?", 1, 0);
+	usleep(100000);
+	got = recv(s, &c, 1, MSG_DONTWAIT);
+	printf("closed port: connect %d send %zd recv %zd %s\n", r, w, got,
+	       got < 0 ? strerror(errno) : "");
+	return 0;
+}
+
+/*
+ * Signal-driven I/O (fcntl(2): F_SETOWN, F_SETSIG, O_ASYNC; or ioctl(2)
+ * FIONBIO and FIOASYNC) in a program that never polls: the signal says
+ * data came, the program reads until EAGAIN and expects that EAGAIN at
+ * once, to go back to waiting for the next signal.
+ */
+static volatile sig_atomic_t io_signals;
+
+static void on_io(int sig)
+{
+	(void)sig;
+	io_signals++;
+}
+
+static void tcp_pair(int *a, int *b)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	bind(l, (struct sockaddr *)&sin, sizeof(sin));
+	listen(l, 1);
+	getsockname(l, (struct sockaddr *)&sin, &len);
+	*b = socket(AF_INET, SOCK_STREAM, 0);
+	connect(*b, (struct sockaddr *)&sin, sizeof(sin));
+	*a = accept(l, NULL, NULL);
+	close(l);
+}
+
+static int signal_driven(int use_ioctl)
+{
+	int a, b, on = 1, got = 0;
+	char buf[64];
+
+	tcp_pair(&a, &b);
+	install(use_ioctl ? SIGIO : SIGURG, on_io, SA_RESTART);
+	fcntl(a, F_SETOWN, getpid());
+	if (use_ioctl) {
+		ioctl(a, FIONBIO, &on);
+		ioctl(a, FIOASYNC, &on);
+	} else {
+		fcntl(a, F_SETSIG, SIGURG);
+		fcntl(a, F_SETFL, fcntl(a, F_GETFL) | O_NONBLOCK | O_ASYNC);
+	}
+	if (write(b, "data", 4) != 4)
+		return 1;
+	for (int i = 0; i < 200 && !io_signals; i++)
+		usleep(10000);
+	ssize_t n;
+	long t0 = now_ms();
+	while ((n = recv(a, buf, sizeof(buf), 0)) > 0)
+		got += (int)n;
+	int err = errno;
+	printf("signal %s, read %d, then %s %s\n",
+	       io_signals ? "came" : "missing", got, strerror(err),
+	       now_ms() - t0 < 1000 ? "at once" : "late");
+	return 0;
+}
+
+static int async_fcntl(void)
+{
+	return signal_driven(0);
+}
+
+static int async_ioctl(void)
+{
+	return signal_driven(1);
+}
+
+/* The one socket the process has: the shim's log socket, when it has one. */
+static int lone_socket(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = -1;
+
+	while (d && (e = readdir(d)) != NULL) {
+		char link[300], target[64];
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', strncmp(target, "socket:", 7) == 0))
+			found = atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * A dup2 onto the shim's log socket that fails (EBADF: the old descriptor
+ * is not open) closes nothing, so the shim's socket is still its own: 50
+ * logged events, each followed by such a dup2, and the descriptor count
+ * stays flat.
+ */
+static int dup2_failing_onto_log(void)
+{
+	int before = -1, found = 0, ebadf = 0;
+
+	for (int i = 0; i < 50; i++) {
+		refused_connect();
+		int fd = lone_socket();
+		if (fd >= 0) {
+			found++;
+			ebadf += dup2(12345678, fd) < 0 && errno == EBADF;
+		}
+		if (i == 0)
+			before = count_fds();
+	}
+	printf("descriptors grew by %d\n", count_fds() - before);
+	fprintf(stderr, "the log socket found %d times, dup2 onto it failed "
+		"with EBADF %d times\n", found, ebadf);
+	return 0;
+}
+
+/*
+ * A set-user-ID root wrapper (sudo-, su-style): becomes root entirely and
+ * runs a plain program, which is then not in secure execution.
+ *
+ *     hostile setuid-exec PROGRAM [ARG]...
+ */
+static int setuid_exec(void)
+{
+	if (g_argc < 3)
+		return 2;
+	printf("wrapper: secure=%lu\n", getauxval(AT_SECURE));
+	fflush(stdout);
+	if (setresuid(0, 0, 0) != 0) {
+		printf("setresuid: %s\n", strerror(errno));
+		return 1;
+	}
+	execv(g_argv[2], g_argv + 2);
+	printf("execv: %s\n", strerror(errno));
+	return 127;
+}
+
+static int print_env(void)
+{
+	const char *opts = getenv("SOCKGUARD_OPTIONS");
+	const char *conf = getenv("SOCKGUARD_CONFIG");
+
+	printf("uid=%d euid=%d secure=%lu\n", (int)getuid(), (int)geteuid(),
+	       getauxval(AT_SECURE));
+	printf("SOCKGUARD_OPTIONS=%s\n", opts ? opts : "(unset)");
+	printf("SOCKGUARD_CONFIG=%s\n", conf ? conf : "(unset)");
+	return 0;
 }
 
 /*
@@ -478,6 +715,13 @@ static const struct scenario scenarios[] = {
 	{ "execl-small-stack", execl_small_stack },
 	{ "execl-many", execl_many },
 	{ "unix-connect", unix_connect },
+	{ "tcp-connect", tcp_connect },
+	{ "udp-connect", udp_connect },
+	{ "async-fcntl", async_fcntl },
+	{ "async-ioctl", async_ioctl },
+	{ "dup2-failing-onto-log", dup2_failing_onto_log },
+	{ "setuid-exec", setuid_exec },
+	{ "print-env", print_env },
 	{ "emfile-nothing-pending", emfile_nothing_pending },
 	{ "seccomp-poll", seccomp_poll },
 	{ "stderr-file-size-limit", stderr_file_size_limit },
@@ -486,6 +730,8 @@ static const struct scenario scenarios[] = {
 
 int main(int argc, char **argv)
 {
+	g_argc = argc;
+	g_argv = argv;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; argc > 1 && i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		if (strcmp(argv[1], scenarios[i].name) == 0)
