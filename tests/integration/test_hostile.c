@@ -5,8 +5,13 @@
  * retried EINTR), an outcome that is just as true.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -218,4 +223,92 @@ Test(hostile, udp_connect_reports_only_the_truth)
 	cr_assert(strstr(plain.out, "connect 0 getpeername 0 the server send 1 "
 			 "recv 1 !\n"), "%s", plain.out);
 	same_outcome("udp-connect", "connect_timeout=5000");
+}
+
+/*
+ * Secure execution: a set-user-ID root copy of hostile, run by nobody,
+ * becomes root entirely and runs `hostile print-env`, which is not in
+ * secure execution and would honour whatever SOCKGUARD_* it inherits.
+ * ld.so ignores an LD_PRELOAD with a slash in a secure-execution process,
+ * so the shim comes from /etc/ld.so.preload: in a private mount namespace,
+ * /etc is an overlay of the real one with that file added.
+ */
+static void preload_through_a_private_etc(void)
+{
+	char up[300], work[300], opts[700];
+
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	snprintf(up, sizeof up, "%s/etc-upper", dir);
+	snprintf(work, sizeof work, "%s/etc-work", dir);
+	cr_assert_eq(mkdir(up, 0755), 0);
+	cr_assert_eq(mkdir(work, 0755), 0);
+	snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s,workdir=%s", up,
+		 work);
+	if (mount("overlay", "/etc", "overlay", 0, opts) != 0)
+		cr_skip_test("no overlay file system for a private /etc: %s",
+			     strerror(errno));
+	FILE *f = fopen("/etc/ld.so.preload", "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%s\n", fx_shim_path());
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* Runs [prefix...] WRAPPER setuid-exec HOSTILE print-env into shimmed. */
+static void run_wrapper(char *const prefix[], const char *wrapper)
+{
+	char path[4096], opts[400], conf[400], *argv[16];
+	int n = 0;
+
+	fx_prog_path("hostile", path, sizeof path);
+	snprintf(opts, sizeof opts, "SOCKGUARD_OPTIONS=log=unix:%s/user.sock",
+		 dir);
+	snprintf(conf, sizeof conf, "SOCKGUARD_CONFIG=%s/user.conf", dir);
+	for (int i = 0; prefix && prefix[i]; i++)
+		argv[n++] = prefix[i];
+	argv[n++] = (char *)wrapper;
+	argv[n++] = "setuid-exec";
+	argv[n++] = path;
+	argv[n++] = "print-env";
+	argv[n] = NULL;
+	char *env[] = { "LD_PRELOAD", opts, conf, NULL };
+	fx_run(argv, env, 20000, &shimmed);
+}
+
+Test(hostile, setuid_wrapper_hands_no_sockguard_variables_to_a_root_child)
+{
+	char wrapper[320], path[4096];
+	char *as_nobody[] = { "setpriv", "--reuid=65534", "--regid=65534",
+			      "--clear-groups", "--", NULL };
+
+	FX_SKIP_ON_MUSL("musl's loader has no /etc/ld.so.preload, and ignores "
+			"LD_PRELOAD in secure execution");
+	FX_REQUIRE_PROGRAM("setpriv");
+	if (fx_need_root() != 0)
+		cr_skip_test("needs root: %s", fx_skip_reason());
+	if (getenv("SG_SANITIZE"))
+		cr_skip_test("the ASan-built shim cannot be preloaded alone "
+			     "into a secure-exec process");
+	snprintf(wrapper, sizeof wrapper, "%s/hostile-suid", dir);
+	cr_assert_eq(fx_sh("cp '%s' '%s' && chmod 4755 '%s' && "
+			   "echo 'mode = observe' > '%s/user.conf'",
+			   fx_prog_path("hostile", path, sizeof path), wrapper,
+			   wrapper, dir), 0);
+	preload_through_a_private_etc();
+
+	/* The control: run by root, nothing is secure and the variables pass. */
+	run_wrapper(NULL, wrapper);
+	cr_assert_eq(fx_exit_code(&shimmed), 0, "%s%s", shimmed.out, shimmed.err);
+	cr_assert(strstr(shimmed.out, "wrapper: secure=0\nuid=0 euid=0 secure=0\n"
+			 "SOCKGUARD_OPTIONS=log=unix:"), "%s", shimmed.out);
+	cr_assert(strstr(shimmed.out, "/user.sock\nSOCKGUARD_CONFIG=/"), "%s",
+		  shimmed.out);
+
+	run_wrapper(as_nobody, wrapper);
+	umount("/etc");
+	cr_assert_eq(fx_exit_code(&shimmed), 0, "%s%s", shimmed.out, shimmed.err);
+	cr_assert_str_eq(shimmed.out, "wrapper: secure=1\n"
+			 "uid=0 euid=0 secure=0\n"
+			 "SOCKGUARD_OPTIONS=(unset)\n"
+			 "SOCKGUARD_CONFIG=(unset)\n", "%s", shimmed.err);
 }
