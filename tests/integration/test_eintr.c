@@ -505,6 +505,33 @@ Test(eintr, eintr_retries_are_not_counted_against_retry_max, .timeout = 20)
 }
 
 /*
+ * A real-time signal named in eintr_pass: a program that bounds a blocking
+ * recv with a timer_create(2) timer signalling SIGRTMIN+1 gets its EINTR;
+ * by default that signal is not passed and the recv is retried until data
+ * comes (500 ms).
+ */
+Test(eintr, eintr_pass_rtmin_plus_1_returns_the_eintr_of_a_timer_signal,
+     .timeout = 20)
+{
+	struct fx_result r;
+	char e[32];
+
+	sig_wait("recv", "RTMIN+1", "100", "500", no_shim, &r);
+	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
+	sig_wait("recv", "RTMIN+1", "100", "500",
+		 shim_env("eintr_pass=RTMIN+1"), &r);
+	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s%s",
+			 r.out, r.err);
+	long ms = field(r.out, "elapsed");
+	cr_expect(ms >= 80 && ms < 400, "recv returned after %ld ms", ms);
+	sig_wait("recv", "RTMIN+1", "100", "500", shim_env(""), &r);
+	cr_expect_eq(field(r.out, "rc"), 1, "%s", r.out);
+	cr_expect_gt(field(r.out, "signals"), 2, "%s", r.out);
+	ms = field(r.out, "elapsed");
+	cr_expect(ms >= 450 && ms <= 900, "recv returned after %ld ms", ms);
+}
+
+/*
  * Threads: which signals ran is accounted per thread
  */
 

@@ -198,6 +198,55 @@ Test(log_classes, pipe_on_a_send_after_shutdown, .timeout = 20)
 	rx_close(rx);
 }
 
+/*
+ * eof (log_events=all): a request sent, then the end of the stream instead
+ * of a reply.  Whichever call sent the request, the line is the same.
+ */
+static void expect_eof_after(const char *call)
+{
+	struct logrx *rx = rx_open();
+	int port;
+	pid_t peer = fx_peer_halfclose(&port);
+	char *argv[] = { "log_faults", "eof", port_arg(port), (char *)call,
+			 NULL };
+	char want[64];
+
+	cr_assert_gt(peer, 0, "%s", fx_skip_reason());
+	struct fx_result *r = run_logged(rx, "log_events=all", argv, 10000);
+	snprintf(want, sizeof(want), "%s=4 recv=ok\n", call);
+	cr_assert_str_eq(r->out, want, "%s", r->err);
+	rx_collect(rx, 300);
+	const char *line = fx_log_find_class(rx->lines, "eof");
+	cr_expect_not_null(line, "%s, then an end of file: no class=eof line; "
+			   "got:\n%s", call, rx->lines);
+	if (line) {
+		EXPECT_FIELD(line, "op", "recv");
+		EXPECT_FIELD(line, "action", "returned");
+		EXPECT_FIELD(line, "proto", "tcp");
+		expect_peer_is(line, port);
+		cr_expect_not(has_field(line, "errno"), "%s", line);
+	}
+	free(r);
+	fx_stop(peer);
+	rx_close(rx);
+}
+
+Test(log_classes, eof_when_the_peer_closes_instead_of_replying_to_send,
+     .timeout = 20)
+{
+	expect_eof_after("send");
+	expect_eof_after("write");
+}
+
+Test(log_classes, eof_follows_writev_sendmsg_sendmmsg_sendfile_as_it_follows_send,
+     .timeout = 30)
+{
+	expect_eof_after("writev");
+	expect_eof_after("sendmsg");
+	expect_eof_after("sendmmsg");
+	expect_eof_after("sendfile");
+}
+
 Test(log_classes, fd_exhausted_on_accept, .timeout = 20)
 {
 	struct logrx *rx = rx_open();

@@ -151,6 +151,66 @@ Test(sigpipe, pipe_write_dies_of_sigpipe_under_socket_mode_as_without_shim,
 	cr_expect_eq(pipe_write(shim_env("sigpipe=ignore"), &r), 0, "%s", r.out);
 }
 
+/*
+ * stdio on a socket: glibc's stdio writes through its internal write, which
+ * the shim cannot see, so under sigpipe=socket a stream fdopen(3)ed on a
+ * socket counts as one while it is open.
+ */
+static int stdio_write(const char *mode, char *const *env, struct fx_result *r)
+{
+	int port;
+	char p[16];
+	pid_t peer = fx_peer_reset(&port);
+
+	cr_assert_gt(peer, 0, "%s", fx_skip_reason());
+	snprintf(p, sizeof(p), "%d", port);
+	char *argv[] = { (char *)prog("sig_pipe"), (char *)mode, p, NULL };
+	run(argv, env, r);
+	fx_stop(peer);
+	return fx_exit_code(r);
+}
+
+Test(sigpipe, stdio_socket_stream_gets_epipe_under_socket_mode_pipes_still_die,
+     .timeout = 30)
+{
+	struct fx_result r;
+
+	cr_expect_eq(stdio_write("stdio", no_shim, &r), KILLED_BY_SIGPIPE, "%s",
+		     r.out);
+	cr_expect_null(strstr(r.out, "Broken pipe"), "%s", r.out);
+	/* The socket stream gets EPIPE; a write(2) to a pipe still kills. */
+	cr_expect_eq(stdio_write("stdio", shim_env("sigpipe=socket"), &r),
+		     KILLED_BY_SIGPIPE, "%s", r.out);
+	cr_expect(strstr(r.out, ": Broken pipe\n"), "the stdio write to the "
+		  "socket was not kept from SIGPIPE: %s", r.out);
+	cr_expect_null(strstr(r.out, "pipe write"), "%s", r.out);
+}
+
+Test(sigpipe, stdio_pipe_dies_under_socket_mode_once_the_socket_stream_closed,
+     .timeout = 30)
+{
+	struct fx_result r;
+
+	cr_expect_eq(stdio_write("stdio_closed", shim_env("sigpipe=socket"), &r),
+		     KILLED_BY_SIGPIPE, "%s", r.out);
+	cr_expect(strstr(r.out, ": Broken pipe\nstdio to a pipe:\n"), "%s",
+		  r.out);
+	cr_expect_null(strstr(r.out, "Broken pipe\nfflush"), "the stdio write "
+		       "to the pipe was kept from SIGPIPE: %s", r.out);
+}
+
+/* inetd style: standard output is the socket from the start. */
+Test(sigpipe, stdout_on_a_socket_gets_epipe_under_socket_mode, .timeout = 30)
+{
+	struct fx_result r;
+
+	cr_expect_eq(stdio_write("stdout_sock", no_shim, &r), KILLED_BY_SIGPIPE,
+		     "%s%s", r.out, r.err);
+	cr_expect_eq(stdio_write("stdout_sock", shim_env("sigpipe=socket"), &r),
+		     0, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.err, ": Broken pipe\nsurvived\n"), "%s", r.err);
+}
+
 /* `yes | head -1`: yes dies of SIGPIPE (status 141) as without the shim. */
 static int yes_status(char *const *env)
 {

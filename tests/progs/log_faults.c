@@ -25,6 +25,9 @@
  *   log_faults emfile_closed PORT  a refused connect (a logged line), then
  *                                  close_range(3, ~0U), then accept with no
  *                                  descriptor left and two clients pending
+ *   log_faults eof PORT CALL       sends a request with CALL (send, write,
+ *                                  writev, sendmsg, sendmmsg, sendfile) to a
+ *                                  peer that closed its side, then recv: 0
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <dirent.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -326,6 +331,52 @@ static int run_killed(int port, int n)
 	return 0;
 }
 
+/*
+ * One request of 4 bytes with call (the vector calls with one element, as
+ * most programs make them); returns what the call returned.
+ */
+static long send_request(int fd, const char *call)
+{
+	struct iovec iov[1] = { { "GET\n", 4 } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 1 };
+	struct mmsghdr mm = { .msg_hdr = m };
+
+	if (strcmp(call, "send") == 0)
+		return send(fd, "GET\n", 4, 0);
+	if (strcmp(call, "write") == 0)
+		return write(fd, "GET\n", 4);
+	if (strcmp(call, "writev") == 0)
+		return writev(fd, iov, 1);
+	if (strcmp(call, "sendmsg") == 0)
+		return sendmsg(fd, &m, 0);
+	if (strcmp(call, "sendmmsg") == 0)
+		return sendmmsg(fd, &mm, 1, 0) == 1 ? (long)mm.msg_len : -1;
+	if (strcmp(call, "sendfile") == 0) {
+		char path[] = "/tmp/log_faults-XXXXXX";
+		int in = mkstemp(path);
+		long r = -1;
+		if (in >= 0 && unlink(path) == 0 && write(in, "GET\n", 4) == 4)
+			r = sendfile(fd, in, &(off_t){ 0 }, 4);
+		close(in);
+		return r;
+	}
+	fprintf(stderr, "log_faults: unknown call %s\n", call);
+	exit(2);
+}
+
+/* "Server terminated prematurely": the reply awaited is an end of file. */
+static int run_eof(int port, const char *call)
+{
+	int fd = connected(port);
+	long sent = send_request(fd, call);
+	char buf[16];
+
+	printf("%s=%ld ", call, sent);
+	report("recv", recv(fd, buf, sizeof(buf), 0) == 0 ? 0 : EPROTO);
+	close(fd);
+	return 0;
+}
+
 /* Prints "fds=0,1,2,..." : the descriptors open at the start of main. */
 static int run_quiet(void)
 {
@@ -381,6 +432,8 @@ int main(int argc, char **argv)
 		return run_quiet();
 	else if (strcmp(what, "emfile_closed") == 0)
 		return run_emfile_closed(port);
+	else if (strcmp(what, "eof") == 0 && argc > 3)
+		return run_eof(port, argv[3]);
 	else
 		return 2;
 	return 0;

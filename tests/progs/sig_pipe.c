@@ -19,6 +19,16 @@
  *   sig_pipe badexec PORT      an execve that fails, then `sock write`:
  *                              SIGPIPE is ignored again after the failure
  *   sig_pipe show              print this process's SIGPIPE disposition
+ *   sig_pipe stdio PORT        connect to a resetting peer, wait for the RST,
+ *                              then fputs + fflush on an fdopen(3) stream of
+ *                              the socket until EPIPE; with that stream still
+ *                              open, `pipe`
+ *   sig_pipe stdio_closed PORT the same stdio writes, fclose, then fputs +
+ *                              fflush on an fdopen(3) stream of a pipe whose
+ *                              read end is closed
+ *   sig_pipe stdout_sock PORT  the socket becomes standard output of this
+ *                              program run again (inetd style): printf +
+ *                              fflush until EPIPE, reported on stderr
  *
  * A run that is not killed prints "survived" and exits 0 (1 when a check
  * failed).  Killed by SIGPIPE, it prints nothing more.
@@ -137,6 +147,77 @@ static void pipe_mode(void)
 	close(p[0]);
 	ssize_t r = write(p[1], "x", 1);
 	printf("pipe write: %zd %s\n", r, r < 0 ? strerror(errno) : "ok");
+}
+
+/* fputs + fflush until EPIPE (at most 10 times); returns the last errno. */
+static int stdio_until_epipe(FILE *f, FILE *report_to)
+{
+	int err = 0;
+
+	for (int i = 0; i < 10 && err != EPIPE; i++) {
+		int failed = fputs("x\n", f) == EOF;	/* line-buffered: written */
+		failed |= fflush(f) != 0;
+		err = failed ? errno : 0;
+		clearerr(f);
+		fprintf(report_to, "fflush %d: %s\n", i, err ? strerror(err) : "ok");
+	}
+	return err;
+}
+
+static FILE *reset_stream(int port)
+{
+	int fd = connect_port(port);
+
+	await_reset(fd);
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		printf("fdopen: %s\n", strerror(errno));
+		exit(3);
+	}
+	return f;
+}
+
+static void stdio_mode(int port, int close_first)
+{
+	FILE *f = reset_stream(port);
+
+	if (stdio_until_epipe(f, stdout) != EPIPE)
+		failures++;
+	if (!close_first) {
+		pipe_mode();
+		return;
+	}
+	fclose(f);
+	int p[2];
+	if (pipe(p) < 0)
+		exit(3);
+	close(p[0]);
+	FILE *pf = fdopen(p[1], "w");
+	printf("stdio to a pipe:\n");
+	stdio_until_epipe(pf, stdout);
+}
+
+/* Runs this program again with the reset socket as its standard output. */
+static void stdout_sock_mode(int port, const char *self)
+{
+	int fd = connect_port(port);
+
+	await_reset(fd);
+	fflush(stdout);
+	if (dup2(fd, 1) != 1)
+		exit(3);
+	close(fd);
+	execl(self, self, "stdout_write", (char *)NULL);
+	printf("execl: %s\n", strerror(errno));
+	exit(3);
+}
+
+static void stdout_write_mode(void)
+{
+	if (stdio_until_epipe(stdout, stderr) != EPIPE)
+		failures++;
+	fprintf(stderr, "survived\n");
+	exit(failures ? 1 : 0);
 }
 
 static const char *name_of(void (*h)(int))
@@ -348,6 +429,14 @@ int main(int argc, char **argv)
 		spawn_mode(argv[2], argv[0]);
 	else if (argc >= 2 && strcmp(argv[1], "show") == 0)
 		show_mode();
+	else if (argc >= 3 && strcmp(argv[1], "stdio") == 0)
+		stdio_mode(atoi(argv[2]), 0);
+	else if (argc >= 3 && strcmp(argv[1], "stdio_closed") == 0)
+		stdio_mode(atoi(argv[2]), 1);
+	else if (argc >= 3 && strcmp(argv[1], "stdout_sock") == 0)
+		stdout_sock_mode(atoi(argv[2]), argv[0]);
+	else if (argc >= 2 && strcmp(argv[1], "stdout_write") == 0)
+		stdout_write_mode();
 	else {
 		fprintf(stderr, "usage: see the comment at the top of sig_pipe.c\n");
 		return 2;

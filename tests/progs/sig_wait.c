@@ -15,6 +15,7 @@
  *                             the process that waits
  *   read                      a blocking read that a thread satisfies
  *                             after TIMEOUT_MS (one byte)
+ *   recv                      the same with recv
  *   ppoll_masked pselect_masked epoll_pwait_masked
  *                             SIG blocked outside the call and unblocked
  *                             by the call's own sigmask: the program asks
@@ -22,7 +23,8 @@
  *   send                      one blocking send of 8 MiB on TCP loopback,
  *                             which a thread starts reading after
  *                             TIMEOUT_MS (rc is what send returned)
- * SIG is CHLD, WINCH, USR1, TERM or ALRM; the timer sends it every
+ * SIG is CHLD, WINCH, USR1, TERM, ALRM or RTMIN+N (this program's own
+ * SIGRTMIN, as its C library counts it); the timer sends it every
  * PERIOD_MS.  SIG STOPCONT instead forks a process that stops and
  * continues this one (SIGSTOP, SIGCONT) every PERIOD_MS: no handler runs,
  * yet some calls fail with EINTR (signal(7)).  Prints one line:
@@ -99,6 +101,8 @@ static int signal_number(const char *name)
 		if (strcmp(name, names[i].name) == 0)
 			return names[i].sig;
 	}
+	if (strncmp(name, "RTMIN+", 6) == 0)
+		return SIGRTMIN + atoi(name + 6);
 	fprintf(stderr, "sig_wait: unknown signal %s\n", name);
 	exit(2);
 }
@@ -300,6 +304,10 @@ static long run_call(const char *call)
 	if (strcmp(call, "read") == 0) {
 		pthread_create(&t, NULL, late_writer, NULL);
 		return read(pair[0], &byte, 1);
+	}
+	if (strcmp(call, "recv") == 0) {
+		pthread_create(&t, NULL, late_writer, NULL);
+		return recv(pair[0], &byte, 1, 0);
 	}
 	printf("unknown call %s\n", call);
 	exit(2);
