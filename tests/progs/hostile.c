@@ -360,7 +360,8 @@ static int tcp_connect(void)
 /*
  * UDP connect(2) sets the default peer and never blocks: it succeeds at
  * once, getpeername then names the peer and a datagram goes there and
- * back; a connect to AF_UNSPEC dissolves the association again (ENOTCONN).
+ * back; a connect to the unspecified family (0) dissolves the association
+ * again (ENOTCONN).
  */
 static int udp_connect(void)
 {
@@ -368,7 +369,7 @@ static int udp_connect(void)
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct sockaddr_in peer;
 	socklen_t len = sizeof(sin), plen = sizeof(peer);
-	struct sockaddr none = { .sa_family = AF_UNSPEC };
+	struct sockaddr none = { .sa_family = 0 };	/* unspecified family */
 	int srv = socket(AF_INET, SOCK_DGRAM, 0);
 	char c = 0;
 
@@ -389,7 +390,7 @@ static int udp_connect(void)
 	r = connect(s, &none, sizeof(none));
 	plen = sizeof(peer);
 	gp = getpeername(s, (struct sockaddr *)&peer, &plen);
-	printf("AF_UNSPEC: connect %d getpeername %s\n", r,
+	printf("unspecified family: connect %d getpeername %s\n", r,
 	       gp == 0 ? "0" : strerror(errno));
 	/* A port nothing listens on: the ICMP error comes with a later call. */
 	close(srv);
