@@ -155,13 +155,47 @@ int sg_key_is_socket(int key)
 	return key >= 0 && key < SG_KEY_COUNT && key_table[key].socket;
 }
 
+/*
+ * Where each key's name falls by its first and last letters and its length
+ * (collision-free for these names): one look and one comparison per line
+ * of a policy, which every process reads at start-up.  A key added that
+ * falls on a taken place breaks the build (-Woverride-init, in -Wextra);
+ * then change the 15.  The unit tests look every key up by its name.
+ */
+#define KEY_HASH(first, last, len) (((first) + (last) + 15 * (len)) & 63)
+
+static const uint8_t key_by_hash[64] = {
+	[KEY_HASH('m', 'e', 4)] = SG_KEY_MODE + 1,
+	[KEY_HASH('s', 'e', 7)] = SG_KEY_SIGPIPE + 1,
+	[KEY_HASH('e', 'r', 5)] = SG_KEY_EINTR + 1,
+	[KEY_HASH('e', 's', 10)] = SG_KEY_EINTR_PASS + 1,
+	[KEY_HASH('e', 'n', 6)] = SG_KEY_EAGAIN + 1,
+	[KEY_HASH('e', 't', 11)] = SG_KEY_EAGAIN_WAIT + 1,
+	[KEY_HASH('a', 't', 6)] = SG_KEY_ACCEPT + 1,
+	[KEY_HASH('a', 'e', 13)] = SG_KEY_ACCEPT_EMFILE + 1,
+	[KEY_HASH('r', 'x', 9)] = SG_KEY_RETRY_MAX + 1,
+	[KEY_HASH('k', 'e', 9)] = SG_KEY_KEEPALIVE + 1,
+	[KEY_HASH('u', 't', 12)] = SG_KEY_USER_TIMEOUT + 1,
+	[KEY_HASH('c', 't', 15)] = SG_KEY_CONNECT_TIMEOUT + 1,
+	[KEY_HASH('s', 'f', 6)] = SG_KEY_SNDBUF + 1,
+	[KEY_HASH('r', 'f', 6)] = SG_KEY_RCVBUF + 1,
+	[KEY_HASH('l', 'g', 3)] = SG_KEY_LOG + 1,
+	[KEY_HASH('l', 'y', 12)] = SG_KEY_LOG_FACILITY + 1,
+	[KEY_HASH('l', 's', 10)] = SG_KEY_LOG_EVENTS + 1,
+	[KEY_HASH('l', 't', 9)] = SG_KEY_LOG_BURST + 1,
+	[KEY_HASH('l', 'l', 12)] = SG_KEY_LOG_INTERVAL + 1,
+	[KEY_HASH('l', 'x', 7)] = SG_KEY_LOG_MAX + 1,
+	[KEY_HASH('l', 't', 10)] = SG_KEY_LOG_FORMAT + 1,
+	[KEY_HASH('l', 'l', 20)] = SG_KEY_LOG_SUMMARY_INTERVAL + 1,
+};
+
 int sg_key_from_name(const char *s, size_t n)
 {
-	for (int k = 0; k < SG_KEY_COUNT && n; k++) {
-		if (key_table[k].name[0] == s[0] && span_is(s, n, key_table[k].name))
-			return k;
-	}
-	return -1;
+	if (n == 0)
+		return -1;
+	int k = key_by_hash[KEY_HASH((unsigned char)s[0], (unsigned char)s[n - 1],
+				     n)] - 1;
+	return k >= 0 && span_is(s, n, key_table[k].name) ? k : -1;
 }
 
 int sg_facility_from_name(const char *s, size_t n)

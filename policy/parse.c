@@ -80,16 +80,6 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-/* A '#' at the start or after a blank starts a comment; "unix:/a#b" keeps it. */
-static size_t strip_comment(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '#' && (i == 0 || sg_is_blank(s[i - 1])))
-			return i;
-	}
-	return n;
-}
-
 /* Takes a fresh section, or the scratch one when the limits are reached. */
 static struct sg_section *new_section(struct parser *ps, int kind)
 {
@@ -230,39 +220,115 @@ static int has_control_byte(const char *s, size_t n)
 	return 0;
 }
 
-/*
- * The length of the line at s (up to its '\n' or the end of the text),
- * and whether it holds a control byte other than tab and CR: one pass.
- */
-static size_t line_length(const char *s, size_t n, int *control)
+/* A byte the line scan stops at: control bytes (newline included), '#', '='. */
+static int is_special(unsigned char c)
 {
-	size_t i = 0;
+	return c < 0x20 || c == '#' || c == '=' || c == 0x7f;
+}
 
-	*control = 0;
-	for (; i < n && s[i] != '\n'; i++)
-		*control |= is_control((unsigned char)s[i]);
+#define BYTES(b) (0x0101010101010101ull * (b))
+
+/*
+ * The index of the first special byte at or after i (n if none).  Eight
+ * bytes at a time where they are all there: a byte below 0x20 sets the
+ * high bit of (x - 0x20) & ~x in its place, a byte equal to b that of
+ * ((x ^ b) - 1) & ~(x ^ b); a borrow can set bits only above a byte that
+ * matched, so the lowest bit set names the first special byte.  The
+ * policy is read by every process that starts under the library: this
+ * scan is most of what a line costs.
+ */
+static size_t skip_plain(const char *s, size_t n, size_t i)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (n - i >= 8) {
+		uint64_t x, h, e, d;
+
+		__builtin_memcpy(&x, s + i, 8);
+		h = x ^ BYTES('#');
+		e = x ^ BYTES('=');
+		d = x ^ BYTES(0x7f);
+		uint64_t m = (((x - BYTES(0x20)) & ~x) | ((h - BYTES(1)) & ~h) |
+			      ((e - BYTES(1)) & ~e) | ((d - BYTES(1)) & ~d)) &
+			     BYTES(0x80);
+		if (m)
+			return i + ((unsigned)__builtin_ctzll(m) >> 3);
+		i += 8;
+	}
+#endif
+	while (i < n && !is_special((unsigned char)s[i]))
+		i++;
 	return i;
 }
 
-static void parse_line(struct parser *ps, const char *s, size_t n, int control)
-{
-	const char *key, *val;
-	size_t keyn, valn;
+/* What one pass over a line finds. */
+struct line {
+	size_t len;		/* up to its '\n' or the end of the text */
+	size_t content;		/* what precedes a comment */
+	size_t eq;		/* the first '=' of the content, SIZE_MAX if none */
+	int control;		/* a control byte other than tab and CR */
+};
 
-	if (control) {
+/*
+ * The line at s (n bytes of text left).  A comment starts at a '#' at the
+ * start of the line or after a blank ("unix:/a#b" keeps its '#').
+ */
+static void scan_line(const char *s, size_t n, struct line *l)
+{
+	size_t i = 0, hash = SIZE_MAX;
+
+	l->eq = SIZE_MAX;
+	l->control = 0;
+	for (;; i++) {
+		i = skip_plain(s, n, i);
+		if (i >= n || s[i] == '\n')
+			break;
+		if (s[i] == '#') {
+			if (hash == SIZE_MAX && (i == 0 || sg_is_blank(s[i - 1])))
+				hash = i;
+		} else if (s[i] == '=') {
+			if (l->eq == SIZE_MAX && hash == SIZE_MAX)
+				l->eq = i;
+		} else if (s[i] != '\t' && s[i] != '\r') {
+			l->control = 1;
+		}
+	}
+	l->len = i;
+	l->content = hash < i ? hash : i;
+}
+
+/* One line: its content (comment left out) and what the scan found. */
+static void parse_line(struct parser *ps, const char *s, const struct line *l)
+{
+	size_t i = 0, n = l->content;
+
+	if (l->control) {
 		report(ps, NULL, 0, "control character in line");
 		return;
 	}
-	n = strip_comment(s, n);
-	trim(&s, &n);
-	if (n == 0)
+	while (i < n && sg_is_blank(s[i]))
+		i++;
+	if (i == n)
 		return;
-	if (s[0] == '[')
-		parse_header(ps, s, n);
-	else if (split_pair(s, n, &key, &keyn, &val, &valn) < 0)
+	if (s[i] == '[') {
+		const char *h = s + i;
+		size_t hn = n - i;
+
+		trim(&h, &hn);
+		parse_header(ps, h, hn);
+		return;
+	}
+	/* Blanks before the key and after the value are gone already. */
+	size_t keyn = l->eq == SIZE_MAX ? 0 : l->eq - i;
+	while (keyn && sg_is_blank(s[i + keyn - 1]))
+		keyn--;
+	if (keyn == 0) {
 		report(ps, NULL, 0, "expected 'key = value' or a [section] header");
-	else
-		assign(ps, key, keyn, val, valn);
+		return;
+	}
+	const char *val = s + l->eq + 1;
+	size_t valn = n - l->eq - 1;
+	trim(&val, &valn);
+	assign(ps, s + i, keyn, val, valn);
 }
 
 /* Records the file name for origins; the index goes into each section. */
@@ -304,11 +370,12 @@ int sg_policy_parse(struct sg_policy *p, const char *text, size_t len,
 	/* Editors on some systems start UTF-8 files with a byte order mark. */
 	size_t start = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 	for (size_t pos = start; pos < len;) {
-		int control;
-		size_t n = line_length(text + pos, len - pos, &control);
+		struct line l;
+
+		scan_line(text + pos, len - pos, &l);
 		ps.line++;
-		parse_line(&ps, text + pos, n, control);
-		pos += n + 1;
+		parse_line(&ps, text + pos, &l);
+		pos += l.len + 1;
 	}
 	return finish(&ps);
 }

@@ -118,8 +118,10 @@ int sg_signal_from_name(const char *s, size_t n)
 	int num = small_number(s, n);
 	if (num >= 0)
 		return num >= 1 && num <= 64 ? num : -1;
+	int first = n ? upper((unsigned char)s[0]) : 0;
 	for (size_t i = 0; i < COUNT(signal_table); i++) {
-		if (same_nocase(s, n, signal_table[i].name))
+		if (signal_table[i].name[0] == first &&
+		    same_nocase(s, n, signal_table[i].name))
 			return signal_table[i].num;
 	}
 	return realtime(s, n);

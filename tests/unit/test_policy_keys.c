@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include "../../policy/classify.h"
+#include "../../policy/policy_int.h"
 
 struct key_case {
 	const char *key;
@@ -253,6 +254,17 @@ Test(policy_keys, signal_and_key_names_round_trip)
 	cr_assert_eq(sg_facility_from_name("local7", 6), 23);
 	cr_assert_str_eq(sg_key_name(SG_KEY_LOG_INTERVAL), "log_interval");
 	cr_assert_null(sg_key_name(SG_KEY_COUNT));
+	for (int k = 0; k < SG_KEY_COUNT; k++) {
+		const char *name = sg_key_name(k);
+		char longer[64];
+
+		cr_assert_eq(sg_key_from_name(name, strlen(name)), k, "%s", name);
+		cr_assert_eq(sg_key_from_name(name, strlen(name) - 1), -1, "%s", name);
+		snprintf(longer, sizeof(longer), "%sx", name);
+		cr_assert_eq(sg_key_from_name(longer, strlen(longer)), -1, "%s", name);
+	}
+	cr_assert_eq(sg_key_from_name("", 0), -1);
+	cr_assert_eq(sg_key_from_name("node", 4), -1, "mode's place, another name");
 	cr_assert(sg_key_is_socket(SG_KEY_KEEPALIVE));
 	cr_assert_not(sg_key_is_socket(SG_KEY_MODE));
 }
