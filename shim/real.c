@@ -13,12 +13,15 @@
 
 #include "event.h"
 #include "shim.h"
+#include "../policy/rawsys.h"
 
 /*
  * The raw system call behind a name, for the rare call made on a thread that
  * is itself binding (dlsym -> malloc -> read).  -1: no direct equivalent,
- * the call fails with ENOSYS in that situation.
+ * the call fails with ENOSYS in that situation.  syscall(2) itself passes
+ * its first argument as the number.
  */
+#define SG_NR_FIRST_ARG -2
 #define SG_NR_connect SYS_connect
 #define SG_NR_accept SYS_accept
 #define SG_NR_accept4 SYS_accept4
@@ -71,7 +74,7 @@
 #define SG_NR_prlimit64 SYS_prlimit64
 #define SG_NR_clone -1
 #define SG_NR_prctl SYS_prctl
-#define SG_NR_syscall -1
+#define SG_NR_syscall SG_NR_FIRST_ARG
 #define SG_NR_fdopen -1
 
 static SG_TLS int binding;	/* this thread is inside bind_one */
@@ -118,13 +121,36 @@ static void report_missing(const char *name, int *reported)
 			__atomic_store_n(&sg_real_##name, fn, __ATOMIC_RELAXED); \
 			return fn args;					\
 		}							\
-		if (SG_NR_##name < 0) {					\
-			errno = ENOSYS;					\
-			return (ret)-1;					\
-		}							\
-		return (ret)syscall(SG_NR_##name, SG_UNPAREN args);	\
+		return (ret)raw_fallback(SG_NR_##name,			\
+					 SG_ARGS7(SG_UNPAREN args));	\
 	}
 #define SG_UNPAREN(...) __VA_ARGS__
+#define SG_ARGS7(...) SG_ARGS7_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
+#define SG_ARGS7_(a, b, c, d, e, f, g, ...) (long)(a), (long)(b), (long)(c), \
+	(long)(d), (long)(e), (long)(f), (long)(g)
+
+/*
+ * The call made as a raw system call (never through libc's syscall(2),
+ * which is itself bound here and may be the one binding), with errno set
+ * as libc would.
+ */
+static long raw_fallback(long nr, long a, long b, long c, long d, long e,
+			 long f, long g)
+{
+	long r;
+
+	if (nr == SG_NR_FIRST_ARG)
+		r = sg_sys6(a, b, c, d, e, f, g);
+	else if (nr >= 0)
+		r = sg_sys6(nr, a, b, c, d, e, f);
+	else
+		r = -ENOSYS;
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
 SG_REAL_LIST(SG_REAL_FALLBACKS)
 #undef SG_REAL_FALLBACKS
 
