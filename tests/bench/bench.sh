@@ -867,10 +867,10 @@ event_row() {	# BASE_IR CFG WHAT GOAL
 	x=$(calc %.0f "$w - $1")
 	if [ -n "$CONNECT_CYCLE_EXTRA" ]; then
 		alone=$(calc %.0f "$x - $CONNECT_CYCLE_EXTRA")
-		irow "$3" "$1" "$w" "$(calc "%+d per iteration; the event ≈ %+d" "$x, $alone")" \
+		irow "$3" "$1" "$w" "$(calc "%+.0f per iteration; the event ≈ %+.0f" "$x, $alone")" \
 			"" "" "(report)" "$4"
 	else
-		irow "$3" "$1" "$w" "$(calc %+d "$x") per iteration" "" "" "(report)" "$4"
+		irow "$3" "$1" "$w" "$(calc %+.0f "$x") per iteration" "" "" "(report)" "$4"
 	fi
 }
 
@@ -905,7 +905,7 @@ bench_errors() {
 	fi
 	stop_pid "$SINK_PID"
 	NOTES+=("Log sink (log=unix:) received $(awk '{ print $1 " lines, " $2 " bytes" }' \
-		"$TMP/sink.out" 2>/dev/null) over all error-path runs (default rate limit: 20 lines per class and peer, 200 in all, per 10 s, then one suppressed line; the \"every line written\" runs raise log_burst and log_max to 1000000).")
+		"$TMP/sink.out" 2>/dev/null) over all error-path runs (default rate limit: 20 lines per class and peer, 200 in all, per 10 s, then one suppressed line; the \"every line written\" runs raise log_burst and log_max to 1000000, and a line that finds the receiver's queue full is dropped after it was formatted, so that row counts the formatting and the send of every line either way).")
 }
 
 # ------------------------------------------------------------- 6. report
