@@ -22,36 +22,17 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
 static struct fx_result res;
-static char dir[256];
 
-static void make_dir(void)
-{
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0);
-}
-
-static void remove_dir(void)
-{
-	if (dir[0])
-		fx_rmtree(dir);
-}
-
+/* The suite's directory; with the shim, log=off and an empty policy. */
 /* A target process and the test's end of its connection. */
 struct target {
 	pid_t pid;
 	int conn;
 	char out[512];
 };
-
-/* $BUILD/tests/progs/NAME; four calls may be in use at once. */
-static const char *prog(const char *name)
-{
-	static char buf[4][4096];
-	static int next;
-
-	return fx_prog_path(name, buf[next++ % 4], sizeof(buf[0]));
-}
 
 /*
  * The Go target, built into $BUILD/tests/progs/tune_target_go when missing
@@ -77,48 +58,30 @@ static const char *go_target(void)
 	return out;
 }
 
-/* Waits until the target's output holds text; 1 when it does. */
-static int target_wait_output(const struct target *t, const char *text, int ms)
-{
-	char buf[4096];
-
-	for (long end = fx_now_ms() + ms;; usleep(20000)) {
-		FILE *f = fopen(t->out, "r");
-		size_t got = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		buf[got] = '\0';
-		if (f)
-			fclose(f);
-		if (strstr(buf, text))
-			return 1;
-		if (fx_now_ms() >= end)
-			return 0;
-	}
-}
-
 /* Starts argv, accepts its connection on lfd, and waits for its "ready". */
 static void target_start_argv(struct target *t, const char *name,
-			      char *const argv[], int lfd, char *const env[])
+			      char *const argv[], int lfd, char *const vars[])
 {
-	snprintf(t->out, sizeof(t->out), "%s/%s.out", dir, name);
-	t->pid = fx_spawn(argv, env, t->out);
+	snprintf(t->out, sizeof(t->out), "%s/%s.out", env.dir, name);
+	t->pid = fx_spawn(argv, vars, t->out);
 	cr_assert_gt(t->pid, 0, "%s", fx_skip_reason());
 	struct pollfd pfd = { lfd, POLLIN, 0 };
 	cr_assert_eq(poll(&pfd, 1, 10000), 1, "%s did not connect", name);
 	t->conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	cr_assert_geq(t->conn, 0);
-	cr_assert(target_wait_output(t, "ready\n", 10000), "%s not ready", name);
+	cr_assert(fx_wait_file(t->out, "ready\n", 10000), "%s not ready", name);
 }
 
-/* Starts path PORT [extra] with env (may be NULL); see target_start_argv. */
+/* Starts path PORT [extra] with vars (may be NULL); see target_start_argv. */
 static void target_start(struct target *t, const char *name, const char *path,
-			 int lfd, int port, char *const env[], const char *extra)
+			 int lfd, int port, char *const vars[], const char *extra)
 {
 	char p[16];
 
 	snprintf(p, sizeof(p), "%d", port);
 	target_start_argv(t, name, (char *const[]){ (char *)path, p,
 						    (char *)extra, NULL },
-			  lfd, env);
+			  lfd, vars);
 }
 
 /* The target's own getsockopt view: "keepalive=0 idle=7200 ...". */
@@ -156,47 +119,17 @@ static __attribute__((unused)) int still_running(pid_t pid)
 	return waitpid(pid, &status, WNOHANG) == 0;
 }
 
-/* Runs build/sockguard with args (NULL-terminated); its exit code. */
-static int tool_as(const char *prefix[], char *const args[])
+/* Runs build/sockguard ARGS... after the launcher's words; its exit code. */
+static int tool_as(const char *const launcher[], char *const args[])
 {
-	static char path[4096];
-	char *argv[40];
-	int n = 0;
-
-	snprintf(path, sizeof(path), "%s/sockguard", fx_build_dir());
-	for (int i = 0; prefix && prefix[i]; i++)
-		argv[n++] = (char *)prefix[i];
-	argv[n++] = path;
-	for (int i = 0; args[i] && n < 39; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	cr_assert_eq(fx_run(argv, NULL, 30000, &res), 0);
+	cr_assert_eq(fx_tool(launcher, args, NULL, 30000, &res), 0, "%s",
+		     fx_skip_reason());
 	return fx_exit_code(&res);
 }
 
 static int tool(char *const args[])
 {
 	return tool_as(NULL, args);
-}
-
-/* How many lines text holds. */
-static int line_count(const char *text)
-{
-	int n = 0;
-
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
-}
-
-static const char *pid_str(pid_t pid)
-{
-	static char buf[4][16];
-	static int next;
-	char *b = buf[next++ % 4];
-
-	snprintf(b, 16, "%d", (int)pid);
-	return b;
 }
 
 /* A child that has exited and is not reaped yet; the caller reaps it. */
@@ -244,44 +177,6 @@ static pid_t kernel_thread(void)
 	if (f)
 		fclose(f);
 	return strcmp(comm, "kthreadd\n") == 0 ? 2 : 0;
-}
-
-/*
- * Runs argv as PID 1 of a new PID namespace: a child unshares CLONE_NEWPID
- * and forks the program; *outer gets the program's pid as we see it.
- * Returns the child (its process group holds both), to fx_stop().
- */
-static pid_t spawn_in_pidns(char *const argv[], const char *outpath,
-			    pid_t *outer)
-{
-	int pfd[2];
-
-	cr_assert_eq(pipe(pfd), 0);
-	pid_t child = fork();
-	cr_assert_geq(child, 0);
-	if (child == 0) {
-		setpgid(0, 0);
-		if (unshare(CLONE_NEWPID) < 0)
-			_exit(2);
-		pid_t pid = fork();
-		if (pid == 0) {
-			FILE *f = freopen(outpath, "a", stdout);
-			if (!f)
-				_exit(2);
-			execv(argv[0], argv);
-			_exit(127);
-		}
-		if (write(pfd[1], &pid, sizeof(pid)) != sizeof(pid))
-			_exit(2);
-		waitpid(pid, NULL, 0);
-		_exit(0);
-	}
-	setpgid(child, child);
-	close(pfd[1]);
-	cr_assert_eq(read(pfd[0], outer, sizeof(*outer)), (ssize_t)sizeof(*outer),
-		     "no new PID namespace (unshare CLONE_NEWPID failed)");
-	close(pfd[0]);
-	return child;
 }
 
 #endif

@@ -94,7 +94,7 @@ static void strict_run(const char *call, const char *err, int times,
 			 (char *)fx_prog_path("ea_strict_server", prog, sizeof prog),
 			 port_s, (char *)call, NULL };
 	/* strace itself runs without the shim; env puts it on the server. */
-	pid_t pid = spawn(argv, child_env(0, options));
+	pid_t pid = spawn(argv, fx_env_unloaded(&env, options));
 	int fd = connect_when_up(port, pid);
 	char buf[16] = "";
 	s->answered = 0;
@@ -117,7 +117,7 @@ static void expect_served(const char *call, const char *err, const char *cls)
 	cr_assert_eq(s.exit_code, 0, "%s with 3 x %s: server exit %d under the "
 		     "shim: %s", call, err, s.exit_code, child_output());
 	cr_assert(s.answered, "the client was not served: %s", child_output());
-	const char *lines = log_lines(300);
+	const char *lines = fx_env_log(&env, 300);
 	char tok[64];
 	snprintf(tok, sizeof tok, "errno=%s", err);
 	cr_assert_eq(fx_log_count(lines, "action=retried"), 3, "log: %s", lines);
@@ -143,7 +143,7 @@ static void expect_dies(const char *call, const char *err, int with_shim,
 	cr_assert_not(s.answered);
 }
 
-TestSuite(accept_errors, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(accept_errors, .init = setup, .fini = fx_suite_close, .timeout = 30);
 
 Test(accept_errors, econnaborted_kills_the_server_without_the_shim)
 {
@@ -198,7 +198,7 @@ Test(accept_errors, every_pending_network_error_is_retried)
 		cr_expect_eq(s.exit_code, 0, "%s: server exit %d: %s", errs[i],
 			     s.exit_code, child_output());
 		cr_expect(s.answered, "%s: client not served", errs[i]);
-		const char *lines = log_lines(200);
+		const char *lines = fx_env_log(&env, 200);
 		cr_expect_eq(fx_log_count(lines, "action=retried"), 2, "%s: log: %s",
 			     errs[i], lines);
 	}
@@ -266,7 +266,7 @@ static void leaky_run_how(int with_shim, const char *options, const char *how,
 	snprintf(port_s, sizeof port_s, "%d", port);
 	char *argv[] = { (char *)fx_prog_path("ea_leaky_server", prog, sizeof prog),
 			 port_s, "5", (char *)how, NULL };
-	pid_t pid = spawn(argv, child_env(with_shim, options));
+	pid_t pid = spawn(argv, fx_env_side(&env, with_shim, options));
 	fds[0] = connect_when_up(port, pid);
 	cr_assert_geq(fds[0], 0, "the server never listened: %s", child_output());
 	for (int i = 1; i < CLIENTS; i++)
@@ -313,13 +313,13 @@ static void expect_shed_and_idle(const struct leak *lk)
 	cr_assert_geq(lk->closed, CLIENTS - lk->accepted,
 		      "%d of the %ld clients beyond the limit were closed: %s",
 		      lk->closed, CLIENTS - lk->accepted, child_output());
-	const char *lines = log_lines(300);
+	const char *lines = fx_env_log(&env, 300);
 	const char *l = fx_log_find_class(lines, "fd_exhausted");
 	cr_assert_not_null(l, "no fd_exhausted line: %s", lines);
 	cr_assert(strstr(l, "action=shed") && strstr(l, "errno=EMFILE"), "%s", l);
 }
 
-TestSuite(emfile, .init = setup, .fini = teardown, .timeout = 40);
+TestSuite(emfile, .init = setup, .fini = fx_suite_close, .timeout = 40);
 
 Test(emfile, leaky_server_spins_and_clients_hang_without_the_shim)
 {
@@ -370,13 +370,13 @@ static void reserve_run(const char *mode, int with_shim, const char *options)
 	char prog[4096];
 	char *argv[] = { (char *)fx_prog_path("ea_reserve", prog, sizeof prog),
 			 (char *)mode, NULL };
-	cr_assert_eq(fx_run(argv, child_env(with_shim, options), 10000, &res), 0,
+	cr_assert_eq(fx_run(argv, fx_env_side(&env, with_shim, options), 10000, &res), 0,
 		     "%s", fx_skip_reason());
 	cr_assert_eq(fx_exit_code(&res), 0, "ea_reserve %s exit %d: %s %s", mode,
 		     fx_exit_code(&res), res.out, res.err);
 }
 
-TestSuite(reserve, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(reserve, .init = setup, .fini = fx_suite_close, .timeout = 30);
 
 Test(reserve, is_taken_at_listen_and_is_close_on_exec)
 {

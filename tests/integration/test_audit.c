@@ -7,7 +7,7 @@
  */
 #include "target_harness.h"
 
-TestSuite(audit, .init = make_dir, .fini = remove_dir, .timeout = 60);
+TestSuite(audit, .init = fx_suite_open, .fini = fx_suite_close, .timeout = 60);
 
 static int lfd = -1, port;
 
@@ -19,19 +19,6 @@ static void setup(void)
 	lfd = fx_listen_tcp(&port);
 	cr_assert_geq(lfd, 0, "%s", fx_skip_reason());
 }
-
-static char *const *shim_env(void)
-{
-	static char *env[4];
-
-	env[0] = (char *)fx_preload_env();
-	env[1] = "SOCKGUARD_OPTIONS=log=off";
-	env[2] = "SOCKGUARD_CONFIG";
-	env[3] = NULL;
-	return env;
-}
-
-static char *const no_shim[] = { "LD_PRELOAD", "SOCKGUARD_OPTIONS", NULL };
 
 /* The JSON object of pid in the last --json output (up to its line's end). */
 static const char *object_of(pid_t pid, char *buf, size_t len)
@@ -66,15 +53,17 @@ Test(audit, static_go_and_dynamic_programs_with_and_without_the_shim)
 	const char *gopath = go_target();
 	if (!gopath)
 		cr_skip_test("needs program go: not found in PATH");
-	target_start(&st, "static", prog("tune_target_static"), lfd, port,
-		     shim_env(), NULL);
-	target_start(&go, "go", gopath, lfd, port, shim_env(), NULL);
-	target_start(&plain, "plain", prog("tune_target"), lfd, port, no_shim, NULL);
-	target_start(&shim, "shim", prog("tune_target"), lfd, port, shim_env(), NULL);
+	target_start(&st, "static", fx_prog("tune_target_static"), lfd, port,
+		     fx_env_shim(&env, NULL), NULL);
+	target_start(&go, "go", gopath, lfd, port, fx_env_shim(&env, NULL), NULL);
+	target_start(&plain, "plain", fx_prog("tune_target"), lfd, port,
+		     fx_env_plain(&env), NULL);
+	target_start(&shim, "shim", fx_prog("tune_target"), lfd, port,
+		     fx_env_shim(&env, NULL), NULL);
 
-	cr_expect_eq(tool((char *const[]){ "audit", "--json", (char *)pid_str(st.pid),
-					   (char *)pid_str(go.pid), (char *)pid_str(plain.pid),
-					   (char *)pid_str(shim.pid), NULL }), 1, "%s", res.err);
+	cr_expect_eq(tool((char *const[]){ "audit", "--json", fx_num(st.pid),
+					   fx_num(go.pid), fx_num(plain.pid),
+					   fx_num(shim.pid), NULL }), 1, "%s", res.err);
 	expect_label(st.pid, "blind", "statically linked");
 	expect_label(go.pid, "blind", "Go runtime");
 	expect_label(plain.pid, "blind", "not preloaded: neither its environment");
@@ -82,7 +71,7 @@ Test(audit, static_go_and_dynamic_programs_with_and_without_the_shim)
 	expect_label(shim.pid, "covered", "\"inet_sockets\":1,");
 	expect_label(plain.pid, "blind", "\"tune\":true");
 
-	cr_expect_eq(tool((char *const[]){ "audit", (char *)pid_str(shim.pid), NULL }),
+	cr_expect_eq(tool((char *const[]){ "audit", fx_num(shim.pid), NULL }),
 		     0, "only covered processes: %s%s", res.out, res.err);
 	cr_expect(strstr(res.out, "covered  mode=harden generation=0"), "%s", res.out);
 	cr_expect(strstr(res.out, "1 process: 1 covered, 0 partial, 0 blind"), "%s",
@@ -93,18 +82,19 @@ Test(audit, static_go_and_dynamic_programs_with_and_without_the_shim)
 Test(audit, preload_named_before_the_library_existed_is_not_covered)
 {
 	struct target before, after;
-	char lib[512], env[600];
+	char lib[512], preload[600];
 
 	setup();
-	snprintf(lib, sizeof(lib), "%s/lib/libsockguard.so", dir);
-	snprintf(env, sizeof(env), "LD_PRELOAD=%s", lib);
-	char *const e[] = { env, "SOCKGUARD_OPTIONS=log=off", NULL };
-	target_start(&before, "before", prog("tune_target"), lfd, port, e, NULL);
-	cr_assert_eq(fx_sh("mkdir -p %s/lib && cp %s %s", dir, fx_shim_path(), lib), 0);
-	target_start(&after, "after", prog("tune_target"), lfd, port, e, NULL);
+	snprintf(lib, sizeof(lib), "%s/lib/libsockguard.so", env.dir);
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", lib);
+	char *const e[] = { preload, "SOCKGUARD_OPTIONS=log=off", NULL };
+	target_start(&before, "before", fx_prog("tune_target"), lfd, port, e, NULL);
+	cr_assert_eq(fx_sh("mkdir -p %s/lib && cp %s %s", env.dir,
+			   fx_shim_path(), lib), 0);
+	target_start(&after, "after", fx_prog("tune_target"), lfd, port, e, NULL);
 
-	cr_expect_eq(tool((char *const[]){ "audit", "--json", (char *)pid_str(before.pid),
-					   (char *)pid_str(after.pid), NULL }), 1);
+	cr_expect_eq(tool((char *const[]){ "audit", "--json", fx_num(before.pid),
+					   fx_num(after.pid), NULL }), 1);
 	expect_label(before.pid, "blind", "its LD_PRELOAD names libsockguard.so but "
 		     "it is not mapped");
 	expect_label(after.pid, "covered", NULL);
@@ -116,8 +106,9 @@ Test(audit, io_uring_user_with_the_shim_is_partial)
 	struct target t;
 
 	setup();
-	target_start(&t, "uring", prog("tune_target"), lfd, port, shim_env(), "uring");
-	cr_expect_eq(tool((char *const[]){ "audit", "--json", (char *)pid_str(t.pid),
+	target_start(&t, "uring", fx_prog("tune_target"), lfd, port,
+		     fx_env_shim(&env, NULL), "uring");
+	cr_expect_eq(tool((char *const[]){ "audit", "--json", fx_num(t.pid),
 					   NULL }), 1, "%s%s", res.out, res.err);
 	expect_label(t.pid, "partial", "io_uring");
 	expect_label(t.pid, "partial", "\"io_uring\":1,");
@@ -131,14 +122,14 @@ Test(audit, setuid_copy_run_by_a_user_is_secure_execution)
 
 	setup();
 	FX_REQUIRE_PROGRAM("setpriv");
-	snprintf(copy, sizeof(copy), "%s/suid_target", dir);
+	snprintf(copy, sizeof(copy), "%s/suid_target", env.dir);
 	cr_assert_eq(fx_sh("cp %s %s && chown root:root %s && chmod 4755 %s",
-			   prog("tune_target"), copy, copy, copy), 0);
+			   fx_prog("tune_target"), copy, copy, copy), 0);
 	snprintf(p, sizeof(p), "%d", port);
 	target_start_argv(&t, "suid", (char *const[]){ "setpriv", "--reuid=65534",
 						       "--regid=65534", "--clear-groups",
-						       copy, p, NULL }, lfd, shim_env());
-	cr_expect_eq(tool((char *const[]){ "audit", "--json", (char *)pid_str(t.pid),
+						       copy, p, NULL }, lfd, fx_env_shim(&env, NULL));
+	cr_expect_eq(tool((char *const[]){ "audit", "--json", fx_num(t.pid),
 					   NULL }), 1, "%s%s", res.out, res.err);
 	expect_label(t.pid, "blind", "secure execution");
 	target_stop(&t);
@@ -149,7 +140,8 @@ Test(audit, all_processes_lists_those_with_inet_sockets)
 	struct target t;
 
 	setup();
-	target_start(&t, "all", prog("tune_target"), lfd, port, no_shim, NULL);
+	target_start(&t, "all", fx_prog("tune_target"), lfd, port,
+		     fx_env_plain(&env), NULL);
 	pid_t quiet = fx_spawn((char *const[]){ "sleep", "30", NULL }, NULL, NULL);
 	int rc = tool((char *const[]){ "audit", "--json", NULL });
 	cr_expect(rc == 1 || rc == 2, "%d: %s", rc, res.err);
@@ -163,22 +155,17 @@ Test(audit, all_processes_lists_those_with_inet_sockets)
 Test(audit, unit_lists_the_processes_of_its_cgroup)
 {
 	struct target t;
-	char cg[4096 + 80], unit[64], line[4096], mnt[4096] = "";
+	char cg[4096 + 80], unit[64];
 
 	setup();
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	while (f && !mnt[0] && fgets(line, sizeof(line), f))
-		if (strstr(line, " - cgroup2 ") &&
-		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-			mnt[0] = '\0';
-	if (f)
-		fclose(f);
-	if (!mnt[0])
+	const char *mnt = fx_cgroup2_mount();
+	if (!mnt)
 		cr_skip_test("needs cgroup v2");
 	snprintf(unit, sizeof(unit), "sgtest-audit-%d.service", (int)getpid());
 	snprintf(cg, sizeof(cg), "%s/%s", mnt, unit);
 	cr_assert_eq(mkdir(cg, 0755), 0, "%s", strerror(errno));
-	target_start(&t, "unit", prog("tune_target"), lfd, port, shim_env(), NULL);
+	target_start(&t, "unit", fx_prog("tune_target"), lfd, port,
+		     fx_env_shim(&env, NULL), NULL);
 	cr_assert_eq(fx_sh("echo %d > %s/cgroup.procs", (int)t.pid, cg), 0);
 	int rc = tool((char *const[]){ "audit", "--json", "--unit", unit, NULL });
 	pid_t pid = t.pid;
@@ -193,10 +180,10 @@ static void one_line_about(pid_t pid, const char *why)
 {
 	char name[32];
 
-	cr_expect_eq(tool((char *const[]){ "audit", (char *)pid_str(pid), NULL }), 2,
+	cr_expect_eq(tool((char *const[]){ "audit", fx_num(pid), NULL }), 2,
 		     "%s%s", res.out, res.err);
 	snprintf(name, sizeof(name), "audit: %d", (int)pid);
-	cr_expect_eq(line_count(res.err), 1, "%s", res.err);
+	cr_expect_eq(fx_line_count(res.err), 1, "%s", res.err);
 	cr_expect(strstr(res.err, name) && strstr(res.err, why), "%s", res.err);
 }
 
@@ -213,7 +200,7 @@ Test(audit, vanished_zombie_kernel_thread_and_pid1_get_one_line)
 		one_line_about(k, "is a kernel thread");
 	int rc = tool((char *const[]){ "audit", "1", NULL });
 	cr_expect(rc == 0 || rc == 1 || rc == 2, "%d", rc);
-	cr_expect(rc == 2 ? line_count(res.err) == 1 :
+	cr_expect(rc == 2 ? fx_line_count(res.err) == 1 :
 		  strstr(res.out, "      1  ") != NULL, "PID 1: %s%s", res.out, res.err);
 }
 
@@ -223,13 +210,14 @@ Test(audit, unprivileged_user_is_told_permission_denied)
 
 	setup();
 	FX_REQUIRE_PROGRAM("setpriv");
-	target_start(&t, "priv", prog("tune_target"), lfd, port, no_shim, NULL);
+	target_start(&t, "priv", fx_prog("tune_target"), lfd, port,
+		     fx_env_plain(&env), NULL);
 	const char *nobody[] = { "setpriv", "--reuid=65534", "--regid=65534",
 				 "--clear-groups", NULL };
-	cr_expect_eq(tool_as(nobody, (char *const[]){ "audit", (char *)pid_str(t.pid),
+	cr_expect_eq(tool_as(nobody, (char *const[]){ "audit", fx_num(t.pid),
 						      NULL }), 2, "%s%s", res.out, res.err);
-	cr_expect_eq(line_count(res.err), 1, "%s", res.err);
-	cr_expect(strstr(res.err, pid_str(t.pid)) &&
+	cr_expect_eq(fx_line_count(res.err), 1, "%s", res.err);
+	cr_expect(strstr(res.err, fx_num(t.pid)) &&
 		  strstr(res.err, "permission denied"), "%s", res.err);
 	target_stop(&t);
 }
@@ -240,20 +228,21 @@ Test(audit, process_in_another_pid_namespace_shows_its_own_pid)
 	pid_t inner;
 
 	setup();
-	snprintf(out, sizeof(out), "%s/pidns.out", dir);
+	snprintf(out, sizeof(out), "%s/pidns.out", env.dir);
 	snprintf(p, sizeof(p), "%d", port);
-	pid_t child = spawn_in_pidns((char *const[]){ (char *)prog("tune_target"),
-						      p, NULL }, out, &inner);
+	pid_t child = fx_spawn_pidns((char *const[]){ (char *)fx_prog("tune_target"),
+						      p, NULL }, NULL, out, &inner);
+	cr_assert_gt(child, 0, "%s", fx_skip_reason());
 	struct pollfd pfd = { lfd, POLLIN, 0 };
 	cr_assert_eq(poll(&pfd, 1, 10000), 1);
 	int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	struct target t = { inner, conn, "" };
 	snprintf(t.out, sizeof(t.out), "%s", out);
-	cr_assert(target_wait_output(&t, "ready", 10000));
-	cr_expect_eq(tool((char *const[]){ "audit", (char *)pid_str(inner), NULL }), 1,
+	cr_assert(fx_wait_file(t.out, "ready", 10000));
+	cr_expect_eq(tool((char *const[]){ "audit", fx_num(inner), NULL }), 1,
 		     "%s%s", res.out, res.err);
 	cr_expect(strstr(res.out, "[pid 1 in its PID namespace]"), "%s", res.out);
-	cr_expect_eq(line_count(res.out), 3, "header, row, total: %s", res.out);
+	cr_expect_eq(fx_line_count(res.out), 3, "header, row, total: %s", res.out);
 	close(conn);
 	fx_stop(child);
 }

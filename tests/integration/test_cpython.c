@@ -33,51 +33,13 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
 #define PYTHON "/usr/bin/python3"
 #define SUITES "test_signal", "test_subprocess", "test_eintr"
 
-enum side { PLAIN, SHIM };
-static const char *const side_name[] = { "without the shim", "with the shim" };
-
-static char dir[256], sock[320], optenv[400], confenv[400];
-static int log_fd = -1;
-
-static void setup(void)
-{
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0, "%s", fx_skip_reason());
-	snprintf(sock, sizeof(sock), "%s/log.sock", dir);
-	log_fd = fx_log_receiver_open(sock);
-	cr_assert_geq(log_fd, 0, "%s", fx_skip_reason());
-	snprintf(optenv, sizeof(optenv), "SOCKGUARD_OPTIONS=log=unix:%s", sock);
-	snprintf(confenv, sizeof(confenv), "SOCKGUARD_CONFIG=%s/empty.conf", dir);
-	cr_assert_eq(fx_sh(": > %s/empty.conf", dir), 0);
-}
-
-static void teardown(void)
-{
-	if (log_fd >= 0)
-		close(log_fd);
-	fx_rmtree(dir);
-}
-
-TestSuite(cpython, .init = setup, .fini = teardown, .timeout = 240);
-
-/*
- * The environment of a side.  TMPDIR keeps each run's files in our
- * directory; CPython's own test runner needs nothing else.
- */
-static char **env_for(enum side s, char *tmpenv)
-{
-	static char *plain[] = { "LD_PRELOAD", "SOCKGUARD_OPTIONS",
-				 "SOCKGUARD_CONFIG", NULL, NULL };
-	static char *shim[] = { NULL, optenv, confenv, NULL, NULL };
-	char **env = s == SHIM ? shim : plain;
-
-	shim[0] = (char *)fx_preload_env();
-	env[3] = tmpenv;
-	return env;
-}
+TestSuite(cpython, .init = fx_suite_open_log, .fini = fx_suite_close,
+	  .timeout = 240);
 
 static void need_python_tests(void)
 {
@@ -87,7 +49,7 @@ static void need_python_tests(void)
 			  NULL };
 
 	FX_REQUIRE_PROGRAM(PYTHON);
-	if (fx_run(probe, env_for(PLAIN, NULL), 20000, &r) != 0 ||
+	if (fx_run(probe, fx_env_plain(&env), 20000, &r) != 0 ||
 	    fx_exit_code(&r) != 0)
 		cr_skip_test("needs program " PYTHON " with its test package "
 			     "(Debian: libpython3.11-testsuite): %s", r.err);
@@ -98,16 +60,11 @@ static void need_python_tests(void)
 /* Waits for a spawned run until the deadline; its exit code, -1 if killed. */
 static int wait_until(pid_t pid, long deadline)
 {
-	int status;
+	int rc = fx_wait_exit(pid, (int)(deadline - fx_now_ms()));
 
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (fx_now_ms() > deadline) {
-			fx_stop(pid);
-			return -1;
-		}
-		usleep(100000);
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (rc < 0)
+		fx_stop(pid);
+	return rc;
 }
 
 static char *slurp(const char *path)
@@ -249,49 +206,52 @@ static const char *failures(const char *log)
 	return shown ? buf : n > 3000 ? log + n - 3000 : log;
 }
 
-static pid_t start_regrtest(enum side s, char *tmpenv, size_t len)
+/* TMPDIR keeps each run's files in our directory. */
+static pid_t start_regrtest(enum fx_side s)
 {
-	char log[320];
+	char log[320], tmpenv[320];
 	char *argv[] = { PYTHON, "-m", "test", "-j2", "-v", SUITES, NULL };
 	pid_t pid;
 
-	snprintf(tmpenv, len, "TMPDIR=%s/tmp%d", dir, s);
+	snprintf(tmpenv, sizeof(tmpenv), "TMPDIR=%s/tmp%d", env.dir, s);
 	mkdir(tmpenv + strlen("TMPDIR="), 0700);
-	snprintf(log, sizeof(log), "%s/regrtest.%d.log", dir, s);
-	pid = fx_spawn(argv, env_for(s, tmpenv), log);
+	cr_assert_eq(fx_env_put(&env, tmpenv), 0, "%s", fx_skip_reason());
+	snprintf(log, sizeof(log), "%s/regrtest.%d.log", env.dir, s);
+	pid = fx_spawn(argv, fx_env_side(&env, s, NULL), log);
 	cr_assert_gt(pid, 0, "%s", fx_skip_reason());
 	return pid;
 }
 
 Test(cpython, signal_subprocess_and_eintr_tests_pass_as_without_the_shim)
 {
-	static char tmpenv[2][400];
 	char path[320], diff[1024], *log[2], *ends[2];
 	long deadline = fx_now_ms() + 200000;
 	pid_t pid[2];
 	int rc[2], n[2];
 
 	need_python_tests();
-	for (int s = PLAIN; s <= SHIM; s++)
-		pid[s] = start_regrtest(s, tmpenv[s], sizeof(tmpenv[s]));
-	for (int s = PLAIN; s <= SHIM; s++) {
+	for (int s = FX_PLAIN; s <= FX_SHIM; s++)
+		pid[s] = start_regrtest(s);
+	for (int s = FX_PLAIN; s <= FX_SHIM; s++) {
 		rc[s] = wait_until(pid[s], deadline);
-		snprintf(path, sizeof(path), "%s/regrtest.%d.log", dir, s);
+		snprintf(path, sizeof(path), "%s/regrtest.%d.log", env.dir, s);
 		log[s] = slurp(path);
 		cr_expect(strstr(log[s], "== Tests result: SUCCESS =="),
 			  "python3 -m test %s: exit %d; its report:\n%s",
-			  side_name[s], rc[s], failures(log[s]));
+			  fx_side_name(s), rc[s], failures(log[s]));
 		ends[s] = outcomes(log[s], &n[s]);
 	}
-	cr_assert_eq(rc[PLAIN], 0, "the tests fail here even without the shim");
-	cr_expect_gt(n[PLAIN], 300, "only %d test results found", n[PLAIN]);
-	first_difference(ends[PLAIN], ends[SHIM], diff, sizeof(diff));
-	cr_expect_eq(n[SHIM], n[PLAIN], "%d tests ran with the shim, %d without; "
-		     "first difference:\n%s", n[SHIM], n[PLAIN], diff);
-	cr_expect_str_eq(ends[SHIM], ends[PLAIN], "a test ends differently "
+	cr_assert_eq(rc[FX_PLAIN], 0, "the tests fail here even without the shim");
+	cr_expect_gt(n[FX_PLAIN], 300, "only %d test results found",
+		     n[FX_PLAIN]);
+	first_difference(ends[FX_PLAIN], ends[FX_SHIM], diff, sizeof(diff));
+	cr_expect_eq(n[FX_SHIM], n[FX_PLAIN], "%d tests ran with the shim, %d "
+		     "without; first difference:\n%s", n[FX_SHIM], n[FX_PLAIN],
+		     diff);
+	cr_expect_str_eq(ends[FX_SHIM], ends[FX_PLAIN], "a test ends differently "
 			 "with the shim:\n%s", diff);
-	cr_expect_eq(rc[SHIM], 0);
-	for (int s = PLAIN; s <= SHIM; s++) {
+	cr_expect_eq(rc[FX_SHIM], 0);
+	for (int s = FX_PLAIN; s <= FX_SHIM; s++) {
 		free(log[s]);
 		free(ends[s]);
 	}
@@ -325,20 +285,23 @@ static const char py_daemon[] =
 Test(cpython, subprocess_daemon_keeps_descriptors_and_handlers)
 {
 	static struct fx_result r[2];
-	char portstr[16], lines[65536] = "";
+	char portstr[16];
+	const char *lines;
 	char *argv[] = { PYTHON, "-c", (char *)py_daemon, portstr, NULL };
 
 	FX_REQUIRE_PROGRAM(PYTHON);
 	snprintf(portstr, sizeof(portstr), "%d", fx_closed_port());
-	for (int s = PLAIN; s <= SHIM; s++) {
-		cr_assert_eq(fx_run(argv, env_for(s, NULL), 60000, &r[s]), 0,
-			     "%s", fx_skip_reason());
-		cr_expect_eq(fx_exit_code(&r[s]), 0, "%s: %s", side_name[s],
+	for (int s = FX_PLAIN; s <= FX_SHIM; s++) {
+		cr_assert_eq(fx_run(argv, fx_env_side(&env, s, NULL), 60000,
+				    &r[s]), 0, "%s", fx_skip_reason());
+		cr_expect_eq(fx_exit_code(&r[s]), 0, "%s: %s", fx_side_name(s),
 			     r[s].err);
 	}
-	cr_expect_str_eq(r[PLAIN].out, "descriptors grew by 0\nhandled [2, 10, 15]\n");
-	cr_expect_str_eq(r[SHIM].out, r[PLAIN].out, "stderr: %s", r[SHIM].err);
-	fx_log_collect(log_fd, lines, sizeof(lines), 300);
+	cr_expect_str_eq(r[FX_PLAIN].out,
+			 "descriptors grew by 0\nhandled [2, 10, 15]\n");
+	cr_expect_str_eq(r[FX_SHIM].out, r[FX_PLAIN].out, "stderr: %s",
+			 r[FX_SHIM].err);
+	lines = fx_env_log(&env, 300);
 	cr_expect_not_null(fx_log_find_class(lines, "refused"),
 			   "the refused connections were not logged: %s", lines);
 }

@@ -113,7 +113,7 @@ static int legacy_run(const char *mode, int with_shim, const char *options,
 	snprintf(port_s, sizeof port_s, "%d", port);
 	char *argv[] = { (char *)fx_prog_path("ea_legacy_writer", prog, sizeof prog),
 			 port_s, (char *)mode, NULL };
-	pid_t pid = spawn(argv, child_env(with_shim, options));
+	pid_t pid = spawn(argv, fx_env_side(&env, with_shim, options));
 	slow_read(lfd, 300, BIG + 1, 0, rd);
 	close(lfd);
 	return reap(pid, 10000);
@@ -132,7 +132,7 @@ static void expect_whole_stream(const char *mode, const char *options)
 		     mode, rd.got, BIG);
 }
 
-TestSuite(legacy_writer, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(legacy_writer, .init = setup, .fini = fx_suite_close, .timeout = 60);
 
 Test(legacy_writer, dies_on_eagain_without_the_shim)
 {
@@ -240,7 +240,7 @@ static void run_prog(const char *name, const char *arg, int with_shim,
 	char *argv[] = { (char *)fx_prog_path(name, prog, sizeof prog),
 			 (char *)arg, NULL };
 
-	cr_assert_eq(fx_run(argv, child_env(with_shim, options), 20000, &res), 0,
+	cr_assert_eq(fx_run(argv, fx_env_side(&env, with_shim, options), 20000, &res), 0,
 		     "%s %s: %s", name, arg ? arg : "", fx_skip_reason());
 	cr_assert_eq(fx_exit_code(&res), 0, "%s %s exited %d: %s %s", name,
 		     arg ? arg : "", fx_exit_code(&res), res.out, res.err);
@@ -269,7 +269,7 @@ static long probe_val(const char *name, const char *key)
 	return -999;
 }
 
-TestSuite(timeouts, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(timeouts, .init = setup, .fini = fx_suite_close, .timeout = 30);
 
 Test(timeouts, so_rcvtimeo_returns_eagain_after_200ms_and_logs_timeout)
 {
@@ -277,7 +277,7 @@ Test(timeouts, so_rcvtimeo_returns_eagain_after_200ms_and_logs_timeout)
 	cr_assert_eq(probe_val("rcvtimeo", "errno"), EAGAIN, "%s", res.out);
 	long ms = probe_val("rcvtimeo", "ms");
 	cr_assert(ms >= 180 && ms < 600, "SO_RCVTIMEO 200 ms took %ld ms", ms);
-	const char *lines = log_lines(300);
+	const char *lines = fx_env_log(&env, 300);
 	const char *l = fx_log_find_class(lines, "timeout");
 	cr_assert_not_null(l, "no class=timeout line; log: %s", lines);
 	cr_assert(strstr(l, "op=recv") && strstr(l, "errno=EAGAIN") &&
@@ -290,7 +290,7 @@ Test(timeouts, so_rcvtimeo_is_not_logged_without_the_shim)
 {
 	probe("rcvtimeo", 0, NULL);
 	cr_assert_eq(probe_val("rcvtimeo", "errno"), EAGAIN, "%s", res.out);
-	cr_assert_null(fx_log_find_class(log_lines(200), "timeout"));
+	cr_assert_null(fx_log_find_class(fx_env_log(&env, 200), "timeout"));
 }
 
 Test(timeouts, so_sndtimeo_returns_eagain_after_200ms_and_logs_timeout)
@@ -299,7 +299,7 @@ Test(timeouts, so_sndtimeo_returns_eagain_after_200ms_and_logs_timeout)
 	cr_assert_eq(probe_val("sndtimeo", "errno"), EAGAIN, "%s", res.out);
 	long ms = probe_val("sndtimeo", "ms");
 	cr_assert(ms >= 180 && ms < 600, "SO_SNDTIMEO 200 ms took %ld ms", ms);
-	const char *lines = log_lines(300);
+	const char *lines = fx_env_log(&env, 300);
 	const char *l = fx_log_find_class(lines, "timeout");
 	cr_assert_not_null(l, "no class=timeout line; log: %s", lines);
 	cr_assert(strstr(l, "op=send") && strstr(l, "deadline=so_sndtimeo"), "%s", l);
@@ -311,7 +311,7 @@ Test(timeouts, eagain_wait_expiry_returns_eagain_after_300ms_and_logs_it)
 	cr_assert_eq(probe_val("forgot", "errno"), EAGAIN, "%s", res.out);
 	long ms = probe_val("forgot", "ms");
 	cr_assert(ms >= 280 && ms < 800, "eagain_wait=300 took %ld ms", ms);
-	const char *lines = log_lines(300);
+	const char *lines = fx_env_log(&env, 300);
 	const char *l = fx_log_find_class(lines, "timeout");
 	cr_assert_not_null(l, "no class=timeout line; log: %s", lines);
 	cr_assert(strstr(l, "errno=EAGAIN") && strstr(l, "action=returned") &&
@@ -345,7 +345,7 @@ Test(timeouts, forgotten_nonblock_fails_with_eagain_off)
 
 #define STALL_MS 50	/* "at once", against eagain_wait=5000 */
 
-TestSuite(event_loops, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(event_loops, .init = setup, .fini = fx_suite_close, .timeout = 60);
 
 Test(event_loops, poll_driven_writer_gets_each_eagain_at_once)
 {
@@ -419,7 +419,7 @@ static void expect_waited(const char *name)
 		      name, res.out);
 }
 
-TestSuite(unwatched, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(unwatched, .init = setup, .fini = fx_suite_close, .timeout = 30);
 
 Test(unwatched, forgotten_socket_is_waited_out_selected_one_is_not)
 {
@@ -486,7 +486,7 @@ static void reset_run(int with_shim, const char *options, struct reset_run *rr)
 	snprintf(port_s, sizeof port_s, "%d", port);
 	char *argv[] = { (char *)fx_prog_path("ea_legacy_writer", prog, sizeof prog),
 			 port_s, "reset", NULL };
-	pid_t pid = spawn(argv, child_env(with_shim, options));
+	pid_t pid = spawn(argv, fx_env_side(&env, with_shim, options));
 	slow_read(lfd, 300, 1u << 20, 1, &rr->rd);
 	close(lfd);
 	int rc = reap(pid, 10000);
@@ -500,7 +500,7 @@ static void reset_run(int with_shim, const char *options, struct reset_run *rr)
 				   "errno=");
 }
 
-TestSuite(partial_write, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(partial_write, .init = setup, .fini = fx_suite_close, .timeout = 30);
 
 Test(partial_write, reset_midway_returns_the_count_sent_then_the_error)
 {
@@ -560,7 +560,7 @@ static long asyncio_ms(const char *mode, const char *conns, const char *msgs,
 	char *argv[] = { (char *)python(), (char *)asyncio_script(), (char *)mode,
 			 (char *)conns, (char *)msgs, NULL };
 
-	cr_assert_eq(fx_run(argv, child_env(with_shim, options), 20000, &res), 0,
+	cr_assert_eq(fx_run(argv, fx_env_side(&env, with_shim, options), 20000, &res), 0,
 		     "%s", fx_skip_reason());
 	if (res.timed_out)
 		return -1;
@@ -605,7 +605,7 @@ static void expect_as_fast(const char *mode)
 		      shim, plain);
 }
 
-TestSuite(asyncio, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(asyncio, .init = setup, .fini = fx_suite_close, .timeout = 120);
 
 Test(asyncio, streams_echo_runs_as_fast_under_the_shim)
 {

@@ -18,14 +18,19 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
-#include "sig_harness.h"
+/*
+ * Under the shim, programs log nowhere (log=off) unless a test says where,
+ * and read an empty policy file.
+ */
+TestSuite(eintr, .init = fx_suite_open, .fini = fx_suite_close);
 
 /* Runs a program; the result must be a completed run. */
-static void run(char *const argv[], char *const *env, int timeout_ms,
+static void run(char *const argv[], char *const *vars, int timeout_ms,
 		struct fx_result *r)
 {
-	int rc = fx_run(argv, env, timeout_ms, r);
+	int rc = fx_run(argv, vars, timeout_ms, r);
 	cr_assert_eq(rc, 0, "%s: %s (stdout: %s, stderr: %s)", argv[0],
 		     fx_skip_reason(), r->out, r->err);
 }
@@ -60,21 +65,8 @@ static const char *word(const char *text, const char *key, char *buf, size_t len
 struct server {
 	pid_t pid;
 	int port;
-	char dir[256];
-	char log[300];
+	char log[320];
 };
-
-static int log_has(const struct server *s, const char *text, char *out,
-		   size_t len)
-{
-	int fd = open(s->log, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, out, len - 1);
-
-	if (fd >= 0)
-		close(fd);
-	out[n > 0 ? n : 0] = '\0';
-	return strstr(out, text) != NULL;
-}
 
 /* 1 when the server exited (status in *st) within ms. */
 static int server_exited(struct server *s, int ms, int *st)
@@ -92,26 +84,24 @@ static int server_exited(struct server *s, int ms, int *st)
 	return 0;
 }
 
-static void start_server(struct server *s, char *const *env, int count,
+static void start_server(struct server *s, char *const *vars, int count,
 			 int term)
 {
 	char port[16], cnt[16], out[4096];
 
-	cr_assert_eq(fx_tempdir(s->dir, sizeof(s->dir)), 0, "%s", fx_skip_reason());
-	snprintf(s->log, sizeof(s->log), "%s/server.log", s->dir);
+	snprintf(s->log, sizeof(s->log), "%s/server.log", env.dir);
+	unlink(s->log);
 	s->port = fx_closed_port();
 	cr_assert_gt(s->port, 0);
 	snprintf(port, sizeof(port), "%d", s->port);
 	snprintf(cnt, sizeof(cnt), "%d", count);
-	char *argv[] = { (char *)prog("sig_server"), port, cnt,
+	char *argv[] = { (char *)fx_prog("sig_server"), port, cnt,
 			 term ? "term" : NULL, NULL };
-	s->pid = fx_spawn(argv, env, s->log);
+	s->pid = fx_spawn(argv, vars, s->log);
 	cr_assert_gt(s->pid, 0, "%s", fx_skip_reason());
-	long deadline = fx_now_ms() + 3000;
-	while (!log_has(s, "listening", out, sizeof(out))) {
-		cr_assert_lt(fx_now_ms(), deadline, "server did not start: %s", out);
-		usleep(2000);
-	}
+	cr_assert(fx_wait_file(s->log, "listening", 3000),
+		  "server did not start: %s",
+		  fx_read_file(s->log, out, sizeof(out)));
 }
 
 static void stop_server(struct server *s)
@@ -119,7 +109,6 @@ static void stop_server(struct server *s)
 	if (s->pid > 0)
 		fx_stop(s->pid);
 	s->pid = -1;
-	fx_rmtree(s->dir);
 }
 
 /* One connection, one line there and back; 0 on success, else errno. */
@@ -166,16 +155,16 @@ static int client_loop(int port, int count, int *err)
 }
 
 /* The server must die of its own EINTR handling, before serving 1000. */
-static void expect_server_dies(char *const *env, const char *why)
+static void expect_server_dies(char *const *vars, const char *why)
 {
 	struct server s;
 	char out[4096];
 	int st = 0, err;
 
-	start_server(&s, env, 1000, 0);
+	start_server(&s, vars, 1000, 0);
 	int done = client_loop(s.port, 1000, &err);
 	int exited = server_exited(&s, 3000, &st);
-	log_has(&s, "", out, sizeof(out));
+	fx_read_file(s.log, out, sizeof(out));
 	stop_server(&s);
 	cr_assert(exited, "%s: the server is still running after %d lines", why,
 		  done);
@@ -188,22 +177,22 @@ static void expect_server_dies(char *const *env, const char *why)
 
 Test(eintr, sigchld_server_dies_of_eintr_without_shim, .timeout = 20)
 {
-	expect_server_dies(no_shim, "without the shim");
+	expect_server_dies(fx_env_plain(&env), "without the shim");
 }
 
 Test(eintr, sigchld_server_dies_with_eintr_pass, .timeout = 20)
 {
-	expect_server_dies(shim_env("eintr=pass"), "eintr=pass");
+	expect_server_dies(fx_env_shim(&env, "eintr=pass"), "eintr=pass");
 }
 
 Test(eintr, sigchld_server_dies_in_observe_mode, .timeout = 20)
 {
-	expect_server_dies(shim_env("mode=observe"), "mode=observe");
+	expect_server_dies(fx_env_shim(&env, "mode=observe"), "mode=observe");
 }
 
 Test(eintr, sigchld_server_dies_in_off_mode, .timeout = 20)
 {
-	expect_server_dies(shim_env("mode=off"), "mode=off");
+	expect_server_dies(fx_env_shim(&env, "mode=off"), "mode=off");
 }
 
 Test(eintr, sigchld_server_serves_1000_connections_under_shim, .timeout = 30)
@@ -212,10 +201,10 @@ Test(eintr, sigchld_server_serves_1000_connections_under_shim, .timeout = 30)
 	char out[4096];
 	int st = 0, err;
 
-	start_server(&s, shim_env(""), 1000, 0);
+	start_server(&s, fx_env_shim(&env, ""), 1000, 0);
 	int done = client_loop(s.port, 1000, &err);
 	int exited = server_exited(&s, 5000, &st);
-	log_has(&s, "", out, sizeof(out));
+	fx_read_file(s.log, out, sizeof(out));
 	stop_server(&s);
 	cr_expect_eq(done, 1000, "only %d lines served (%s); log: %s", done,
 		     strerror(err), out);
@@ -232,12 +221,12 @@ Test(eintr, sigchld_server_serves_1000_connections_under_shim, .timeout = 30)
 }
 
 /* SIGTERM while the server is blocked in accept: ms until it exited. */
-static long sigterm_stop_ms(char *const *env, int *st, char *out, size_t len)
+static long sigterm_stop_ms(char *const *vars, int *st, char *out, size_t len)
 {
 	struct server s;
 	int err;
 
-	start_server(&s, env, 100000, 1);
+	start_server(&s, vars, 100000, 1);
 	int done = client_loop(s.port, 50, &err);
 	cr_expect_eq(done, 50, "served %d of 50 before SIGTERM: %s", done,
 		     strerror(err));
@@ -248,7 +237,7 @@ static long sigterm_stop_ms(char *const *env, int *st, char *out, size_t len)
 	long ms = fx_now_ms() - t0;
 	if (!exited)
 		kill(s.pid, SIGKILL);
-	log_has(&s, "", out, len);
+	fx_read_file(s.log, out, len);
 	stop_server(&s);
 	return exited ? ms : -1;
 }
@@ -258,7 +247,7 @@ Test(eintr, sigterm_flag_handler_stops_server_within_100ms_under_shim,
 {
 	char out[4096];
 	int st = 0;
-	long ms = sigterm_stop_ms(shim_env(""), &st, out, sizeof(out));
+	long ms = sigterm_stop_ms(fx_env_shim(&env, ""), &st, out, sizeof(out));
 
 	cr_assert_geq(ms, 0, "the server did not stop within 1 s of SIGTERM: %s",
 		      out);
@@ -273,7 +262,7 @@ Test(eintr, sigterm_not_in_eintr_pass_is_retried_and_server_keeps_running,
 {
 	char out[4096];
 	int st = 0;
-	long ms = sigterm_stop_ms(shim_env("eintr_pass=HUP"), &st, out,
+	long ms = sigterm_stop_ms(fx_env_shim(&env, "eintr_pass=HUP"), &st, out,
 				  sizeof(out));
 
 	cr_expect_eq(ms, -1, "stopped %ld ms after SIGTERM although TERM is not "
@@ -285,7 +274,7 @@ Test(eintr, sigterm_not_in_eintr_pass_is_retried_and_server_keeps_running,
  */
 
 /* alarm(1) around a connect to a black hole: EINTR after ~1 s. */
-static void alarm_connect(char *const *env, struct fx_result *r)
+static void alarm_connect(char *const *vars, struct fx_result *r)
 {
 	int lfd, port;
 	char p[16];
@@ -295,8 +284,8 @@ static void alarm_connect(char *const *env, struct fx_result *r)
 	cr_assert_geq(lfd, 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_fault_add(FX_DROP, port), 0, "%s", fx_skip_reason());
 	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)prog("sig_connect"), "alarm", p, NULL };
-	fx_run(argv, env, 2500, r);
+	char *argv[] = { (char *)fx_prog("sig_connect"), "alarm", p, NULL };
+	fx_run(argv, vars, 2500, r);
 	close(lfd);
 }
 
@@ -305,7 +294,7 @@ Test(eintr, alarm_connect_timeout_fires_without_shim, .timeout = 20)
 	struct fx_result r;
 	char e[32];
 
-	alarm_connect(no_shim, &r);
+	alarm_connect(fx_env_plain(&env), &r);
 	cr_assert(!r.timed_out, "connect was not interrupted: %s", r.out);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
 }
@@ -315,7 +304,7 @@ Test(eintr, alarm_connect_timeout_still_fires_under_shim, .timeout = 20)
 	struct fx_result r;
 	char e[32];
 
-	alarm_connect(shim_env(""), &r);
+	alarm_connect(fx_env_shim(&env, ""), &r);
 	cr_assert(!r.timed_out, "alarm(1) did not interrupt connect: %s", r.out);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
 	long ms = field(r.out, "elapsed");
@@ -329,12 +318,12 @@ Test(eintr, alarm_connect_hangs_when_alrm_not_in_eintr_pass, .timeout = 20)
 {
 	struct fx_result r;
 
-	alarm_connect(shim_env("eintr_pass=HUP"), &r);
+	alarm_connect(fx_env_shim(&env, "eintr_pass=HUP"), &r);
 	cr_expect(r.timed_out, "connect returned: %s", r.out);
 }
 
 /* A SYN-dropping rule lifted after 200 ms; SIGCHLD every 10 ms meanwhile. */
-static void delayed_connect(char *const *env, struct fx_result *r)
+static void delayed_connect(char *const *vars, struct fx_result *r)
 {
 	int port;
 	char p[16];
@@ -346,8 +335,8 @@ static void delayed_connect(char *const *env, struct fx_result *r)
 	pid_t lifter = fx_fault_del_after(FX_DROP, port, 200);
 	cr_assert_gt(lifter, 0, "%s", fx_skip_reason());
 	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)prog("sig_connect"), "timer", p, "10", NULL };
-	fx_run(argv, env, 5000, r);
+	char *argv[] = { (char *)fx_prog("sig_connect"), "timer", p, "10", NULL };
+	fx_run(argv, vars, 5000, r);
 	waitpid(lifter, NULL, 0);
 	fx_stop(peer);
 }
@@ -358,7 +347,7 @@ Test(eintr, interrupted_connect_returns_eintr_without_shim,
 	struct fx_result r;
 	char e[32];
 
-	delayed_connect(no_shim, &r);
+	delayed_connect(fx_env_plain(&env), &r);
 	cr_assert(!r.timed_out, "%s", r.out);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
 	cr_expect_lt(field(r.out, "elapsed"), 200, "%s", r.out);
@@ -376,7 +365,7 @@ Test(eintr, interrupted_connect_completes_and_socket_works_under_shim,
 	struct fx_result r;
 	char e[32];
 
-	delayed_connect(shim_env(""), &r);
+	delayed_connect(fx_env_shim(&env, ""), &r);
 	cr_assert(!r.timed_out, "%s", r.out);
 	cr_expect_eq(field(r.out, "rc"), 0, "%s", r.out);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "0", "%s", r.out);
@@ -392,20 +381,20 @@ Test(eintr, interrupted_connect_completes_and_socket_works_under_shim,
  */
 
 static void sig_wait(const char *call, const char *sig, const char *period,
-		     const char *timeout, char *const *env, struct fx_result *r)
+		     const char *timeout, char *const *vars, struct fx_result *r)
 {
-	char *argv[] = { (char *)prog("sig_wait"), (char *)call, (char *)sig,
+	char *argv[] = { (char *)fx_prog("sig_wait"), (char *)call, (char *)sig,
 			 (char *)period, (char *)timeout, NULL };
-	run(argv, env, 5000, r);
+	run(argv, vars, 5000, r);
 }
 
 /* Without the shim the first SIGCHLD ends the wait with EINTR. */
-static void expect_early_eintr(const char *call, char *const *env)
+static void expect_early_eintr(const char *call, char *const *vars)
 {
 	struct fx_result r;
 	char e[32];
 
-	sig_wait(call, "CHLD", "10", "500", env, &r);
+	sig_wait(call, "CHLD", "10", "500", vars, &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
 	cr_expect_lt(field(r.out, "elapsed"), 100, "%s", r.out);
 }
@@ -417,7 +406,7 @@ static void expect_full_timeout(const char *call, const char *want_errno,
 	struct fx_result r;
 	char e[32];
 
-	sig_wait(call, "CHLD", "10", "500", shim_env(""), &r);
+	sig_wait(call, "CHLD", "10", "500", fx_env_shim(&env, ""), &r);
 	cr_expect_eq(field(r.out, "rc"), want_rc, "%s", r.out);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), want_errno, "%s",
 			 r.out);
@@ -429,8 +418,8 @@ static void expect_full_timeout(const char *call, const char *want_errno,
 
 static void readiness_case(const char *call)
 {
-	expect_early_eintr(call, no_shim);
-	expect_early_eintr(call, shim_env("eintr=pass"));
+	expect_early_eintr(call, fx_env_plain(&env));
+	expect_early_eintr(call, fx_env_shim(&env, "eintr=pass"));
 	expect_full_timeout(call, "0", 0);
 }
 
@@ -467,14 +456,14 @@ Test(eintr, epoll_pwait_waits_its_500ms_through_sigchld, .timeout = 20)
 Test(eintr, recv_with_so_rcvtimeo_times_out_after_500ms_through_sigchld,
      .timeout = 20)
 {
-	expect_early_eintr("recv_timeo", no_shim);
+	expect_early_eintr("recv_timeo", fx_env_plain(&env));
 	expect_full_timeout("recv_timeo", "EAGAIN", -1);
 }
 
 Test(eintr, accept_with_so_rcvtimeo_times_out_after_500ms_through_sigchld,
      .timeout = 20)
 {
-	expect_early_eintr("accept_timeo", no_shim);
+	expect_early_eintr("accept_timeo", fx_env_plain(&env));
 	expect_full_timeout("accept_timeo", "EAGAIN", -1);
 }
 
@@ -484,7 +473,7 @@ Test(eintr, poll_returns_eintr_for_a_pass_signal_under_shim, .timeout = 20)
 	struct fx_result r;
 	char e[32];
 
-	sig_wait("poll", "USR1", "10", "500", shim_env(""), &r);
+	sig_wait("poll", "USR1", "10", "500", fx_env_shim(&env, ""), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
 	cr_expect_lt(field(r.out, "elapsed"), 100, "%s", r.out);
 }
@@ -495,9 +484,9 @@ Test(eintr, eintr_retries_are_not_counted_against_retry_max, .timeout = 20)
 	struct fx_result r;
 	char e[32];
 
-	sig_wait("read", "CHLD", "1", "300", no_shim, &r);
+	sig_wait("read", "CHLD", "1", "300", fx_env_plain(&env), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
-	sig_wait("read", "CHLD", "1", "300", shim_env("retry_max=2"), &r);
+	sig_wait("read", "CHLD", "1", "300", fx_env_shim(&env, "retry_max=2"), &r);
 	cr_expect_eq(field(r.out, "rc"), 1, "%s", r.out);
 	cr_expect_gt(field(r.out, "signals"), 100, "%s", r.out);
 	long ms = field(r.out, "elapsed");
@@ -516,15 +505,15 @@ Test(eintr, eintr_pass_rtmin_plus_1_returns_the_eintr_of_a_timer_signal,
 	struct fx_result r;
 	char e[32];
 
-	sig_wait("recv", "RTMIN+1", "100", "500", no_shim, &r);
+	sig_wait("recv", "RTMIN+1", "100", "500", fx_env_plain(&env), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
 	sig_wait("recv", "RTMIN+1", "100", "500",
-		 shim_env("eintr_pass=RTMIN+1"), &r);
+		 fx_env_shim(&env, "eintr_pass=RTMIN+1"), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s%s",
 			 r.out, r.err);
 	long ms = field(r.out, "elapsed");
 	cr_expect(ms >= 80 && ms < 400, "recv returned after %ld ms", ms);
-	sig_wait("recv", "RTMIN+1", "100", "500", shim_env(""), &r);
+	sig_wait("recv", "RTMIN+1", "100", "500", fx_env_shim(&env, ""), &r);
 	cr_expect_eq(field(r.out, "rc"), 1, "%s", r.out);
 	cr_expect_gt(field(r.out, "signals"), 2, "%s", r.out);
 	ms = field(r.out, "elapsed");
@@ -535,10 +524,10 @@ Test(eintr, eintr_pass_rtmin_plus_1_returns_the_eintr_of_a_timer_signal,
  * Threads: which signals ran is accounted per thread
  */
 
-static void sig_threads(const char *how, char *const *env, struct fx_result *r)
+static void sig_threads(const char *how, char *const *vars, struct fx_result *r)
 {
-	char *argv[] = { (char *)prog("sig_threads"), (char *)how, NULL };
-	run(argv, env, 5000, r);
+	char *argv[] = { (char *)fx_prog("sig_threads"), (char *)how, NULL };
+	run(argv, vars, 5000, r);
 }
 
 Test(eintr, pass_signal_on_another_thread_does_not_return_eintr_here,
@@ -547,9 +536,9 @@ Test(eintr, pass_signal_on_another_thread_does_not_return_eintr_here,
 	struct fx_result r;
 	char e[32];
 
-	sig_threads("other", no_shim, &r);
+	sig_threads("other", fx_env_plain(&env), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
-	sig_threads("other", shim_env(""), &r);
+	sig_threads("other", fx_env_shim(&env, ""), &r);
 	cr_expect_eq(field(r.out, "rc"), 1, "%s", r.out);
 	cr_expect_geq(field(r.out, "elapsed"), 380, "%s", r.out);
 	cr_expect_geq(field(r.out, "term_on_b"), 2, "%s", r.out);
@@ -562,7 +551,7 @@ Test(eintr, pass_signal_on_the_same_thread_returns_eintr, .timeout = 20)
 	struct fx_result r;
 	char e[32];
 
-	sig_threads("same", shim_env(""), &r);
+	sig_threads("same", fx_env_shim(&env, ""), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
 	cr_expect_lt(field(r.out, "elapsed"), 200, "%s", r.out);
 	cr_expect_geq(field(r.out, "term_on_a"), 1, "%s", r.out);
@@ -578,10 +567,10 @@ static void stopcont_case(const char *call, const char *want_errno)
 	struct fx_result r;
 	char e[32];
 
-	sig_wait(call, "STOPCONT", "80", "500", no_shim, &r);
+	sig_wait(call, "STOPCONT", "80", "500", fx_env_plain(&env), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
 	cr_expect_lt(field(r.out, "elapsed"), 300, "%s", r.out);
-	sig_wait(call, "STOPCONT", "80", "500", shim_env(""), &r);
+	sig_wait(call, "STOPCONT", "80", "500", fx_env_shim(&env, ""), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), want_errno, "%s",
 			 r.out);
 	long ms = field(r.out, "elapsed");
@@ -608,10 +597,10 @@ Test(eintr, blocking_send_cut_short_by_sigchld_is_completed, .timeout = 20)
 {
 	struct fx_result r;
 
-	sig_wait("send", "CHLD", "1", "200", no_shim, &r);
+	sig_wait("send", "CHLD", "1", "200", fx_env_plain(&env), &r);
 	long rc = field(r.out, "rc");
 	cr_expect(rc > 0 && rc < (8 << 20), "without the shim: %s", r.out);
-	sig_wait("send", "CHLD", "1", "200", shim_env(""), &r);
+	sig_wait("send", "CHLD", "1", "200", fx_env_shim(&env, ""), &r);
 	cr_expect_eq(field(r.out, "rc"), 8 << 20, "%s", r.out);
 	cr_expect(strstr(r.out, "peer received 8388608"), "%s", r.out);
 	cr_expect_gt(field(r.out, "signals"), 50, "%s", r.out);
@@ -622,7 +611,7 @@ Test(eintr, blocking_send_cut_short_by_a_pass_signal_returns_the_count,
 {
 	struct fx_result r;
 
-	sig_wait("send", "USR1", "1", "200", shim_env(""), &r);
+	sig_wait("send", "USR1", "1", "200", fx_env_shim(&env, ""), &r);
 	long rc = field(r.out, "rc");
 	cr_expect(rc > 0 && rc < (8 << 20), "%s", r.out);
 	char want[64];
@@ -641,10 +630,10 @@ static void masked_case(const char *call)
 	struct fx_result r;
 	char e[32];
 
-	sig_wait(call, "CHLD", "100", "2000", no_shim, &r);
+	sig_wait(call, "CHLD", "100", "2000", fx_env_plain(&env), &r);
 	cr_assert_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "baseline: %s",
 			 r.out);
-	sig_wait(call, "CHLD", "100", "2000", shim_env(""), &r);
+	sig_wait(call, "CHLD", "100", "2000", fx_env_shim(&env, ""), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR",
 			 "the signal the call's mask let in was swallowed: %s",
 			 r.out);
@@ -678,13 +667,13 @@ Test(eintr, recv_on_a_socket_inherited_with_so_rcvtimeo_times_out_through_sigchl
 {
 	struct fx_result r;
 	char e[32];
-	char *argv[] = { (char *)prog("sig_wait"), "recv_timeo_exec", "CHLD", "10",
+	char *argv[] = { (char *)fx_prog("sig_wait"), "recv_timeo_exec", "CHLD", "10",
 			 "500", NULL };
 
-	run(argv, no_shim, 5000, &r);
+	run(argv, fx_env_plain(&env), 5000, &r);
 	cr_assert_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "baseline: %s",
 			 r.out);
-	fx_run(argv, shim_env(""), 3000, &r);
+	fx_run(argv, fx_env_shim(&env, ""), 3000, &r);
 	cr_assert(!r.timed_out, "recv did not return within 3 s (500 ms "
 		  "SO_RCVTIMEO, SIGCHLD every 10 ms): %s", r.out);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EAGAIN", "%s", r.out);
@@ -698,10 +687,10 @@ Test(eintr, recv_on_a_socket_inherited_with_so_rcvtimeo_returns_eagain_in_time,
 {
 	struct fx_result r;
 	char e[32];
-	char *argv[] = { (char *)prog("sig_wait"), "recv_timeo_exec", "CHLD",
+	char *argv[] = { (char *)fx_prog("sig_wait"), "recv_timeo_exec", "CHLD",
 			 "10000", "500", NULL };
 
-	fx_run(argv, shim_env(""), 2000, &r);
+	fx_run(argv, fx_env_shim(&env, ""), 2000, &r);
 	cr_assert(!r.timed_out, "recv did not return within 2 s, SO_RCVTIMEO is "
 		  "500 ms: %s", r.out);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EAGAIN", "%s", r.out);
@@ -714,7 +703,7 @@ Test(eintr, recv_on_a_socket_inherited_with_so_rcvtimeo_returns_eagain_in_time,
  * connect to a black hole under SIGCHLD every 10 ms: the deadlines the
  * program (SO_SNDTIMEO) or the policy (connect_timeout) set still end it
  */
-static void blackhole_connect(const char *mode, char *const *env,
+static void blackhole_connect(const char *mode, char *const *vars,
 			      struct fx_result *r)
 {
 	int lfd, port;
@@ -725,8 +714,8 @@ static void blackhole_connect(const char *mode, char *const *env,
 	cr_assert_geq(lfd, 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_fault_add(FX_DROP, port), 0, "%s", fx_skip_reason());
 	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)prog("sig_connect"), (char *)mode, p, "10", NULL };
-	fx_run(argv, env, 3000, r);
+	char *argv[] = { (char *)fx_prog("sig_connect"), (char *)mode, p, "10", NULL };
+	fx_run(argv, vars, 3000, r);
 	close(lfd);
 	cr_assert(!r->timed_out, "connect did not return within 3 s: %s", r->out);
 }
@@ -736,10 +725,10 @@ Test(eintr, connect_with_so_sndtimeo_times_out_through_sigchld, .timeout = 20)
 	struct fx_result r;
 	char e[32];
 
-	blackhole_connect("sndtimeo", no_shim, &r);
+	blackhole_connect("sndtimeo", fx_env_plain(&env), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINTR", "%s", r.out);
 	cr_expect_lt(field(r.out, "elapsed"), 100, "%s", r.out);
-	blackhole_connect("sndtimeo", shim_env(""), &r);
+	blackhole_connect("sndtimeo", fx_env_shim(&env, ""), &r);
 	/* connect(2): EINPROGRESS when SO_SNDTIMEO expires. */
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "EINPROGRESS", "%s",
 			 r.out);
@@ -752,7 +741,7 @@ Test(eintr, connect_timeout_fires_through_sigchld, .timeout = 20)
 	struct fx_result r;
 	char e[32];
 
-	blackhole_connect("timer", shim_env("connect_timeout=300"), &r);
+	blackhole_connect("timer", fx_env_shim(&env, "connect_timeout=300"), &r);
 	cr_expect_str_eq(word(r.out, "errno", e, sizeof(e)), "ETIMEDOUT", "%s",
 			 r.out);
 	long ms = field(r.out, "elapsed");

@@ -15,58 +15,29 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
-static char dir[256], sock[320], optenv[512];
-static int log_fd = -1;
 static struct fx_result plain, shimmed;
 
-static void setup(void)
-{
-	cr_assert_eq(fx_tempdir(dir, sizeof dir), 0, "%s", fx_skip_reason());
-	snprintf(sock, sizeof sock, "%s/log.sock", dir);
-	log_fd = fx_log_receiver_open(sock);
-	cr_assert_geq(log_fd, 0, "%s", fx_skip_reason());
-}
+TestSuite(hostile, .init = fx_suite_open_log, .fini = fx_suite_close,
+	  .timeout = 60);
 
-static void teardown(void)
-{
-	if (log_fd >= 0)
-		close(log_fd);
-	fx_rmtree(dir);
-}
-
-TestSuite(hostile, .init = setup, .fini = teardown, .timeout = 60);
-
-/* Runs the scenario with the shim (options opts, logging to our socket). */
-static void run_shimmed(const char *scenario, const char *opts)
+/* Runs the scenario without the shim, or with it (options opts). */
+static void run(enum fx_side side, const char *scenario, const char *opts)
 {
 	char path[4096];
 	char *argv[] = { (char *)fx_prog_path("hostile", path, sizeof path),
 			 (char *)scenario, NULL };
-	char *env[] = { (char *)fx_preload_env(), optenv, "SOCKGUARD_CONFIG",
-			NULL };
 
-	snprintf(optenv, sizeof optenv, "SOCKGUARD_OPTIONS=log=unix:%s%s%s",
-		 sock, *opts ? ":" : "", opts);
-	fx_run(argv, env, 20000, &shimmed);
-}
-
-static void run_plain(const char *scenario)
-{
-	char path[4096];
-	char *argv[] = { (char *)fx_prog_path("hostile", path, sizeof path),
-			 (char *)scenario, NULL };
-	char *env[] = { "LD_PRELOAD", "SOCKGUARD_OPTIONS", "SOCKGUARD_CONFIG",
-			NULL };
-
-	fx_run(argv, env, 20000, &plain);
+	fx_run(argv, fx_env_side(&env, side, opts), 20000,
+	       side == FX_SHIM ? &shimmed : &plain);
 }
 
 /* Both runs: same exit status and the same output. */
 static void same_outcome(const char *scenario, const char *opts)
 {
-	run_plain(scenario);
-	run_shimmed(scenario, opts);
+	run(FX_PLAIN, scenario, NULL);
+	run(FX_SHIM, scenario, opts);
 	cr_assert_eq(fx_exit_code(&shimmed), fx_exit_code(&plain),
 		     "%s: exit %d with the shim, %d without (stderr: %s)",
 		     scenario, fx_exit_code(&shimmed), fx_exit_code(&plain),
@@ -84,9 +55,8 @@ Test(hostile, vfork_child_closefrom_leaks_no_descriptor)
 {
 	same_outcome("vfork-closefrom", "");
 	cr_assert_str_eq(plain.out, "descriptors grew by 0\n");
-	char lines[65536];
-	cr_assert_gt(fx_log_collect(log_fd, lines, sizeof lines, 300), 0,
-		     "the refused connects were not logged");
+	cr_assert_neq(fx_env_log(&env, 300)[0], '\0',
+		      "the refused connects were not logged");
 }
 
 Test(hostile, vfork_child_close_range_leaks_no_descriptor)
@@ -126,9 +96,9 @@ Test(hostile, execl_with_five_thousand_arguments)
  */
 Test(hostile, unix_connect_interrupted_reports_only_the_truth)
 {
-	run_plain("unix-connect");
+	run(FX_PLAIN, "unix-connect", NULL);
 	cr_assert_str_eq(plain.out, "connect: Interrupted system call\n");
-	run_shimmed("unix-connect", "");
+	run(FX_SHIM, "unix-connect", "");
 	cr_assert_str_eq(shimmed.out,
 			 "connected: getpeername 0 write 1 read 1 !\n",
 			 "%s", shimmed.out);
@@ -136,7 +106,7 @@ Test(hostile, unix_connect_interrupted_reports_only_the_truth)
 
 Test(hostile, unix_connect_is_not_bounded_by_connect_timeout)
 {
-	run_shimmed("unix-connect", "connect_timeout=5000");
+	run(FX_SHIM, "unix-connect", "connect_timeout=5000");
 	cr_assert_str_eq(shimmed.out,
 			 "connected: getpeername 0 write 1 read 1 !\n",
 			 "%s", shimmed.out);
@@ -204,13 +174,13 @@ Test(hostile, signal_driven_socket_gets_eagain_at_once_with_ioctl)
  */
 Test(hostile, tcp_connect_interrupted_reports_only_the_truth)
 {
-	run_plain("tcp-connect");
+	run(FX_PLAIN, "tcp-connect", NULL);
 	cr_assert_str_eq(plain.out, "connect: Interrupted system call\n");
-	run_shimmed("tcp-connect", "");
+	run(FX_SHIM, "tcp-connect", "");
 	cr_assert_str_eq(shimmed.out,
 			 "connected: getpeername 0 write 1 read 1 !\n",
 			 "%s", shimmed.out);
-	run_shimmed("tcp-connect", "connect_timeout=5000");
+	run(FX_SHIM, "tcp-connect", "connect_timeout=5000");
 	cr_assert_str_eq(shimmed.out,
 			 "connected: getpeername 0 write 1 read 1 !\n",
 			 "%s", shimmed.out);
@@ -239,8 +209,8 @@ static void preload_through_a_private_etc(void)
 
 	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
 	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-	snprintf(up, sizeof up, "%s/etc-upper", dir);
-	snprintf(work, sizeof work, "%s/etc-work", dir);
+	snprintf(up, sizeof up, "%s/etc-upper", env.dir);
+	snprintf(work, sizeof work, "%s/etc-work", env.dir);
 	cr_assert_eq(mkdir(up, 0755), 0);
 	cr_assert_eq(mkdir(work, 0755), 0);
 	snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s,workdir=%s", up,
@@ -262,8 +232,8 @@ static void run_wrapper(char *const prefix[], const char *wrapper)
 
 	fx_prog_path("hostile", path, sizeof path);
 	snprintf(opts, sizeof opts, "SOCKGUARD_OPTIONS=log=unix:%s/user.sock",
-		 dir);
-	snprintf(conf, sizeof conf, "SOCKGUARD_CONFIG=%s/user.conf", dir);
+		 env.dir);
+	snprintf(conf, sizeof conf, "SOCKGUARD_CONFIG=%s/user.conf", env.dir);
 	for (int i = 0; prefix && prefix[i]; i++)
 		argv[n++] = prefix[i];
 	argv[n++] = (char *)wrapper;
@@ -271,8 +241,8 @@ static void run_wrapper(char *const prefix[], const char *wrapper)
 	argv[n++] = path;
 	argv[n++] = "print-env";
 	argv[n] = NULL;
-	char *env[] = { "LD_PRELOAD", opts, conf, NULL };
-	fx_run(argv, env, 20000, &shimmed);
+	char *vars[] = { "LD_PRELOAD", opts, conf, NULL };
+	fx_run(argv, vars, 20000, &shimmed);
 }
 
 Test(hostile, setuid_wrapper_hands_no_sockguard_variables_to_a_root_child)
@@ -289,11 +259,11 @@ Test(hostile, setuid_wrapper_hands_no_sockguard_variables_to_a_root_child)
 	if (getenv("SG_SANITIZE"))
 		cr_skip_test("the ASan-built shim cannot be preloaded alone "
 			     "into a secure-exec process");
-	snprintf(wrapper, sizeof wrapper, "%s/hostile-suid", dir);
+	snprintf(wrapper, sizeof wrapper, "%s/hostile-suid", env.dir);
 	cr_assert_eq(fx_sh("cp '%s' '%s' && chmod 4755 '%s' && "
 			   "echo 'mode = observe' > '%s/user.conf'",
 			   fx_prog_path("hostile", path, sizeof path), wrapper,
-			   wrapper, dir), 0);
+			   wrapper, env.dir), 0);
 	preload_through_a_private_etc();
 
 	/* The control: run by root, nothing is secure and the variables pass. */

@@ -11,19 +11,11 @@
 #include "fixture.h"
 #include "test_log_util.h"
 
-static char portbuf[16];
-
-static char *port_arg(int port)
-{
-	snprintf(portbuf, sizeof(portbuf), "%d", port);
-	return portbuf;
-}
-
 /* Runs log_faults WHAT PORT under the shim; returns its stdout. */
 static const char *faults(struct logrx *rx, const char *extra,
 			  const char *what, int port, int timeout_ms)
 {
-	char *argv[] = { "log_faults", (char *)what, port_arg(port), NULL };
+	char *argv[] = { "log_faults", (char *)what, fx_num(port), NULL };
 	struct fx_result *r = run_logged(rx, extra, argv, timeout_ms);
 
 	cr_assert_eq(fx_exit_code(r), 0, "log_faults %s: %s", what, r->err);
@@ -207,7 +199,7 @@ static void expect_eof_after(const char *call)
 	struct logrx *rx = rx_open();
 	int port;
 	pid_t peer = fx_peer_halfclose(&port);
-	char *argv[] = { "log_faults", "eof", port_arg(port), (char *)call,
+	char *argv[] = { "log_faults", "eof", fx_num(port), (char *)call,
 			 NULL };
 	char want[64];
 
@@ -292,7 +284,7 @@ Test(log_classes, summary_at_exit_counts_classes_and_actions, .timeout = 20)
 {
 	struct logrx *rx = rx_open();
 	int port = fx_closed_port();
-	char *argv[] = { "log_faults", "refused_loop", port_arg(port), "3",
+	char *argv[] = { "log_faults", "refused_loop", fx_num(port), "3",
 			 NULL };
 	const char *line;
 	char pid[32];
@@ -330,7 +322,7 @@ Test(log_classes, stderr_gets_one_plain_line_per_event, .timeout = 20)
 	int port = fx_closed_port();
 	char prog[512];
 	char *argv[] = { (char *)fx_prog_path("log_faults", prog, sizeof(prog)),
-			 "refused", port_arg(port), NULL };
+			 "refused", fx_num(port), NULL };
 	char *env[] = { (char *)fx_preload_env(),
 			"SOCKGUARD_OPTIONS=log=stderr", NULL };
 	struct fx_result *r = calloc(1, sizeof(*r));
@@ -349,10 +341,10 @@ Test(log_classes, a_hostile_program_name_is_escaped, .timeout = 20)
 	struct logrx *rx = rx_open();
 	int port = fx_closed_port();
 	char prog[512], link[600];
-	char *argv[] = { link, "refused", port_arg(port), NULL };
+	char *argv[] = { link, "refused", fx_num(port), NULL };
 	const char *line;
 
-	snprintf(link, sizeof(link), "%s/a b\nclass=forged x=1", rx->dir);
+	snprintf(link, sizeof(link), "%s/a b\nclass=forged x=1", rx->env.dir);
 	cr_assert_eq(symlink(fx_prog_path("log_faults", prog, sizeof(prog)),
 			     link), 0);
 	run_logged(rx, NULL, argv, 10000);

@@ -19,11 +19,9 @@
 /* Each test file uses some of these helpers, not all. */
 #define LOGT_FN static __attribute__((unused))
 
-/* One test's log receiver and the lines it got. */
+/* One test's environment (its receiver at env.sock) and the lines it got. */
 struct logrx {
-	char dir[256];
-	char path[300];
-	int fd;
+	struct fx_env env;
 	pthread_t reader;
 	int stop;
 	char lines[1 << 20];
@@ -34,25 +32,22 @@ LOGT_FN struct logrx *rx_open(void)
 	struct logrx *rx = calloc(1, sizeof(*rx));
 
 	cr_assert(rx);
-	cr_assert_eq(fx_tempdir(rx->dir, sizeof(rx->dir)), 0, "%s",
+	cr_assert_eq(fx_env_open(&rx->env, FX_ENV_LOG), 0, "%s",
 		     fx_skip_reason());
-	snprintf(rx->path, sizeof(rx->path), "%s/log.sock", rx->dir);
-	rx->fd = fx_log_receiver_open(rx->path);
-	cr_assert_geq(rx->fd, 0, "%s", fx_skip_reason());
 	return rx;
 }
 
 LOGT_FN void rx_close(struct logrx *rx)
 {
-	close(rx->fd);
-	fx_rmtree(rx->dir);
+	fx_env_close(&rx->env);
 	free(rx);
 }
 
 /* Collects what has arrived, waiting until nothing came for quiet_ms. */
 LOGT_FN int rx_collect(struct logrx *rx, int quiet_ms)
 {
-	return fx_log_collect(rx->fd, rx->lines, sizeof(rx->lines), quiet_ms);
+	return fx_log_collect(rx->env.log_fd, rx->lines, sizeof(rx->lines),
+			      quiet_ms);
 }
 
 /*
@@ -64,8 +59,9 @@ LOGT_FN void *rx_reader(void *arg)
 	struct logrx *rx = arg;
 
 	while (!__atomic_load_n(&rx->stop, __ATOMIC_ACQUIRE))
-		fx_log_collect(rx->fd, rx->lines, sizeof(rx->lines), 50);
-	fx_log_collect(rx->fd, rx->lines, sizeof(rx->lines), 300);
+		fx_log_collect(rx->env.log_fd, rx->lines, sizeof(rx->lines),
+			       50);
+	fx_log_collect(rx->env.log_fd, rx->lines, sizeof(rx->lines), 300);
 	return NULL;
 }
 
@@ -111,18 +107,13 @@ LOGT_FN long suppressed_total(const char *lines, const char *cls)
 LOGT_FN struct fx_result *run_logged(struct logrx *rx, const char *extra,
 				    char **argv, int timeout_ms)
 {
-	static char opts[1024];
-	static char prog[512];
 	struct fx_result *r = calloc(1, sizeof(*r));
-	char *env[] = { (char *)fx_preload_env(), opts, NULL };
 
 	cr_assert(r);
-	snprintf(opts, sizeof(opts), "SOCKGUARD_OPTIONS=log=unix:%s%s%s",
-		 rx->path, extra && *extra ? ":" : "", extra ? extra : "");
 	if (argv[0][0] != '/')
-		argv[0] = (char *)fx_prog_path(argv[0], prog, sizeof(prog));
-	cr_assert_eq(fx_run(argv, env, timeout_ms, r), 0, "%s did not finish",
-		     argv[0]);
+		argv[0] = (char *)fx_prog(argv[0]);
+	cr_assert_eq(fx_run(argv, fx_env_shim(&rx->env, extra), timeout_ms, r),
+		     0, "%s did not finish", argv[0]);
 	return r;
 }
 

@@ -17,21 +17,11 @@
 #include "fixture.h"
 #include "test_log_util.h"
 
-static char *num(int n)
-{
-	static char buf[4][16];
-	static int next;
-	char *b = buf[next++ % 4];
-
-	snprintf(b, 16, "%d", n);
-	return b;
-}
-
 static void closeall(const char *how)
 {
 	struct logrx *rx = rx_open();
 	int port = fx_closed_port();
-	char *argv[] = { "log_closeall", (char *)how, num(port), NULL };
+	char *argv[] = { "log_closeall", (char *)how, fx_num(port), NULL };
 	struct fx_result *r = run_logged(rx, NULL, argv, 20000);
 
 	cr_assert_eq(fx_exit_code(r), 0,
@@ -71,7 +61,7 @@ Test(log_writer, a_handler_logging_inside_the_logger_never_hangs,
 	port = fx_closed_port();
 	for (int i = 0; i < 20; i++) {
 		struct logrx *rx = rx_open();
-		char *argv[] = { "log_sighandler", num(port), "300", NULL };
+		char *argv[] = { "log_sighandler", fx_num(port), "300", NULL };
 		struct fx_result *r;
 
 		rx_start(rx);
@@ -92,7 +82,7 @@ Test(log_writer, a_forked_child_logs_with_its_own_pid_and_summary,
 {
 	struct logrx *rx = rx_open();
 	int port = fx_closed_port();
-	char *argv[] = { "log_faults", "fork", num(port), NULL };
+	char *argv[] = { "log_faults", "fork", fx_num(port), NULL };
 	const char *first, *second;
 	char pid1[32], pid2[32];
 
@@ -130,7 +120,7 @@ Test(log_writer, a_storm_of_100000_resets_is_limited_and_counted_exactly,
 	rx = rx_open();
 	peer = fx_peer_reset(&port);
 	cr_assert_gt(peer, 0, "%s", fx_skip_reason());
-	argv[2] = num(port);
+	argv[2] = fx_num(port);
 	rx_start(rx);
 	start = fx_now_ms();
 	r = run_logged(rx, "log_burst=20:log_interval=1", argv, 100000);
@@ -159,11 +149,11 @@ static char *policy_env(struct logrx *rx, const char *where)
 	char path[400];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/policy.conf", rx->dir);
+	snprintf(path, sizeof(path), "%s/policy.conf", rx->env.dir);
 	f = fopen(path, "w");
 	cr_assert(f);
 	fprintf(f, "log = unix:%s\nlog_burst = 1000000\nlog_max = 1000000\n"
-		   "[peer 127.0.0.1/32]\nlog = %s\n", rx->path, where);
+		   "[peer 127.0.0.1/32]\nlog = %s\n", rx->env.sock, where);
 	fclose(f);
 	snprintf(env, sizeof(env), "SOCKGUARD_CONFIG=%s", path);
 	return env;
@@ -175,7 +165,7 @@ static long refused_loop(struct logrx *rx, const char *where, int n)
 	int port = fx_closed_port(), refused = 0;
 	char prog[512];
 	char *argv[] = { (char *)fx_prog_path("log_faults", prog, sizeof(prog)),
-			 "refused_loop", num(port), num(n), NULL };
+			 "refused_loop", fx_num(port), fx_num(n), NULL };
 	char *env[] = { (char *)fx_preload_env(), policy_env(rx, where),
 			"SOCKGUARD_OPTIONS", NULL };
 	struct fx_result *r = calloc(1, sizeof(*r));
@@ -218,7 +208,7 @@ Test(log_writer, a_receiver_that_never_reads_costs_nothing_and_is_counted,
 	long off, stuck;
 	const char *sum;
 
-	snprintf(full, sizeof(full), "%s/full.sock", rx->dir);
+	snprintf(full, sizeof(full), "%s/full.sock", rx->env.dir);
 	fullfd = fx_log_receiver_open(full);
 	cr_assert_geq(fullfd, 0);
 	snprintf(where, sizeof(where), "unix:%s", full);
@@ -246,7 +236,7 @@ Test(log_writer, the_next_line_through_says_how_many_were_dropped,
 	int port = fx_closed_port();
 	char prog[512];
 	char *argv[] = { (char *)fx_prog_path("log_faults", prog, sizeof(prog)),
-			 "refused2", num(port), NULL };
+			 "refused2", fx_num(port), NULL };
 	char *env[] = { (char *)fx_preload_env(),
 			policy_env(rx, "unix:/nonexistent/log.sock"),
 			"SOCKGUARD_OPTIONS", NULL };
@@ -327,7 +317,7 @@ Test(log_writer, a_process_killed_by_sigkill_leaves_its_counts,
 {
 	struct logrx *rx = rx_open();
 	int port = fx_closed_port();
-	char *argv[] = { "log_faults", "killed", num(port), "12", NULL };
+	char *argv[] = { "log_faults", "killed", fx_num(port), "12", NULL };
 	struct fx_result *r;
 	const char *first, *last, *p;
 	char started[32], pid[32];
@@ -363,7 +353,7 @@ Test(log_writer, log_summary_interval_0_writes_only_the_exit_summary,
 {
 	struct logrx *rx = rx_open();
 	int port = fx_closed_port();
-	char *argv[] = { "log_faults", "killed", num(port), "5", NULL };
+	char *argv[] = { "log_faults", "killed", fx_num(port), "5", NULL };
 
 	run_logged(rx, "log_summary_interval=0", argv, 20000);
 	rx_collect(rx, 300);
@@ -432,7 +422,7 @@ Test(log_writer, logging_a_shed_connection_keeps_no_descriptor,
 {
 	struct logrx *rx = rx_open();
 	int port = fx_closed_port();
-	char *argv[] = { "log_faults", "emfile_closed", num(port), NULL };
+	char *argv[] = { "log_faults", "emfile_closed", fx_num(port), NULL };
 	struct fx_result *r = run_logged(rx, NULL, argv, 10000);
 
 	rx_collect(rx, 300);
@@ -450,7 +440,7 @@ Test(log_writer, logging_a_shed_connection_keeps_no_descriptor,
 static const char *rfc5424_line_with_host(struct logrx *rx, const char *host)
 {
 	int port = fx_closed_port();
-	char *argv[] = { "log_faults", "refused", num(port), NULL };
+	char *argv[] = { "log_faults", "refused", fx_num(port), NULL };
 
 	if (fx_need_root() != 0 || unshare(CLONE_NEWUTS) != 0)
 		cr_skip_test("needs root: a UTS namespace: %s",

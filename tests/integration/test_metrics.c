@@ -14,75 +14,56 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
 static struct fx_result res;
-static char dir[256], prom[320], state[320], comm[16];
+static char prom[320], state[320], comm[16];
 
-static void make_dir(void)
+static void setup(void)
 {
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0);
-	cr_assert_eq(fx_sh("touch %s/empty.conf && mkdir %s/textfile", dir, dir), 0);
-	snprintf(prom, sizeof(prom), "%s/textfile/sockguard.prom", dir);
-	snprintf(state, sizeof(state), "%s/metrics.state", dir);
+	fx_suite_open();
+	cr_assert_eq(fx_sh("mkdir %s/textfile", env.dir), 0);
+	snprintf(prom, sizeof(prom), "%s/textfile/sockguard.prom", env.dir);
+	snprintf(state, sizeof(state), "%s/metrics.state", env.dir);
 	/* A name of its own, so that other processes on the host do not count. */
 	snprintf(comm, sizeof(comm), "sgm%d", (int)getpid() % 100000);
 }
 
-static void remove_dir(void)
-{
-	if (dir[0])
-		fx_rmtree(dir);
-}
-
-TestSuite(metrics, .init = make_dir, .fini = remove_dir, .timeout = 90);
+TestSuite(metrics, .init = setup, .fini = fx_suite_close, .timeout = 90);
 
 /* A target meeting `count` refused connects, preloaded in mode harden. */
 static pid_t start_target(int count, int port)
 {
-	char prog[400], opts[600], config[400], n[16], p[16], out[400];
-	char *env[4] = { opts, config, (char *)fx_preload_env(), NULL };
+	char n[16], p[16], out[400];
 
-	snprintf(opts, sizeof(opts), "SOCKGUARD_OPTIONS=mode=harden:log=off");
-	snprintf(config, sizeof(config), "SOCKGUARD_CONFIG=%s/empty.conf", dir);
 	snprintf(n, sizeof(n), "%d", count);
 	snprintf(p, sizeof(p), "%d", port);
-	snprintf(out, sizeof(out), "%s/target.out", dir);
+	snprintf(out, sizeof(out), "%s/target.out", env.dir);
 	unlink(out);
-	fx_prog_path("tool_status_target", prog, sizeof(prog));
-	pid_t pid = fx_spawn((char *const[]){ prog, n, p, comm, NULL }, env, out);
+	pid_t pid = fx_spawn((char *const[]){ (char *)fx_prog("tool_status_target"),
+					      n, p, comm, NULL },
+			     fx_env_shim(&env, "mode=harden"), out);
 	cr_assert_gt(pid, 0, "%s", fx_skip_reason());
-	char want[32], buf[64] = "";
+	char want[32], buf[64];
 	snprintf(want, sizeof(want), "ready %d\n", count);
-	for (long end = fx_now_ms() + 10000; fx_now_ms() < end; usleep(20000)) {
-		FILE *f = fopen(out, "r");
-		size_t got = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		buf[got] = '\0';
-		if (f)
-			fclose(f);
-		if (strchr(buf, '\n'))
-			break;
-	}
-	cr_assert_str_eq(buf, want, "the target did not get ready");
+	fx_wait_file(out, "\n", 10000);
+	cr_assert_str_eq(fx_read_file(out, buf, sizeof(buf)), want,
+			 "the target did not get ready");
 	return pid;
 }
 
-static int metrics_tool(char *const args[])
+/* Runs build/sockguard ARGS... (NULL-terminated); its exit code. */
+static int tool(char *const args[])
 {
-	char path[400], *argv[16] = { path, "metrics" };
-	int n = 2;
-
-	snprintf(path, sizeof(path), "%s/sockguard", fx_build_dir());
-	for (int i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	cr_assert_eq(fx_run(argv, NULL, 20000, &res), 0);
+	cr_assert_eq(fx_tool(NULL, args, NULL, 20000, &res), 0, "%s",
+		     fx_skip_reason());
 	return fx_exit_code(&res);
 }
 
 /* Runs `metrics -o prom --state state`, then reads prom into res.out. */
 static void refresh(void)
 {
-	cr_assert_eq(metrics_tool((char *const[]){ "-o", prom, "--state", state, NULL }),
+	cr_assert_eq(tool((char *const[]){ "metrics", "-o", prom, "--state", state, NULL }),
 		     0, "%s", res.err);
 	FILE *f = fopen(prom, "r");
 	cr_assert_not_null(f);
@@ -141,7 +122,7 @@ Test(metrics, keeps_the_counts_of_processes_that_exited)
 	refresh();
 	cr_expect_eq(refused_of(res.out, "sockguard"), 7, "%s", res.out);
 	/* Without the state, only the living count. */
-	cr_assert_eq(metrics_tool((char *const[]){ "--no-state", NULL }), 0, "%s", res.err);
+	cr_assert_eq(tool((char *const[]){ "metrics", "--no-state", NULL }), 0, "%s", res.err);
 	cr_expect_eq(refused_of(res.out, "sockguard"), -1, "%s", res.out);
 }
 
@@ -164,21 +145,21 @@ Test(metrics, writes_the_file_atomically_or_not_at_all)
 	refresh();
 	cr_assert_eq(stat(prom, &st), 0);
 	cr_expect_eq(st.st_mode & 0777, 0644);
-	cr_expect_eq(fx_sh("test $(ls -A %s/textfile | wc -l) = 1", dir), 0,
+	cr_expect_eq(fx_sh("test $(ls -A %s/textfile | wc -l) = 1", env.dir), 0,
 		     "no temporary file left behind");
 	/* A directory it cannot write: exit 1, the old file stays whole. */
-	cr_assert_eq(fx_sh("cp %s %s.old && chmod 0555 %s/textfile", prom, prom, dir), 0);
+	cr_assert_eq(fx_sh("cp %s %s.old && chmod 0555 %s/textfile", prom, prom, env.dir), 0);
 	if (geteuid() != 0) {
-		cr_expect_eq(metrics_tool((char *const[]){ "-o", prom, "--state", state,
+		cr_expect_eq(tool((char *const[]){ "metrics", "-o", prom, "--state", state,
 							   NULL }), 1);
 		cr_expect_eq(fx_sh("cmp -s %s %s.old", prom, prom), 0);
 	}
-	cr_expect_eq(metrics_tool((char *const[]){ "-o", "/nonexistent/dir/x.prom",
+	cr_expect_eq(tool((char *const[]){ "metrics", "-o", "/nonexistent/dir/x.prom",
 						   "--state", state, NULL }), 1);
 	cr_expect(strstr(res.err, "/nonexistent/dir/x.prom"), "%s", res.err);
-	fx_sh("chmod 0755 %s/textfile", dir);
-	cr_expect_eq(metrics_tool((char *const[]){ "--bogus", NULL }), 2);
-	cr_expect_eq(metrics_tool((char *const[]){ "extra", NULL }), 2);
+	fx_sh("chmod 0755 %s/textfile", env.dir);
+	cr_expect_eq(tool((char *const[]){ "metrics", "--bogus", NULL }), 2);
+	cr_expect_eq(tool((char *const[]){ "metrics", "extra", NULL }), 2);
 }
 
 Test(metrics, promtool_accepts_the_output)
@@ -192,8 +173,8 @@ Test(metrics, promtool_accepts_the_output)
 	}
 	refresh();
 	fx_stop(a);
-	cr_expect_eq(fx_sh("promtool check metrics < %s > %s/promtool.out 2>&1", prom, dir),
-		     0, "see %s/promtool.out", dir);
+	cr_expect_eq(fx_sh("promtool check metrics < %s > %s/promtool.out 2>&1", prom, env.dir),
+		     0, "see %s/promtool.out", env.dir);
 }
 
 /* Scrapes 127.0.0.1:port/metrics into res.out with curl. */
@@ -220,7 +201,7 @@ Test(metrics, node_exporter_serves_the_counts)
 	fx_stop(a);
 	refresh();
 	snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", web);
-	snprintf(textdir, sizeof(textdir), "--collector.textfile.directory=%s/textfile", dir);
+	snprintf(textdir, sizeof(textdir), "--collector.textfile.directory=%s/textfile", env.dir);
 	pid_t exporter = fx_spawn((char *const[]){ (char *)ne, listen,
 			"--collector.disable-defaults", "--collector.textfile", textdir,
 			NULL }, NULL, NULL);
@@ -241,9 +222,9 @@ Test(metrics, installs_a_service_and_timer_systemd_accepts)
 
 	if (!fx_have_program("systemd-analyze"))
 		cr_skip_test("needs program systemd-analyze");
-	snprintf(prefix, sizeof(prefix), "%s/prefix", dir);
+	snprintf(prefix, sizeof(prefix), "%s/prefix", env.dir);
 	cr_assert_eq(fx_sh("make -s install BUILD=%s PREFIX=%s >%s/install.out 2>&1",
-			   fx_build_dir(), prefix, dir), 0, "see %s/install.out", dir);
+			   fx_build_dir(), prefix, env.dir), 0, "see %s/install.out", env.dir);
 	cr_expect_eq(fx_sh("grep -qx 'ExecStart=%s/bin/sockguard metrics -o "
 			   "/var/lib/prometheus/node-exporter/sockguard.prom' "
 			   "%s/lib/systemd/system/sockguard-metrics.service", prefix, prefix), 0);
@@ -251,6 +232,6 @@ Test(metrics, installs_a_service_and_timer_systemd_accepts)
 			   "%s/lib/systemd/system/sockguard-metrics.timer", prefix), 0);
 	cr_expect_eq(fx_sh("cd %s/lib/systemd/system && systemd-analyze verify --man=no "
 			   "sockguard-metrics.service sockguard-metrics.timer >%s/verify.out 2>&1 "
-			   "&& ! grep -q . %s/verify.out", prefix, dir, dir), 0,
-		     "see %s/verify.out", dir);
+			   "&& ! grep -q . %s/verify.out", prefix, env.dir, env.dir), 0,
+		     "see %s/verify.out", env.dir);
 }

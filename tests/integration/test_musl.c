@@ -82,14 +82,6 @@ static int tool_in(const char *tool_dir, char *const args[])
 	return run_argv(argv, NULL);
 }
 
-static const char *pid_str(pid_t pid)
-{
-	static char buf[16];
-
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	return buf;
-}
-
 /* `TOOL run ARG...` where TOOL is build/sockguard or tool_path. */
 static int run_with(const char *tool_path, char *const env[], const char *a1,
 		    const char *a2)
@@ -276,24 +268,6 @@ Test(musl, enable_without_the_musl_build_refuses_and_writes_nothing)
 		  "%s", res.err);
 }
 
-/* Whether the file at path holds text, within ms milliseconds. */
-static int wait_output(const char *path, const char *text, int ms)
-{
-	char buf[4096];
-
-	for (long end = fx_now_ms() + ms;; usleep(20000)) {
-		FILE *f = fopen(path, "r");
-		size_t got = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		buf[got] = '\0';
-		if (f)
-			fclose(f);
-		if (strstr(buf, text))
-			return 1;
-		if (fx_now_ms() >= end)
-			return 0;
-	}
-}
-
 /*
  * Starts tune_target's musl build (through `sockguard run` when via_run)
  * connected to a listener of ours, and waits for its "ready".
@@ -316,7 +290,7 @@ static void start_musl_target(struct target *t, int via_run)
 	struct pollfd pfd = { t->lfd, POLLIN, 0 };
 	cr_assert_eq(poll(&pfd, 1, 10000), 1, "the target did not connect");
 	t->conn = accept(t->lfd, NULL, NULL);
-	cr_assert(wait_output(t->out, "ready\n", 10000), "the target is not ready");
+	cr_assert(fx_wait_file(t->out, "ready\n", 10000), "the target is not ready");
 }
 
 static void stop_target(struct target *t)
@@ -332,11 +306,11 @@ Test(musl, status_and_audit_see_a_musl_program_with_the_musl_build)
 
 	start_musl_target(&t, 1);
 	cr_expect_eq(tool_in(NULL, (char *const[]){ "status",
-			     (char *)pid_str(t.pid), NULL }), 0, "%s %s", res.out,
+			     fx_num(t.pid), NULL }), 0, "%s %s", res.out,
 		     res.err);
 	cr_expect(strstr(res.out, "tune_target"), "%s", res.out);
 	cr_expect_eq(tool_in(NULL, (char *const[]){ "audit",
-			     (char *)pid_str(t.pid), NULL }), 0, "%s %s", res.out,
+			     fx_num(t.pid), NULL }), 0, "%s %s", res.out,
 		     res.err);
 	cr_expect(strstr(res.out, "covered"), "%s", res.out);
 	stop_target(&t);
@@ -391,16 +365,16 @@ Test(musl, status_and_audit_see_a_musl_program_in_a_container)
 	struct pollfd pfd = { t.lfd, POLLIN, 0 };
 	cr_assert_eq(poll(&pfd, 1, 10000), 1, "the target did not connect");
 	t.conn = accept(t.lfd, NULL, NULL);
-	cr_assert(wait_output(t.out, "ready\n", 10000), "the target is not ready");
+	cr_assert(fx_wait_file(t.out, "ready\n", 10000), "the target is not ready");
 	t.pid = unshare_pid;
 	pid_t target = first_child(unshare_pid);
 	cr_assert_gt(target, 0, "no process inside the namespaces");
 	cr_expect_eq(tool_in(NULL, (char *const[]){ "status",
-			     (char *)pid_str(target), NULL }), 0, "%s %s", res.out,
+			     fx_num(target), NULL }), 0, "%s %s", res.out,
 		     res.err);
 	cr_expect(strstr(res.out, "tune_target"), "%s", res.out);
 	cr_expect_eq(tool_in(NULL, (char *const[]){ "audit",
-			     (char *)pid_str(target), NULL }), 0, "%s %s", res.out,
+			     fx_num(target), NULL }), 0, "%s %s", res.out,
 		     res.err);
 	cr_expect(strstr(res.out, "covered"), "%s", res.out);
 	stop_target(&t);
@@ -411,7 +385,7 @@ Test(musl, audit_calls_a_musl_program_blind_only_without_the_musl_build)
 	struct target t;
 
 	start_musl_target(&t, 0);
-	char *const audit[] = { "audit", (char *)pid_str(t.pid), NULL };
+	char *const audit[] = { "audit", fx_num(t.pid), NULL };
 	cr_expect_eq(tool_in(bare, audit), 1, "%s", res.err);
 	cr_expect(strstr(res.out, "no musl build"), "%s", res.out);
 	cr_expect_eq(tool_in(NULL, audit), 1, "%s", res.err);

@@ -126,17 +126,6 @@ static void shim_options(enum side s, const char *log, char *buf, size_t len)
 	snprintf(buf, len, "SOCKGUARD_OPTIONS=mode=%s:log=%s", side_mode[s], log);
 }
 
-/* The whole of a small file (sshd's log, its pid file) into buf. */
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
-
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
-}
-
 /*
  * sshd in the foreground (-D), its log on stderr (-e), and that stderr a
  * pipe (cat writes it to a file), as under systemd, or with stderr_on_file
@@ -167,7 +156,7 @@ static void start_sshd(enum side s, const char *log)
 	cr_assert_gt(sshd_pid, 0, "%s", fx_skip_reason());
 	do {
 		usleep(20000);
-		slurp(out, sshd_out[s], sizeof(sshd_out[s]));
+		fx_read_file(out, sshd_out[s], sizeof(sshd_out[s]));
 	} while (!strstr(sshd_out[s], "Server listening on") &&
 		 fx_now_ms() < deadline);
 	cr_assert(strstr(sshd_out[s], "Server listening on"),
@@ -180,7 +169,7 @@ static int sshd_has_shim(void)
 	char path[320], pid[32];
 
 	snprintf(path, sizeof(path), "%s/sshd.pid", dir);
-	slurp(path, pid, sizeof(pid));
+	fx_read_file(path, pid, sizeof(pid));
 	pid[strcspn(pid, "\n")] = '\0';
 	return pid[0] && fx_sh("grep -q libsockguard /proc/%s/maps", pid) == 0;
 }
@@ -192,7 +181,7 @@ static void stop_sshd(enum side s)
 	fx_stop(sshd_pid);
 	sshd_pid = 0;
 	snprintf(path, sizeof(path), "%s/sshd.%d.log", dir, s);
-	slurp(path, sshd_out[s], sizeof(sshd_out[s]));
+	fx_read_file(path, sshd_out[s], sizeof(sshd_out[s]));
 }
 
 /* One client run; appends "NAME exit N" and its stdout to seen[s]. */

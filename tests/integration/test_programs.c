@@ -18,29 +18,10 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
-enum side { PLAIN, SHIM };
-static const char *const side_name[] = { "without the shim", "with the shim" };
-
-static char dir[256], sock[320], conf[320], optenv[400], confenv[400];
 static char python[512] = "python3";
-static int log_fd = -1;
 static struct fx_result res[2];
-static char events[65536];
-
-/* Proxies from the environment must not capture loopback requests. */
-#define NO_PROXY "http_proxy", "HTTP_PROXY", "https_proxy", "all_proxy", \
-	"ALL_PROXY", "no_proxy"
-
-static char *plain_env[] = { "LD_PRELOAD", "SOCKGUARD_OPTIONS",
-			     "SOCKGUARD_CONFIG", NO_PROXY, NULL };
-static char *shim_env[] = { NULL, optenv, confenv, NO_PROXY, NULL };
-
-static char **env_for(enum side s)
-{
-	shim_env[0] = (char *)fx_preload_env();
-	return s == SHIM ? shim_env : plain_env;
-}
 
 /* The interpreter itself, not a version manager's wrapper script. */
 static void find_python(void)
@@ -49,64 +30,49 @@ static void find_python(void)
 	char *argv[] = { "python3", "-c", "import sys; print(sys.executable)",
 			 NULL };
 
-	if (fx_run(argv, plain_env, 10000, &r) == 0 && fx_exit_code(&r) == 0 &&
-	    r.out[0] == '/') {
+	if (fx_run(argv, fx_env_plain(&env), 10000, &r) == 0 &&
+	    fx_exit_code(&r) == 0 && r.out[0] == '/') {
 		r.out[strcspn(r.out, "\n")] = '\0';
 		snprintf(python, sizeof python, "%.500s", r.out);
 	}
 }
 
+/* Proxies from the environment must not capture loopback requests. */
 static void setup(void)
 {
-	FILE *f;
+	static char *const proxies[] = { "http_proxy", "HTTP_PROXY",
+					 "https_proxy", "all_proxy",
+					 "ALL_PROXY", "no_proxy" };
 
-	cr_assert_eq(fx_tempdir(dir, sizeof dir), 0, "%s", fx_skip_reason());
-	snprintf(sock, sizeof sock, "%s/log.sock", dir);
-	snprintf(conf, sizeof conf, "%s/empty.conf", dir);
-	f = fopen(conf, "w");
-	cr_assert_not_null(f);
-	fclose(f);
-	log_fd = fx_log_receiver_open(sock);
-	cr_assert_geq(log_fd, 0, "%s", fx_skip_reason());
-	snprintf(optenv, sizeof optenv, "SOCKGUARD_OPTIONS=log=unix:%s", sock);
-	snprintf(confenv, sizeof confenv, "SOCKGUARD_CONFIG=%s", conf);
-	events[0] = '\0';
+	fx_suite_open_log();
+	for (size_t i = 0; i < sizeof proxies / sizeof proxies[0]; i++)
+		cr_assert_eq(fx_env_put(&env, proxies[i]), 0, "%s",
+			     fx_skip_reason());
 	if (fx_have_program("python3"))
 		find_python();
 }
 
-static void teardown(void)
-{
-	if (log_fd >= 0)
-		close(log_fd);
-	fx_rmtree(dir);
-}
+TestSuite(programs, .init = setup, .fini = fx_suite_close, .timeout = 120);
 
-TestSuite(programs, .init = setup, .fini = teardown, .timeout = 120);
-
-static void run_side(enum side s, char *const argv[], int timeout_ms)
+static void run_side(enum fx_side s, char *const argv[], int timeout_ms)
 {
-	cr_assert_eq(fx_run(argv, env_for(s), timeout_ms, &res[s]), 0,
-		     "%s %s: %s\nstdout: %s\nstderr: %s", argv[0], side_name[s],
-		     fx_skip_reason(), res[s].out, res[s].err);
+	cr_assert_eq(fx_run(argv, fx_env_side(&env, s, NULL), timeout_ms,
+			    &res[s]), 0, "%s %s: %s\nstdout: %s\nstderr: %s",
+		     argv[0], fx_side_name(s), fx_skip_reason(), res[s].out,
+		     res[s].err);
 }
 
 /* Runs argv both ways; the exit codes and stdout must match. */
 static void run_both(char *const argv[], int timeout_ms)
 {
-	run_side(PLAIN, argv, timeout_ms);
-	run_side(SHIM, argv, timeout_ms);
-	cr_expect_eq(fx_exit_code(&res[PLAIN]), fx_exit_code(&res[SHIM]),
+	run_side(FX_PLAIN, argv, timeout_ms);
+	run_side(FX_SHIM, argv, timeout_ms);
+	cr_expect_eq(fx_exit_code(&res[FX_PLAIN]), fx_exit_code(&res[FX_SHIM]),
 		     "%s exits %d without the shim, %d with it; stderr with: %s",
-		     argv[0], fx_exit_code(&res[PLAIN]), fx_exit_code(&res[SHIM]),
-		     res[SHIM].err);
-	cr_expect_str_eq(res[PLAIN].out, res[SHIM].out,
+		     argv[0], fx_exit_code(&res[FX_PLAIN]),
+		     fx_exit_code(&res[FX_SHIM]), res[FX_SHIM].err);
+	cr_expect_str_eq(res[FX_PLAIN].out, res[FX_SHIM].out,
 			 "%s prints differently with the shim", argv[0]);
-}
-
-static void collect_events(void)
-{
-	fx_log_collect(log_fd, events, sizeof events, 300);
 }
 
 /*
@@ -115,9 +81,9 @@ static void collect_events(void)
  */
 static void expect_only_classes(const char *what, const char *allowed)
 {
+	const char *events = fx_env_log(&env, 300);
 	char cls[64], token[80];
 
-	collect_events();
 	for (const char *line = events; *line; line += strcspn(line, "\n") + 1) {
 		if (fx_log_field(line, "class", cls, sizeof cls) != 0)
 			continue;
@@ -155,25 +121,25 @@ Test(programs, python_socket_echo)
 
 	FX_REQUIRE_PROGRAM("python3");
 	run_both(argv, 30000);
-	cr_expect_str_eq(res[SHIM].out, "echoed 1048576 True\n");
+	cr_expect_str_eq(res[FX_SHIM].out, "echoed 1048576 True\n");
 	expect_only_classes("python echo", " ");
 }
 
 /* The same echo through `sockguard run`, the launcher users are given. */
 Test(programs, python_socket_echo_under_sockguard_run)
 {
-	char tool[4096], opt[400];
-	char *argv[] = { tool, "run", "-o", opt, "--", python, "-c",
-			 (char *)py_echo, NULL };
+	char opt[400];
+	char *args[] = { "run", "-o", opt, "--", python, "-c", (char *)py_echo,
+			 NULL };
 
 	FX_REQUIRE_PROGRAM("python3");
-	snprintf(tool, sizeof tool, "%s/sockguard", fx_build_dir());
-	snprintf(opt, sizeof opt, "log=unix:%s", sock);
-	cr_assert_eq(fx_run(argv, plain_env, 30000, &res[SHIM]), 0, "%s",
-		     fx_skip_reason());
-	cr_expect_eq(fx_exit_code(&res[SHIM]), 0, "stderr: %s", res[SHIM].err);
-	cr_expect_str_eq(res[SHIM].out, "echoed 1048576 True\n", "stderr: %s",
-			 res[SHIM].err);
+	snprintf(opt, sizeof opt, "log=unix:%s", env.sock);
+	cr_assert_eq(fx_tool(NULL, args, fx_env_plain(&env), 30000,
+			     &res[FX_SHIM]), 0, "%s", fx_skip_reason());
+	cr_expect_eq(fx_exit_code(&res[FX_SHIM]), 0, "stderr: %s",
+		     res[FX_SHIM].err);
+	cr_expect_str_eq(res[FX_SHIM].out, "echoed 1048576 True\n",
+			 "stderr: %s", res[FX_SHIM].err);
 }
 
 static const char py_http[] =
@@ -204,9 +170,10 @@ Test(programs, python_http_server_and_urllib)
 
 	FX_REQUIRE_PROGRAM("python3");
 	run_both(argv, 30000);
-	cr_expect(strstr(res[SHIM].out, "big.bin 200 2097152"), "%s",
-		  res[SHIM].out);
-	cr_expect(strstr(res[SHIM].out, "missing 404"), "%s", res[SHIM].out);
+	cr_expect(strstr(res[FX_SHIM].out, "big.bin 200 2097152"), "%s",
+		  res[FX_SHIM].out);
+	cr_expect(strstr(res[FX_SHIM].out, "missing 404"), "%s",
+		  res[FX_SHIM].out);
 	expect_only_classes("http.server", " ");
 }
 
@@ -244,10 +211,10 @@ Test(programs, python_asyncio_streams)
 
 	FX_REQUIRE_PROGRAM("python3");
 	run_both(argv, 30000);
-	cr_expect(strstr(res[SHIM].out, "10 "), "%s", res[SHIM].out);
-	cr_expect_lt(res[SHIM].elapsed_ms, res[PLAIN].elapsed_ms + 2000,
+	cr_expect(strstr(res[FX_SHIM].out, "10 "), "%s", res[FX_SHIM].out);
+	cr_expect_lt(res[FX_SHIM].elapsed_ms, res[FX_PLAIN].elapsed_ms + 2000,
 		     "the event loop stalled under the shim: %ld ms against %ld",
-		     res[SHIM].elapsed_ms, res[PLAIN].elapsed_ms);
+		     res[FX_SHIM].elapsed_ms, res[FX_PLAIN].elapsed_ms);
 	expect_only_classes("asyncio", " ");
 }
 
@@ -267,13 +234,14 @@ Test(programs, python_test_selectors, .timeout = 180)
 	char *argv[] = { python, "-m", "test.test_selectors", NULL };
 
 	FX_REQUIRE_PROGRAM("python3");
-	if (fx_run(probe, plain_env, 20000, &res[PLAIN]) != 0 ||
-	    fx_exit_code(&res[PLAIN]) != 0)
+	if (fx_run(probe, fx_env_plain(&env), 20000, &res[FX_PLAIN]) != 0 ||
+	    fx_exit_code(&res[FX_PLAIN]) != 0)
 		cr_skip_test("python3's test package is not installed "
 			     "(Debian: libpython3-testsuite)");
 	run_both(argv, 80000);
-	cr_expect_eq(fx_exit_code(&res[SHIM]), 0, "%s", res[SHIM].err);
-	cr_expect_str_eq(closing_line(res[PLAIN].err), closing_line(res[SHIM].err));
+	cr_expect_eq(fx_exit_code(&res[FX_SHIM]), 0, "%s", res[FX_SHIM].err);
+	cr_expect_str_eq(closing_line(res[FX_PLAIN].err),
+			 closing_line(res[FX_SHIM].err));
 }
 
 /* ---- curl ---- */
@@ -285,13 +253,13 @@ static pid_t start_http_server(int *port)
 			 portstr, "--directory", www, NULL };
 	pid_t pid;
 
-	snprintf(www, sizeof www, "%s/www", dir);
-	snprintf(log, sizeof log, "%s/http.log", dir);
+	snprintf(www, sizeof www, "%s/www", env.dir);
+	snprintf(log, sizeof log, "%s/http.log", env.dir);
 	mkdir(www, 0755);
 	cr_assert_eq(fx_sh("printf 'hello from loopback\\n' > %s/hello.txt", www), 0);
 	*port = fx_closed_port();
 	snprintf(portstr, sizeof portstr, "%d", *port);
-	pid = fx_spawn(argv, plain_env, log);
+	pid = fx_spawn(argv, fx_env_plain(&env), log);
 	cr_assert_gt(pid, 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_wait_port(*port, 10000), 0, "http.server: %s", fx_skip_reason());
 	return pid;
@@ -316,9 +284,9 @@ Test(programs, curl_against_a_local_server)
 	FX_REQUIRE_PROGRAM("python3");
 	srv = start_http_server(&port);
 	curl_both(port, "/hello.txt", "5");
-	cr_expect_str_eq(res[SHIM].out, "hello from loopback\n 200\n");
+	cr_expect_str_eq(res[FX_SHIM].out, "hello from loopback\n 200\n");
 	curl_both(port, "/absent", "5");
-	cr_expect(strstr(res[SHIM].out, " 404"), "%s", res[SHIM].out);
+	cr_expect(strstr(res[FX_SHIM].out, " 404"), "%s", res[FX_SHIM].out);
 	fx_stop(srv);
 	expect_only_classes("curl against a server", " ");
 }
@@ -327,7 +295,7 @@ Test(programs, curl_against_a_refused_port)
 {
 	FX_REQUIRE_PROGRAM("curl");
 	curl_both(fx_closed_port(), "/", "1");
-	cr_expect_eq(fx_exit_code(&res[SHIM]), 7, "curl: couldn't connect");
+	cr_expect_eq(fx_exit_code(&res[FX_SHIM]), 7, "curl: couldn't connect");
 }
 
 Test(programs, curl_against_a_blackholed_port)
@@ -339,7 +307,7 @@ Test(programs, curl_against_a_blackholed_port)
 	lfd = fx_listen_tcp(&port);
 	cr_assert_eq(fx_fault_add(FX_DROP, port), 0, "%s", fx_skip_reason());
 	curl_both(port, "/", "1");
-	cr_expect_eq(fx_exit_code(&res[SHIM]), 28, "curl: timed out");
+	cr_expect_eq(fx_exit_code(&res[FX_SHIM]), 28, "curl: timed out");
 	close(lfd);
 }
 
@@ -354,15 +322,15 @@ Test(programs, curl_faults_are_logged_with_their_class)
 {
 	char *refused_argv[] = { "curl", "-sS", "--noproxy", "*", NULL, NULL };
 	char url[128], val[64];
-	const char *line;
+	const char *events, *line;
 	int lfd, port;
 
 	FX_REQUIRE_PROGRAM("curl");
 	FX_REQUIRE_NETNS();
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/", fx_closed_port());
 	refused_argv[4] = url;
-	run_side(SHIM, refused_argv, 20000);
-	collect_events();
+	run_side(FX_SHIM, refused_argv, 20000);
+	events = fx_env_log(&env, 300);
 	line = fx_log_find_class(events, "refused");
 	cr_expect_not_null(line, "no class=refused event for curl's refused "
 			   "connect (is the event writer wired up?); got:\n%s", events);
@@ -374,18 +342,18 @@ Test(programs, curl_faults_are_logged_with_their_class)
 	cr_assert_eq(fx_set_syn_retries(1), 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_fault_add(FX_DROP, port), 0, "%s", fx_skip_reason());
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
-	events[0] = '\0';
-	run_side(SHIM, refused_argv, 20000);
-	collect_events();
+	run_side(FX_SHIM, refused_argv, 20000);
+	events = fx_env_log(&env, 300);
 	cr_expect_not_null(fx_log_find_class(events, "timeout"),
 			   "no class=timeout event for the black-holed port "
-			   "(curl exit %d); got:\n%s", fx_exit_code(&res[SHIM]), events);
+			   "(curl exit %d); got:\n%s", fx_exit_code(&res[FX_SHIM]),
+			   events);
 	close(lfd);
 }
 
 /* ---- socat ---- */
 
-static pid_t start_socat_echo(enum side s, int *port)
+static pid_t start_socat_echo(enum fx_side s, int *port)
 {
 	char listen[128], log[300];
 	char *argv[] = { "socat", listen, "PIPE", NULL };
@@ -394,8 +362,8 @@ static pid_t start_socat_echo(enum side s, int *port)
 	*port = fx_closed_port();
 	snprintf(listen, sizeof listen,
 		 "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork", *port);
-	snprintf(log, sizeof log, "%s/socat.log", dir);
-	pid = fx_spawn(argv, env_for(s), log);
+	snprintf(log, sizeof log, "%s/socat.log", env.dir);
+	pid = fx_spawn(argv, fx_env_side(&env, s, NULL), log);
 	cr_assert_gt(pid, 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_wait_port(*port, 10000), 0, "socat: %s", fx_skip_reason());
 	return pid;
@@ -408,7 +376,7 @@ Test(programs, socat_echo)
 	int port;
 
 	FX_REQUIRE_PROGRAM("socat");
-	for (int s = PLAIN; s <= SHIM; s++) {
+	for (int s = FX_PLAIN; s <= FX_SHIM; s++) {
 		pid_t srv = start_socat_echo(s, &port);
 
 		snprintf(cmd, sizeof cmd,
@@ -418,26 +386,27 @@ Test(programs, socat_echo)
 		run_side(s, argv, 30000);
 		fx_stop(srv);
 	}
-	cr_expect_eq(fx_exit_code(&res[PLAIN]), fx_exit_code(&res[SHIM]));
-	cr_expect_str_eq(res[PLAIN].out, res[SHIM].out);
-	cr_expect(!strncmp(res[SHIM].out, "hello socat\n", 12), "%s", res[SHIM].out);
+	cr_expect_eq(fx_exit_code(&res[FX_PLAIN]), fx_exit_code(&res[FX_SHIM]));
+	cr_expect_str_eq(res[FX_PLAIN].out, res[FX_SHIM].out);
+	cr_expect(!strncmp(res[FX_SHIM].out, "hello socat\n", 12), "%s",
+		  res[FX_SHIM].out);
 	expect_only_classes("socat", " eof ");
 }
 
 /* ---- redis ---- */
 
-static pid_t start_redis(enum side s, int *port)
+static pid_t start_redis(enum fx_side s, int *port)
 {
 	char portstr[16], log[300];
 	char *argv[] = { "redis-server", "--port", portstr, "--bind", "127.0.0.1",
-			 "--save", "", "--appendonly", "no", "--dir", dir,
+			 "--save", "", "--appendonly", "no", "--dir", env.dir,
 			 "--daemonize", "no", NULL };
 	pid_t pid;
 
 	*port = fx_closed_port();
 	snprintf(portstr, sizeof portstr, "%d", *port);
-	snprintf(log, sizeof log, "%s/redis.log", dir);
-	pid = fx_spawn(argv, env_for(s), log);
+	snprintf(log, sizeof log, "%s/redis.log", env.dir);
+	pid = fx_spawn(argv, fx_env_side(&env, s, NULL), log);
 	cr_assert_gt(pid, 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_wait_port(*port, 10000), 0, "redis-server: %s",
 		     fx_skip_reason());
@@ -445,7 +414,7 @@ static pid_t start_redis(enum side s, int *port)
 }
 
 /* Replies to a fixed script of commands, and the benchmark's verdicts. */
-static void redis_session(enum side s, int port, char *bench, size_t len)
+static void redis_session(enum fx_side s, int port, char *bench, size_t len)
 {
 	static struct fx_result b;
 	char cmd[768];
@@ -459,8 +428,8 @@ static void redis_session(enum side s, int port, char *bench, size_t len)
 	snprintf(cmd, sizeof cmd, "redis-benchmark -q -p %d -n 2000 "
 		 "| tr '\\r' '\\n' | grep -c 'requests per second'; "
 		 "redis-cli -p %d DBSIZE >/dev/null", port, port);
-	cr_assert_eq(fx_run(argv, env_for(s), 120000, &b), 0, "%s",
-		     fx_skip_reason());
+	cr_assert_eq(fx_run(argv, fx_env_side(&env, s, NULL), 120000, &b), 0,
+		     "%s", fx_skip_reason());
 	snprintf(bench, len, "%.200s (exit %d)", b.out, fx_exit_code(&b));
 }
 
@@ -472,17 +441,19 @@ Test(programs, redis_server_cli_and_benchmark, .timeout = 240)
 	FX_REQUIRE_PROGRAM("redis-server");
 	FX_REQUIRE_PROGRAM("redis-cli");
 	FX_REQUIRE_PROGRAM("redis-benchmark");
-	for (int s = PLAIN; s <= SHIM; s++) {
+	for (int s = FX_PLAIN; s <= FX_SHIM; s++) {
 		pid_t srv = start_redis(s, &port);
 
 		redis_session(s, port, bench[s], sizeof bench[s]);
 		fx_stop(srv);
 	}
-	cr_expect_str_eq(res[PLAIN].out, res[SHIM].out, "redis-cli replies differ");
-	cr_expect(strstr(res[SHIM].out, "PONG") && strstr(res[SHIM].out, "v1"),
-		  "%s", res[SHIM].out);
-	cr_expect_str_eq(bench[PLAIN], bench[SHIM], "redis-benchmark differs");
-	cr_expect(atoi(bench[SHIM]) > 5, "benchmark: %s", bench[SHIM]);
+	cr_expect_str_eq(res[FX_PLAIN].out, res[FX_SHIM].out,
+			 "redis-cli replies differ");
+	cr_expect(strstr(res[FX_SHIM].out, "PONG") &&
+		  strstr(res[FX_SHIM].out, "v1"), "%s", res[FX_SHIM].out);
+	cr_expect_str_eq(bench[FX_PLAIN], bench[FX_SHIM],
+			 "redis-benchmark differs");
+	cr_expect(atoi(bench[FX_SHIM]) > 5, "benchmark: %s", bench[FX_SHIM]);
 	expect_only_classes("redis", " eof reset pipe ");
 }
 
@@ -490,10 +461,12 @@ Test(programs, redis_server_cli_and_benchmark, .timeout = 240)
 
 static void nginx_tree(int port)
 {
+	const char *d = env.dir;
+
 	cr_assert_eq(fx_sh("mkdir -p %s/www %s/tmp && "
 			   "printf 'hello from nginx\\n' > %s/www/index.html && "
 			   "seq 1 100000 > %s/www/big.txt && chmod -R a+rX %s",
-			   dir, dir, dir, dir, dir), 0, "%s", fx_skip_reason());
+			   d, d, d, d, d), 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_sh("cat > %s/nginx.conf <<EOF\n"
 			   "worker_processes 2;\n"
 			   "events { worker_connections 256; }\n"
@@ -507,31 +480,31 @@ static void nginx_tree(int port)
 			   "  uwsgi_temp_path %s/tmp/uwsgi;\n"
 			   "  scgi_temp_path %s/tmp/scgi;\n"
 			   "  server { listen 127.0.0.1:%d; root %s/www; }\n"
-			   "}\nEOF", dir, dir, dir, dir, dir, dir, port, dir),
+			   "}\nEOF", d, d, d, d, d, d, port, d),
 		     0, "%s", fx_skip_reason());
 }
 
-static pid_t start_nginx(enum side s, int *port)
+static pid_t start_nginx(enum fx_side s, int *port)
 {
 	char conf_path[300], global[700], errlog[300];
-	char *argv[] = { "nginx", "-p", dir, "-c", conf_path, "-e", errlog,
+	char *argv[] = { "nginx", "-p", env.dir, "-c", conf_path, "-e", errlog,
 			 "-g", global, NULL };
 	pid_t pid;
 
 	*port = fx_closed_port();
 	nginx_tree(*port);
-	snprintf(conf_path, sizeof conf_path, "%s/nginx.conf", dir);
-	snprintf(errlog, sizeof errlog, "%s/error.log", dir);
+	snprintf(conf_path, sizeof conf_path, "%s/nginx.conf", env.dir);
+	snprintf(errlog, sizeof errlog, "%s/error.log", env.dir);
 	snprintf(global, sizeof global, "daemon off; pid %s/nginx.pid; "
-		 "error_log %s/error.log;", dir, dir);
-	pid = fx_spawn(argv, env_for(s), errlog);
+		 "error_log %s/error.log;", env.dir, env.dir);
+	pid = fx_spawn(argv, fx_env_side(&env, s, NULL), errlog);
 	cr_assert_gt(pid, 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_wait_port(*port, 10000), 0, "nginx: %s; see %s",
 		     fx_skip_reason(), errlog);
 	return pid;
 }
 
-static void nginx_clients(enum side s, int port, char *load, size_t len)
+static void nginx_clients(enum fx_side s, int port, char *load, size_t len)
 {
 	char cmd[1024];
 	char *argv[] = { "sh", "-c", cmd, NULL };
@@ -543,17 +516,20 @@ static void nginx_clients(enum side s, int port, char *load, size_t len)
 		 "$u/absent; $c -sI $u/ | head -n 1", port);
 	run_side(s, argv, 20000);
 	snprintf(cmd, sizeof cmd, "wrk -d2s -c10 -t2 http://127.0.0.1:%d/", port);
-	cr_assert_eq(fx_run(argv, env_for(s), 30000, &w), 0, "%s", fx_skip_reason());
-	cr_expect_eq(fx_exit_code(&w), 0, "wrk %s: %s", side_name[s], w.err);
-	cr_expect(strstr(w.out, "Requests/sec"), "wrk %s: %s", side_name[s], w.out);
-	cr_expect_null(strstr(w.out, "Socket errors"), "wrk %s: %s", side_name[s],
+	cr_assert_eq(fx_run(argv, fx_env_side(&env, s, NULL), 30000, &w), 0,
+		     "%s", fx_skip_reason());
+	cr_expect_eq(fx_exit_code(&w), 0, "wrk %s: %s", fx_side_name(s), w.err);
+	cr_expect(strstr(w.out, "Requests/sec"), "wrk %s: %s", fx_side_name(s),
+		  w.out);
+	cr_expect_null(strstr(w.out, "Socket errors"), "wrk %s: %s",
+		       fx_side_name(s), w.out);
+	cr_expect_null(strstr(w.out, "Non-2xx"), "wrk %s: %s", fx_side_name(s),
 		       w.out);
-	cr_expect_null(strstr(w.out, "Non-2xx"), "wrk %s: %s", side_name[s], w.out);
 	snprintf(load, len, "%.4000s", w.out);
 }
 
 /* No [error], [crit], [alert] or [emerg] line: the first one is shown. */
-static void expect_clean_error_log(enum side s)
+static void expect_clean_error_log(enum fx_side s)
 {
 	static const char *const levels[] = { "[error]", "[crit]", "[alert]",
 					      "[emerg]" };
@@ -562,7 +538,7 @@ static void expect_clean_error_log(enum side s)
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof path, "%s/error.log", dir);
+	snprintf(path, sizeof path, "%s/error.log", env.dir);
 	f = fopen(path, "r");
 	cr_assert_not_null(f, "nginx wrote no %s", path);
 	n = fread(text, 1, sizeof text - 1, f);
@@ -570,7 +546,7 @@ static void expect_clean_error_log(enum side s)
 	fclose(f);
 	for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
 		const char *hit = strstr(text, levels[i]);
-		cr_expect_null(hit, "nginx %s logged: %.*s", side_name[s],
+		cr_expect_null(hit, "nginx %s logged: %.*s", fx_side_name(s),
 			       hit ? (int)strcspn(hit, "\n") : 0, hit ? hit : "");
 	}
 	/* The next run starts with an empty log of its own. */
@@ -586,16 +562,18 @@ Test(programs, nginx_serves_curl_and_wrk, .timeout = 180)
 	FX_REQUIRE_PROGRAM("nginx");
 	FX_REQUIRE_PROGRAM("curl");
 	FX_REQUIRE_PROGRAM("wrk");
-	for (int s = PLAIN; s <= SHIM; s++) {
+	for (int s = FX_PLAIN; s <= FX_SHIM; s++) {
 		pid_t srv = start_nginx(s, &port);
 
 		nginx_clients(s, port, load[s], sizeof load[s]);
 		fx_stop(srv);
 		expect_clean_error_log(s);
 	}
-	cr_expect_eq(fx_exit_code(&res[PLAIN]), fx_exit_code(&res[SHIM]));
-	cr_expect_str_eq(res[PLAIN].out, res[SHIM].out, "curl through nginx differs");
-	cr_expect(strstr(res[SHIM].out, "hello from nginx\n"), "%s", res[SHIM].out);
-	cr_expect(strstr(res[SHIM].out, "404\n"), "%s", res[SHIM].out);
+	cr_expect_eq(fx_exit_code(&res[FX_PLAIN]), fx_exit_code(&res[FX_SHIM]));
+	cr_expect_str_eq(res[FX_PLAIN].out, res[FX_SHIM].out,
+			 "curl through nginx differs");
+	cr_expect(strstr(res[FX_SHIM].out, "hello from nginx\n"), "%s",
+		  res[FX_SHIM].out);
+	cr_expect(strstr(res[FX_SHIM].out, "404\n"), "%s", res[FX_SHIM].out);
 	expect_only_classes("nginx", " eof reset pipe ");
 }

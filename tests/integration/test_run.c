@@ -10,31 +10,21 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
 static struct fx_result res;
 
-static const char *tool(void)
-{
-	static char path[4096];
-
-	snprintf(path, sizeof(path), "%s/sockguard", fx_build_dir());
-	return path;
-}
+TestSuite(run, .init = fx_suite_open, .fini = fx_suite_close);
 
 /* Runs `sockguard run ARGS...` with env_extra; returns its exit code. */
-static int run_tool(char *const env[], char *const args[])
+static int run_tool(char *const vars[], char *const args[])
 {
-	char *argv[32] = { (char *)tool(), "run" };
-	int n = 2;
-
-	for (int i = 0; args[i] && n < 31; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	cr_assert_eq(fx_run(argv, env, 20000, &res), 0, "sockguard run did not finish");
+	cr_assert_eq(fx_tool(NULL, args, vars, 20000, &res), 0,
+		     "sockguard run did not finish");
 	return fx_exit_code(&res);
 }
 
-#define RUN(env, ...) run_tool(env, (char *const[]){ __VA_ARGS__, NULL })
+#define RUN(vars, ...) run_tool(vars, (char *const[]){ "run", __VA_ARGS__, NULL })
 
 Test(run, exits_with_the_commands_status)
 {
@@ -53,14 +43,12 @@ Test(run, missing_command_exits_127_with_a_message)
 
 Test(run, command_that_cannot_be_executed_exits_126)
 {
-	char dir[256], file[300];
+	char file[300];
 
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0);
-	snprintf(file, sizeof(file), "%s/plain", dir);
+	snprintf(file, sizeof(file), "%s/plain", env.dir);
 	cr_assert_eq(fx_sh("echo data > %s && chmod 644 %s", file, file), 0);
 	cr_expect_eq(RUN(NULL, file), 126, "stderr: %s", res.err);
-	cr_expect_eq(RUN(NULL, dir), 126, "a directory is not a command");
-	fx_rmtree(dir);
+	cr_expect_eq(RUN(NULL, env.dir), 126, "a directory is not a command");
 }
 
 Test(run, bad_arguments_exit_2_with_usage)
@@ -96,31 +84,29 @@ Test(run, prepends_the_shim_and_keeps_ld_preload)
 
 Test(run, does_not_add_the_shim_twice)
 {
-	char env[4200], want[4200];
+	char preload[4200], want[4200];
 
-	snprintf(env, sizeof(env), "LD_PRELOAD=libm.so.6:%s", fx_shim_path());
-	char *const extra[] = { env, NULL };
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=libm.so.6:%s", fx_shim_path());
+	char *const extra[] = { preload, NULL };
 	RUN(extra, "sh", "-c", "echo \"$LD_PRELOAD\"");
-	snprintf(want, sizeof(want), "%s\n", env + strlen("LD_PRELOAD="));
+	snprintf(want, sizeof(want), "%s\n", preload + strlen("LD_PRELOAD="));
 	cr_expect_str_eq(res.out, want);
 }
 
 Test(run, passes_config_as_absolute_path_and_appends_options)
 {
-	char dir[256], rel[400], want[600];
+	char rel[400], want[600];
 
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0);
 	cr_assert_eq(fx_sh("mkdir %s/sub && echo 'mode = observe' > %s/p.conf",
-			   dir, dir), 0);
-	snprintf(rel, sizeof(rel), "%s/sub/../p.conf", dir);
+			   env.dir, env.dir), 0);
+	snprintf(rel, sizeof(rel), "%s/sub/../p.conf", env.dir);
 	char *const extra[] = { "SOCKGUARD_OPTIONS=log=off", NULL };
 
 	RUN(extra, "-c", rel, "-o", "mode=observe", "-o", "eagain_wait=100", "--",
 	    "sh", "-c", "echo \"$SOCKGUARD_CONFIG|$SOCKGUARD_OPTIONS\"");
 	snprintf(want, sizeof(want), "%s/p.conf|log=off:mode=observe:eagain_wait=100\n",
-		 dir);
+		 env.dir);
 	cr_expect_str_eq(res.out, want, "stderr: %s", res.err);
-	fx_rmtree(dir);
 }
 
 Test(run, passes_the_commands_own_options_untouched)
@@ -131,52 +117,44 @@ Test(run, passes_the_commands_own_options_untouched)
 
 Test(run, no_warning_for_a_dynamic_binary_or_a_script)
 {
-	char dir[256], script[300];
+	char script[300];
 
 	cr_expect_eq(RUN(NULL, "/bin/sh", "-c", "true"), 0);
 	cr_expect_str_eq(res.err, "");
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0);
-	snprintf(script, sizeof(script), "%s/script", dir);
+	snprintf(script, sizeof(script), "%s/script", env.dir);
 	cr_assert_eq(fx_sh("printf '#!/bin/sh\\necho ok\\n' > %s && chmod 755 %s",
 			   script, script), 0);
 	cr_expect_eq(RUN(NULL, script), 0);
 	cr_expect_str_eq(res.out, "ok\n");
 	cr_expect_str_eq(res.err, "");
-	fx_rmtree(dir);
 }
 
 Test(run, warns_for_a_static_binary)
 {
-	char dir[256];
-
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0);
 	if (fx_sh("printf 'int main(void){return 3;}\\n' > %s/s.c && "
-		  "cc -static -o %s/static %s/s.c 2>/dev/null", dir, dir, dir) != 0) {
-		fx_rmtree(dir);
+		  "cc -static -o %s/static %s/s.c 2>/dev/null", env.dir,
+		  env.dir, env.dir) != 0) {
 		cr_skip_test("cc -static failed: libc.a (libc6-dev) is missing");
 	}
 	char prog[300];
-	snprintf(prog, sizeof(prog), "%s/static", dir);
+	snprintf(prog, sizeof(prog), "%s/static", env.dir);
 	cr_expect_eq(RUN(NULL, prog), 3, "it still runs");
 	cr_expect(strstr(res.err, "statically linked"), "stderr: %s", res.err);
 	cr_expect_eq(strchr(res.err, '\n') - res.err + 1, (long)strlen(res.err),
 		     "one line: %s", res.err);
-	fx_rmtree(dir);
 }
 
 Test(run, warns_for_a_setuid_binary)
 {
-	char dir[256], prog[300];
+	char prog[300];
 
 	if (fx_need_root() != 0)
 		cr_skip_test("needs root: to make a set-user-ID copy");
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0);
-	snprintf(prog, sizeof(prog), "%s/true", dir);
+	snprintf(prog, sizeof(prog), "%s/true", env.dir);
 	cr_assert_eq(fx_sh("cp /bin/true %s && chown 65534 %s && chmod 4755 %s && "
-			   "chmod 755 %s", prog, prog, prog, dir), 0);
+			   "chmod 755 %s", prog, prog, prog, env.dir), 0);
 	RUN(NULL, prog);
 	cr_expect(strstr(res.err, "set-user-ID"), "stderr: %s", res.err);
-	fx_rmtree(dir);
 }
 
 /* Runs a shell command with and without the shim: same output and status. */
@@ -211,16 +189,16 @@ Test(run, python_tcp_echo_is_unchanged)
 
 Test(run, curl_against_a_local_server_is_unchanged)
 {
-	char dir[256], portarg[16], cmd[512];
+	char portarg[16], cmd[512];
 
 	FX_REQUIRE_PROGRAM("curl");
 	FX_REQUIRE_PROGRAM("python3");
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0);
-	cr_assert_eq(fx_sh("echo 'served by python' > %s/hello.txt", dir), 0);
+	cr_assert_eq(fx_sh("echo 'served by python' > %s/hello.txt", env.dir), 0);
 	int port = fx_closed_port();
 	snprintf(portarg, sizeof(portarg), "%d", port);
 	pid_t srv = fx_spawn((char *const[]){ "python3", "-m", "http.server",
-		portarg, "--bind", "127.0.0.1", "--directory", dir, NULL }, NULL, NULL);
+		portarg, "--bind", "127.0.0.1", "--directory", env.dir, NULL },
+		NULL, NULL);
 	cr_assert_eq(fx_wait_port(port, 10000), 0, "http.server did not start");
 	snprintf(cmd, sizeof(cmd), "curl -sS http://127.0.0.1:%d/hello.txt", port);
 	same_with_and_without(cmd);
@@ -233,7 +211,6 @@ Test(run, curl_against_a_local_server_is_unchanged)
 	snprintf(cmd, sizeof(cmd), "curl -s http://127.0.0.1:%d/", fx_closed_port());
 	same_with_and_without(cmd);
 	cr_expect_eq(fx_exit_code(&res), 7, "curl: could not connect");
-	fx_rmtree(dir);
 }
 
 Test(run, socat_is_unchanged)

@@ -22,38 +22,25 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 #include "../../tools/shimproc.h"
 
-static char dir[256], logsock[320];
-static int log_fd = -1;
 static struct fx_result res;
 
 static void setup(void)
 {
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0, "%s", fx_skip_reason());
-	cr_assert_eq(fx_sh("touch %s/empty.conf", dir), 0);
-	snprintf(logsock, sizeof(logsock), "%s/log.sock", dir);
-	log_fd = fx_log_receiver_open(logsock);
-	cr_assert_geq(log_fd, 0, "%s", fx_skip_reason());
+	fx_suite_open_log();
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void teardown(void)
-{
-	if (log_fd >= 0)
-		close(log_fd);
-	if (dir[0])
-		fx_rmtree(dir);
-}
-
-TestSuite(set, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(set, .init = setup, .fini = fx_suite_close, .timeout = 60);
 
 /* Every log line that came in so far, kept across calls. */
 static const char *log_lines(void)
 {
 	static char buf[65536];
 
-	fx_log_collect(log_fd, buf, sizeof(buf), 200);
+	fx_log_collect(env.log_fd, buf, sizeof(buf), 200);
 	return buf;
 }
 
@@ -73,44 +60,15 @@ static const char *log_line_with(const char *a, const char *b)
 	return NULL;
 }
 
-/* Runs build/sockguard with args after prefix (both NULL-terminated). */
-static int tool_as(const char *const prefix[], char *const args[])
+/* Runs build/sockguard ARGS... after the launcher's words; its exit code. */
+static int tool_as(const char *const launcher[], char *const args[])
 {
-	static char path[4096];
-	char *argv[40];
-	int n = 0;
-
-	snprintf(path, sizeof(path), "%s/sockguard", fx_build_dir());
-	for (int i = 0; prefix && prefix[i]; i++)
-		argv[n++] = (char *)prefix[i];
-	argv[n++] = path;
-	for (int i = 0; args[i] && n < 39; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	cr_assert_eq(fx_run(argv, NULL, 30000, &res), 0);
+	cr_assert_eq(fx_tool(launcher, args, NULL, 30000, &res), 0, "%s",
+		     fx_skip_reason());
 	return fx_exit_code(&res);
 }
 
 #define TOOL(...) tool_as(NULL, (char *const[]){ __VA_ARGS__, NULL })
-
-static const char *pid_str(pid_t pid)
-{
-	static char buf[4][16];
-	static int next;
-	char *b = buf[next++ % 4];
-
-	snprintf(b, 16, "%d", (int)pid);
-	return b;
-}
-
-static int line_count(const char *text)
-{
-	int n = 0;
-
-	for (; *text; text++)
-		n += *text == '\n';
-	return n;
-}
 
 /* A set_server: the process we spawned (strace or the server) and the server. */
 struct server {
@@ -123,13 +81,8 @@ struct server {
 static const char *server_output(const struct server *s)
 {
 	static char buf[8192];
-	FILE *f = fopen(s->out, "r");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
 
-	buf[n] = '\0';
-	if (f)
-		fclose(f);
-	return buf;
+	return fx_read_file(s->out, buf, sizeof(buf));
 }
 
 /*
@@ -142,7 +95,7 @@ static const char *policy_text;
 
 static void server_start(struct server *s, int inject, const char *options)
 {
-	char prog[4096], port[16], opts[700], conf[400], preload[4200];
+	char prog[4096], port[16], preload[4200];
 
 	if (fx_need_root() != 0)
 		cr_skip_test("needs root");
@@ -150,23 +103,21 @@ static void server_start(struct server *s, int inject, const char *options)
 	s->port = fx_closed_port();
 	cr_assert_gt(s->port, 0, "%s", fx_skip_reason());
 	snprintf(port, sizeof(port), "%d", s->port);
-	snprintf(s->out, sizeof(s->out), "%s/server.out", dir);
+	snprintf(s->out, sizeof(s->out), "%s/server.out", env.dir);
 	unlink(s->out);
-	snprintf(opts, sizeof(opts), "SOCKGUARD_OPTIONS=log=unix:%s%s%s", logsock,
-		 options ? ":" : "", options ? options : "");
-	snprintf(conf, sizeof(conf), "SOCKGUARD_CONFIG=%s/empty.conf", dir);
 	if (policy_text) {
-		FILE *f = fopen(conf + 17, "w");
+		FILE *f = fopen(env.conf, "w");
 		cr_assert(f && fputs(policy_text, f) >= 0 && fclose(f) == 0);
 	}
 	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", fx_shim_path());
 	fx_prog_path("set_server", prog, sizeof(prog));
-	char *env[] = { opts, conf, inject ? "LD_PRELOAD" : preload, NULL };
 	char *plain[] = { prog, port, NULL };
 	char *traced[] = { "strace", "-f", "-o", "/dev/null", "-e",
 			   "inject=accept,accept4:error=ECONNABORTED:when=1+2",
 			   "env", preload, prog, port, NULL };
-	s->spawned = fx_spawn(inject ? traced : plain, env, s->out);
+	s->spawned = fx_spawn(inject ? traced : plain,
+			      inject ? fx_env_unloaded(&env, options) :
+				       fx_env_shim(&env, options), s->out);
 	cr_assert_gt(s->spawned, 0, "%s", fx_skip_reason());
 	for (int i = 0; i < 500 && !s->pid; i++) {
 		const char *at = strstr(server_output(s), "ready ");
@@ -188,15 +139,11 @@ static void server_stop(struct server *s)
 /* The exit code of the server (or strace, which passes it on); -1 if alive. */
 static int server_exit(struct server *s, int ms)
 {
-	int st;
+	int rc = fx_wait_exit(s->spawned, ms);
 
-	for (long end = fx_now_ms() + ms; fx_now_ms() < end; usleep(10000)) {
-		if (waitpid(s->spawned, &st, WNOHANG) == s->spawned) {
-			s->spawned = 0;
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		}
-	}
-	return -1;
+	if (rc >= 0)
+		s->spawned = 0;
+	return rc;
 }
 
 static int connect_server(const struct server *s)
@@ -236,7 +183,7 @@ static const char *ask(int fd, const char *cmd)
 
 static void expect_set(const struct server *s, const char *kv)
 {
-	cr_assert_eq(TOOL("set", (char *)pid_str(s->pid), (char *)kv), 0,
+	cr_assert_eq(TOOL("set", fx_num(s->pid), (char *)kv), 0,
 		     "set %s: %s%s", kv, res.out, res.err);
 }
 
@@ -253,12 +200,12 @@ Test(set, observe_passes_the_next_accept_error_through)
 	cr_expect(log_line_with("class=aborted", "action=retried"), "%s", log_lines());
 
 	expect_set(&s, "mode=observe");
-	cr_expect(strstr(res.out, pid_str(s.pid)) && strstr(res.out, "generation 1") &&
+	cr_expect(strstr(res.out, fx_num(s.pid)) && strstr(res.out, "generation 1") &&
 		  strstr(res.out, "mode=observe"), "%s", res.out);
 	cr_assert_str_eq(ask(c, "sock"), "ok");
 	cr_expect(log_line_with("live settings generation=1 adopted: mode=observe",
 				NULL), "%s", log_lines());
-	cr_expect_eq(TOOL("status", (char *)pid_str(s.pid)), 0, "%s", res.err);
+	cr_expect_eq(TOOL("status", fx_num(s.pid)), 0, "%s", res.err);
 	cr_expect(strstr(res.out, "observe      1"), "mode and generation: %s", res.out);
 	cr_expect(strstr(res.out, "generation 1, differs from its policy: mode=observe"),
 		  "%s", res.out);
@@ -281,13 +228,13 @@ Test(set, reset_brings_the_retrying_back)
 	cr_assert_str_eq(ask(c, "ping"), "pong");
 	expect_set(&s, "mode=observe");
 	cr_assert_str_eq(ask(c, "sock"), "ok");
-	cr_assert_eq(TOOL("set", (char *)pid_str(s.pid), "--reset"), 0, "%s", res.err);
+	cr_assert_eq(TOOL("set", fx_num(s.pid), "--reset"), 0, "%s", res.err);
 	cr_expect(strstr(res.out, "generation 2") &&
 		  strstr(res.out, "back to its policy's settings"), "%s", res.out);
 	cr_assert_str_eq(ask(c, "sock"), "ok");
 	cr_expect(log_line_with("live settings generation=2 adopted (the policy's): "
 				"mode=harden", NULL), "%s", log_lines());
-	cr_expect_eq(TOOL("status", (char *)pid_str(s.pid)), 0);
+	cr_expect_eq(TOOL("status", fx_num(s.pid)), 0);
 	cr_expect(strstr(res.out, "harden       2"), "%s", res.out);
 	cr_expect_null(strstr(res.out, "differs"), "%s", res.out);
 
@@ -310,7 +257,7 @@ Test(set, mode_off_is_inert_until_set_again)
 	cr_assert_str_eq(ask(c, "ping"), "pong");
 	expect_set(&s, "mode=off");
 	cr_assert_str_eq(ask(c, "sock"), "ok");
-	cr_expect_eq(TOOL("status", (char *)pid_str(s.pid)), 0);
+	cr_expect_eq(TOOL("status", fx_num(s.pid)), 0);
 	cr_expect(strstr(res.out, "off          1"), "%s", res.out);
 	expect_set(&s, "mode=harden");
 	cr_assert_str_eq(ask(c, "sock"), "ok");
@@ -429,7 +376,7 @@ Test(set, live_socket_keys_apply_over_peer_sections)
 	close(c);
 	c = connect_server(&s);
 	cr_expect_str_eq(ask(c, "uto"), "4321", "live, over the [peer] section");
-	cr_assert_eq(TOOL("set", (char *)pid_str(s.pid), "--reset"), 0);
+	cr_assert_eq(TOOL("set", fx_num(s.pid), "--reset"), 0);
 	close(c);
 	c = connect_server(&s);
 	cr_expect_str_eq(ask(c, "uto"), "1111", "the [peer] section again");
@@ -459,7 +406,7 @@ Test(set, log_events_none_keeps_the_retries_quiet)
 	close(c);
 	c = connect_server(&s);
 	cr_expect_str_eq(ask(c, "ping"), "pong", "the third accept's abort retried");
-	cr_expect_eq(TOOL("status", (char *)pid_str(s.pid)), 0);
+	cr_expect_eq(TOOL("status", fx_num(s.pid)), 0);
 	cr_expect(strstr(res.out, "differs from its policy: log_events=none"), "%s",
 		  res.out);
 	cr_expect(strstr(log_lines(), "generation=1 adopted: log_events=none"), "%s",
@@ -488,14 +435,14 @@ Test(set, refused_keys_and_bad_values_change_nothing)
 
 	server_start(&s, 0, NULL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		cr_expect_eq(TOOL("set", (char *)pid_str(s.pid), "retry_max=5",
+		cr_expect_eq(TOOL("set", fx_num(s.pid), "retry_max=5",
 				  (char *)bad[i].arg), 2, "%s", bad[i].arg);
 		cr_expect(strstr(res.err, bad[i].says), "%s: %s", bad[i].arg, res.err);
 	}
 	cr_expect_eq(TOOL("set", "mode=observe"), 2, "no process: %s", res.err);
-	cr_expect_eq(TOOL("set", (char *)pid_str(s.pid)), 2, "no change: %s", res.err);
-	cr_expect_eq(TOOL("set", (char *)pid_str(s.pid), "--reset", "mode=off"), 2);
-	cr_expect_eq(TOOL("status", "--json", (char *)pid_str(s.pid)), 0);
+	cr_expect_eq(TOOL("set", fx_num(s.pid)), 2, "no change: %s", res.err);
+	cr_expect_eq(TOOL("set", fx_num(s.pid), "--reset", "mode=off"), 2);
+	cr_expect_eq(TOOL("status", "--json", fx_num(s.pid)), 0);
 	cr_expect(strstr(res.out, "\"generation\":0,\"live\":{}"), "%s", res.out);
 	server_stop(&s);
 }
@@ -538,7 +485,7 @@ Test(set, process_refuses_a_block_out_of_range_written_by_another_hand)
 	cr_assert_str_eq(ask(c, "sock"), "ok");
 	cr_expect(log_line_with("live settings generation=1 refused: retry_max has "
 				"a value out of range", NULL), "%s", log_lines());
-	cr_expect_eq(TOOL("status", (char *)pid_str(s.pid)), 0);
+	cr_expect_eq(TOOL("status", fx_num(s.pid)), 0);
 	cr_expect(strstr(res.out, "harden       0"), "nothing adopted: %s", res.out);
 
 	slot.generation = 2;
@@ -563,11 +510,11 @@ static void one_line_about(const char *const prefix[], pid_t pid, const char *wh
 {
 	char name[32];
 
-	cr_expect_eq(tool_as(prefix, (char *const[]){ "set", (char *)pid_str(pid),
+	cr_expect_eq(tool_as(prefix, (char *const[]){ "set", fx_num(pid),
 						      "mode=observe", NULL }), 1,
 		     "%s%s", res.out, res.err);
 	snprintf(name, sizeof(name), "set: %d: ", (int)pid);
-	cr_expect_eq(line_count(res.err), 1, "%s", res.err);
+	cr_expect_eq(fx_line_count(res.err), 1, "%s", res.err);
 	cr_expect(strstr(res.err, name) && strstr(res.err, why), "%s", res.err);
 	cr_expect_eq(res.out[0], '\0', "%s", res.out);
 }
@@ -637,52 +584,26 @@ Test(set, unprivileged_user_and_inert_shim_get_one_line)
 
 Test(set, process_in_another_pid_namespace)
 {
-	char prog[4096], port[16], out[400], opts[600];
-	int pfd[2];
+	char out[400];
 	pid_t inner = 0;
 
 	if (fx_need_root() != 0)
 		cr_skip_test("needs root");
 	int p = fx_closed_port();
-	snprintf(port, sizeof(port), "%d", p);
-	snprintf(out, sizeof(out), "%s/pidns.out", dir);
-	snprintf(opts, sizeof(opts), "log=unix:%s", logsock);
-	fx_prog_path("set_server", prog, sizeof(prog));
-	cr_assert_eq(pipe(pfd), 0);
-	pid_t child = fork();
-	if (child == 0) {
-		setpgid(0, 0);
-		if (unshare(CLONE_NEWPID) < 0)
-			_exit(2);
-		pid_t pid = fork();
-		if (pid == 0) {
-			if (!freopen(out, "a", stdout))
-				_exit(2);
-			setenv("LD_PRELOAD", fx_shim_path(), 1);
-			setenv("SOCKGUARD_OPTIONS", opts, 1);
-			execl(prog, prog, port, (char *)NULL);
-			_exit(127);
-		}
-		if (write(pfd[1], &pid, sizeof(pid)) != sizeof(pid))
-			_exit(2);
-		waitpid(pid, NULL, 0);
-		_exit(0);
-	}
-	close(pfd[1]);
-	cr_assert_eq(read(pfd[0], &inner, sizeof(inner)), (ssize_t)sizeof(inner),
-		     "no new PID namespace");
-	close(pfd[0]);
+	snprintf(out, sizeof(out), "%s/pidns.out", env.dir);
+	pid_t child = fx_spawn_pidns((char *const[]){ (char *)fx_prog("set_server"),
+						      fx_num(p), NULL },
+				     fx_env_shim(&env, NULL), out, &inner);
+	cr_assert_gt(child, 0, "%s", fx_skip_reason());
 	struct server s = { child, inner, p, "" };
 	snprintf(s.out, sizeof(s.out), "%s", out);
-	for (int i = 0; i < 250 && !strstr(server_output(&s), "ready 1\n"); i++)
-		usleep(20000);
-	cr_assert(strstr(server_output(&s), "ready 1\n"), "%s", server_output(&s));
+	cr_assert(fx_wait_file(s.out, "ready 1\n", 5000), "%s", server_output(&s));
 
 	expect_set(&s, "retry_max=7");
 	cr_expect(strstr(res.out, "(pid 1 in its PID namespace)"), "%s", res.out);
 	int c = connect_server(&s);
 	cr_expect_str_eq(ask(c, "sock"), "ok");
-	cr_expect_eq(TOOL("status", "--json", (char *)pid_str(inner)), 0, "%s", res.err);
+	cr_expect_eq(TOOL("status", "--json", fx_num(inner)), 0, "%s", res.err);
 	cr_expect(strstr(res.out, "\"generation\":1,\"live\":{\"retry_max\":\"7\"}"),
 		  "%s", res.out);
 	close(c);
@@ -692,18 +613,12 @@ Test(set, process_in_another_pid_namespace)
 Test(set, unit_takes_the_processes_of_its_cgroup)
 {
 	struct server s = { 0 };
-	char cg[4096 + 80], unit[64], line[4096], mnt[4096] = "";
+	char cg[4096 + 80], unit[64];
 
 	if (fx_need_root() != 0)
 		cr_skip_test("needs root");
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	while (f && !mnt[0] && fgets(line, sizeof(line), f))
-		if (strstr(line, " - cgroup2 ") &&
-		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-			mnt[0] = '\0';
-	if (f)
-		fclose(f);
-	if (!mnt[0])
+	const char *mnt = fx_cgroup2_mount();
+	if (!mnt)
 		cr_skip_test("needs cgroup v2");
 	snprintf(unit, sizeof(unit), "sgtest-set-%d.service", (int)getpid());
 	snprintf(cg, sizeof(cg), "%s/%s", mnt, unit);
@@ -714,6 +629,6 @@ Test(set, unit_takes_the_processes_of_its_cgroup)
 	server_stop(&s);
 	rmdir(cg);
 	cr_expect_eq(rc, 0, "%s%s", res.out, res.err);
-	cr_expect(strstr(res.out, pid_str(s.pid)) && strstr(res.out, "log_burst=3"),
+	cr_expect(strstr(res.out, fx_num(s.pid)) && strstr(res.out, "log_burst=3"),
 		  "%s", res.out);
 }

@@ -14,14 +14,20 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
 #define KILLED_BY_SIGPIPE (128 + SIGPIPE)
 
-#include "sig_harness.h"
+/*
+ * Under the shim, programs log nowhere (log=off) unless a test says where,
+ * and read an empty policy file.
+ */
+TestSuite(sigpipe, .init = fx_suite_open, .fini = fx_suite_close);
+TestSuite(handlers, .init = fx_suite_open, .fini = fx_suite_close);
 
-static void run(char *const argv[], char *const *env, struct fx_result *r)
+static void run(char *const argv[], char *const *vars, struct fx_result *r)
 {
-	int rc = fx_run(argv, env, 8000, r);
+	int rc = fx_run(argv, vars, 8000, r);
 	cr_assert_eq(rc, 0, "%s: %s (stdout: %s, stderr: %s)", argv[0],
 		     fx_skip_reason(), r->out, r->err);
 }
@@ -31,7 +37,7 @@ static void run(char *const argv[], char *const *env, struct fx_result *r)
  */
 
 /* sig_pipe sock CALL against a peer that closes with SO_LINGER 0. */
-static int sock_write(const char *call, char *const *env, struct fx_result *r)
+static int sock_write(const char *call, char *const *vars, struct fx_result *r)
 {
 	int port;
 	char p[16];
@@ -39,16 +45,16 @@ static int sock_write(const char *call, char *const *env, struct fx_result *r)
 
 	cr_assert_gt(peer, 0, "%s", fx_skip_reason());
 	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)prog("sig_pipe"), "sock", (char *)call, p, NULL };
-	run(argv, env, r);
+	char *argv[] = { (char *)fx_prog("sig_pipe"), "sock", (char *)call, p, NULL };
+	run(argv, vars, r);
 	fx_stop(peer);
 	return fx_exit_code(r);
 }
 
-static void expect_killed(const char *call, char *const *env, const char *why)
+static void expect_killed(const char *call, char *const *vars, const char *why)
 {
 	struct fx_result r;
-	int code = sock_write(call, env, &r);
+	int code = sock_write(call, vars, &r);
 
 	cr_expect_eq(code, KILLED_BY_SIGPIPE, "%s %s: exit %d, want death by "
 		     "SIGPIPE: %s", why, call, code, r.out);
@@ -58,19 +64,19 @@ static void expect_killed(const char *call, char *const *env, const char *why)
 Test(sigpipe, write_and_send_to_reset_peer_die_of_sigpipe_without_shim,
      .timeout = 30)
 {
-	expect_killed("write", no_shim, "without the shim");
-	expect_killed("send", no_shim, "without the shim");
-	expect_killed("writev", no_shim, "without the shim");
-	expect_killed("sendfile", no_shim, "without the shim");
+	expect_killed("write", fx_env_plain(&env), "without the shim");
+	expect_killed("send", fx_env_plain(&env), "without the shim");
+	expect_killed("writev", fx_env_plain(&env), "without the shim");
+	expect_killed("sendfile", fx_env_plain(&env), "without the shim");
 }
 
 Test(sigpipe, write_to_reset_peer_dies_of_sigpipe_in_observe_and_off_modes,
      .timeout = 30)
 {
-	expect_killed("write", shim_env("mode=observe"), "mode=observe");
-	expect_killed("send", shim_env("mode=observe"), "mode=observe");
-	expect_killed("write", shim_env("mode=off"), "mode=off");
-	expect_killed("write", shim_env("sigpipe=off"), "sigpipe=off");
+	expect_killed("write", fx_env_shim(&env, "mode=observe"), "mode=observe");
+	expect_killed("send", fx_env_shim(&env, "mode=observe"), "mode=observe");
+	expect_killed("write", fx_env_shim(&env, "mode=off"), "mode=off");
+	expect_killed("write", fx_env_shim(&env, "sigpipe=off"), "sigpipe=off");
 }
 
 /*
@@ -79,18 +85,16 @@ Test(sigpipe, write_to_reset_peer_dies_of_sigpipe_in_observe_and_off_modes,
  */
 static void expect_suppressed(const char *call, const char *mode)
 {
-	char dir[256], path[300], opts[400], lines[65536] = "", action[64], op[64];
+	char path[320], opts[400], lines[65536] = "", action[64], op[64];
 	struct fx_result r;
 
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0, "%s", fx_skip_reason());
-	snprintf(path, sizeof(path), "%s/log.sock", dir);
+	snprintf(path, sizeof(path), "%s/log.sock", env.dir);
 	int log = fx_log_receiver_open(path);
 	cr_assert_geq(log, 0, "%s", fx_skip_reason());
 	snprintf(opts, sizeof(opts), "log=unix:%s:sigpipe=%s", path, mode);
-	int code = sock_write(call, shim_env(opts), &r);
+	int code = sock_write(call, fx_env_shim(&env, opts), &r);
 	fx_log_collect(log, lines, sizeof(lines), 300);
 	close(log);
-	fx_rmtree(dir);
 
 	cr_expect_eq(code, 0, "sigpipe=%s %s: exit %d: %s", mode, call, code, r.out);
 	cr_expect(strstr(r.out, "Broken pipe\nsurvived"),
@@ -132,10 +136,10 @@ Test(sigpipe, socket_mode_keeps_sockets_from_sigpipe, .timeout = 30)
  * Pipes: sigpipe=socket leaves them alone
  */
 
-static int pipe_write(char *const *env, struct fx_result *r)
+static int pipe_write(char *const *vars, struct fx_result *r)
 {
-	char *argv[] = { (char *)prog("sig_pipe"), "pipe", NULL };
-	run(argv, env, r);
+	char *argv[] = { (char *)fx_prog("sig_pipe"), "pipe", NULL };
+	run(argv, vars, r);
 	return fx_exit_code(r);
 }
 
@@ -144,11 +148,11 @@ Test(sigpipe, pipe_write_dies_of_sigpipe_under_socket_mode_as_without_shim,
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_write(no_shim, &r), KILLED_BY_SIGPIPE, "%s", r.out);
-	cr_expect_eq(pipe_write(shim_env("sigpipe=socket"), &r), KILLED_BY_SIGPIPE,
+	cr_expect_eq(pipe_write(fx_env_plain(&env), &r), KILLED_BY_SIGPIPE, "%s", r.out);
+	cr_expect_eq(pipe_write(fx_env_shim(&env, "sigpipe=socket"), &r), KILLED_BY_SIGPIPE,
 		     "sigpipe=socket changed a pipe's SIGPIPE: %s", r.out);
 	/* The control: sigpipe=ignore is process-wide, pipes included. */
-	cr_expect_eq(pipe_write(shim_env("sigpipe=ignore"), &r), 0, "%s", r.out);
+	cr_expect_eq(pipe_write(fx_env_shim(&env, "sigpipe=ignore"), &r), 0, "%s", r.out);
 }
 
 /*
@@ -156,7 +160,7 @@ Test(sigpipe, pipe_write_dies_of_sigpipe_under_socket_mode_as_without_shim,
  * the shim cannot see, so under sigpipe=socket a stream fdopen(3)ed on a
  * socket counts as one while it is open.
  */
-static int stdio_write(const char *mode, char *const *env, struct fx_result *r)
+static int stdio_write(const char *mode, char *const *vars, struct fx_result *r)
 {
 	int port;
 	char p[16];
@@ -164,8 +168,8 @@ static int stdio_write(const char *mode, char *const *env, struct fx_result *r)
 
 	cr_assert_gt(peer, 0, "%s", fx_skip_reason());
 	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)prog("sig_pipe"), (char *)mode, p, NULL };
-	run(argv, env, r);
+	char *argv[] = { (char *)fx_prog("sig_pipe"), (char *)mode, p, NULL };
+	run(argv, vars, r);
 	fx_stop(peer);
 	return fx_exit_code(r);
 }
@@ -175,11 +179,12 @@ Test(sigpipe, stdio_socket_stream_gets_epipe_under_socket_mode_pipes_still_die,
 {
 	struct fx_result r;
 
-	cr_expect_eq(stdio_write("stdio", no_shim, &r), KILLED_BY_SIGPIPE, "%s",
-		     r.out);
+	cr_expect_eq(stdio_write("stdio", fx_env_plain(&env), &r),
+		     KILLED_BY_SIGPIPE, "%s", r.out);
 	cr_expect_null(strstr(r.out, "Broken pipe"), "%s", r.out);
 	/* The socket stream gets EPIPE; a write(2) to a pipe still kills. */
-	cr_expect_eq(stdio_write("stdio", shim_env("sigpipe=socket"), &r),
+	cr_expect_eq(stdio_write("stdio", fx_env_shim(&env, "sigpipe=socket"),
+				 &r),
 		     KILLED_BY_SIGPIPE, "%s", r.out);
 	cr_expect(strstr(r.out, ": Broken pipe\n"), "the stdio write to the "
 		  "socket was not kept from SIGPIPE: %s", r.out);
@@ -191,7 +196,8 @@ Test(sigpipe, stdio_pipe_dies_under_socket_mode_once_the_socket_stream_closed,
 {
 	struct fx_result r;
 
-	cr_expect_eq(stdio_write("stdio_closed", shim_env("sigpipe=socket"), &r),
+	cr_expect_eq(stdio_write("stdio_closed",
+				 fx_env_shim(&env, "sigpipe=socket"), &r),
 		     KILLED_BY_SIGPIPE, "%s", r.out);
 	cr_expect(strstr(r.out, ": Broken pipe\nstdio to a pipe:\n"), "%s",
 		  r.out);
@@ -204,22 +210,23 @@ Test(sigpipe, stdout_on_a_socket_gets_epipe_under_socket_mode, .timeout = 30)
 {
 	struct fx_result r;
 
-	cr_expect_eq(stdio_write("stdout_sock", no_shim, &r), KILLED_BY_SIGPIPE,
-		     "%s%s", r.out, r.err);
-	cr_expect_eq(stdio_write("stdout_sock", shim_env("sigpipe=socket"), &r),
+	cr_expect_eq(stdio_write("stdout_sock", fx_env_plain(&env), &r),
+		     KILLED_BY_SIGPIPE, "%s%s", r.out, r.err);
+	cr_expect_eq(stdio_write("stdout_sock",
+				 fx_env_shim(&env, "sigpipe=socket"), &r),
 		     0, "%s%s", r.out, r.err);
 	cr_expect(strstr(r.err, ": Broken pipe\nsurvived\n"), "%s", r.err);
 }
 
 /* `yes | head -1`: yes dies of SIGPIPE (status 141) as without the shim. */
-static int yes_status(char *const *env)
+static int yes_status(char *const *vars)
 {
 	struct fx_result r;
 	char *argv[] = { "bash", "-c",
 			 "yes | head -1 >/dev/null; echo \"yes=${PIPESTATUS[0]}\"",
 			 NULL };
 
-	run(argv, env, &r);
+	run(argv, vars, &r);
 	const char *p = strstr(r.out, "yes=");
 	cr_assert_not_null(p, "%s %s", r.out, r.err);
 	return atoi(p + 4);
@@ -232,17 +239,17 @@ Test(sigpipe, yes_pipe_head_behaves_as_without_shim_under_socket_mode,
 			"cannot load into");
 	FX_REQUIRE_PROGRAM("bash");
 	FX_REQUIRE_PROGRAM("yes");
-	cr_expect_eq(yes_status(no_shim), KILLED_BY_SIGPIPE);
-	cr_expect_eq(yes_status(shim_env("sigpipe=socket")), KILLED_BY_SIGPIPE);
+	cr_expect_eq(yes_status(fx_env_plain(&env)), KILLED_BY_SIGPIPE);
+	cr_expect_eq(yes_status(fx_env_shim(&env, "sigpipe=socket")), KILLED_BY_SIGPIPE);
 	/* The control: under sigpipe=ignore yes sees EPIPE and exits 1. */
-	cr_expect_neq(yes_status(shim_env("sigpipe=ignore")), KILLED_BY_SIGPIPE);
+	cr_expect_neq(yes_status(fx_env_shim(&env, "sigpipe=ignore")), KILLED_BY_SIGPIPE);
 }
 
 /*
  * The program's own SIGPIPE settings
  */
 
-static int pipe_mode(const char *mode, char *const *env, struct fx_result *r)
+static int pipe_mode(const char *mode, char *const *vars, struct fx_result *r)
 {
 	int port;
 	char p[16];
@@ -250,8 +257,8 @@ static int pipe_mode(const char *mode, char *const *env, struct fx_result *r)
 
 	cr_assert_gt(peer, 0, "%s", fx_skip_reason());
 	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)prog("sig_pipe"), (char *)mode, p, NULL };
-	run(argv, env, r);
+	char *argv[] = { (char *)fx_prog("sig_pipe"), (char *)mode, p, NULL };
+	run(argv, vars, r);
 	fx_stop(peer);
 	return fx_exit_code(r);
 }
@@ -261,8 +268,8 @@ Test(sigpipe, sig_dfl_set_by_program_stays_ignored_and_reads_back_sig_dfl,
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_mode("dfl", no_shim, &r), KILLED_BY_SIGPIPE, "%s", r.out);
-	cr_expect_eq(pipe_mode("dfl", shim_env(""), &r), 0, "%s", r.out);
+	cr_expect_eq(pipe_mode("dfl", fx_env_plain(&env), &r), KILLED_BY_SIGPIPE, "%s", r.out);
+	cr_expect_eq(pipe_mode("dfl", fx_env_shim(&env, ""), &r), 0, "%s", r.out);
 	cr_expect(strstr(r.out, "after sigaction(SIG_DFL): reads back DFL"), "%s",
 		  r.out);
 	cr_expect(strstr(r.out, "after signal(SIG_DFL): reads back DFL"), "%s",
@@ -273,11 +280,11 @@ Test(sigpipe, sig_dfl_set_by_program_stays_ignored_and_reads_back_sig_dfl,
 }
 
 /* The program's own handler runs for sockets and pipes alike. */
-static void expect_handler_runs(char *const *env, const char *why)
+static void expect_handler_runs(char *const *vars, const char *why)
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_mode("handler", env, &r), 0, "%s: %s", why, r.out);
+	cr_expect_eq(pipe_mode("handler", vars, &r), 0, "%s: %s", why, r.out);
 	cr_expect(strstr(r.out, "handler ran 1 after pipe"), "%s: %s", why, r.out);
 	cr_expect_null(strstr(r.out, "FAIL"), "%s: %s", why, r.out);
 }
@@ -285,8 +292,8 @@ static void expect_handler_runs(char *const *env, const char *why)
 Test(sigpipe, program_sigpipe_handler_is_honoured_under_sigpipe_ignore,
      .timeout = 30)
 {
-	expect_handler_runs(no_shim, "without the shim");
-	expect_handler_runs(shim_env(""), "sigpipe=ignore");
+	expect_handler_runs(fx_env_plain(&env), "without the shim");
+	expect_handler_runs(fx_env_shim(&env, ""), "sigpipe=ignore");
 }
 
 /*
@@ -297,7 +304,7 @@ Test(sigpipe, program_sigpipe_handler_is_honoured_under_sigpipe_ignore,
 Test(sigpipe, program_sigpipe_handler_is_honoured_under_sigpipe_socket,
      .timeout = 30)
 {
-	expect_handler_runs(shim_env("sigpipe=socket"), "sigpipe=socket");
+	expect_handler_runs(fx_env_shim(&env, "sigpipe=socket"), "sigpipe=socket");
 }
 
 Test(sigpipe, socket_mode_leaves_an_already_pending_sigpipe_pending,
@@ -305,8 +312,8 @@ Test(sigpipe, socket_mode_leaves_an_already_pending_sigpipe_pending,
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_mode("pending", no_shim, &r), 0, "%s", r.out);
-	cr_expect_eq(pipe_mode("pending", shim_env("sigpipe=socket"), &r), 0,
+	cr_expect_eq(pipe_mode("pending", fx_env_plain(&env), &r), 0, "%s", r.out);
+	cr_expect_eq(pipe_mode("pending", fx_env_shim(&env, "sigpipe=socket"), &r), 0,
 		     "%s", r.out);
 	cr_expect(strstr(r.out, "pending after sendfile: 1"), "%s", r.out);
 }
@@ -318,11 +325,11 @@ Test(sigpipe, socket_mode_leaves_an_already_pending_sigpipe_pending,
 static void expect_child_default(const char *how)
 {
 	struct fx_result r;
-	char *argv[] = { (char *)prog("sig_pipe"), "spawn", (char *)how, NULL };
+	char *argv[] = { (char *)fx_prog("sig_pipe"), "spawn", (char *)how, NULL };
 
-	run(argv, no_shim, &r);
+	run(argv, fx_env_plain(&env), &r);
 	cr_assert(strstr(r.out, "show: kernel=DFL"), "baseline %s: %s", how, r.out);
-	run(argv, shim_env(""), &r);
+	run(argv, fx_env_shim(&env, ""), &r);
 	cr_expect(strstr(r.out, "show: kernel=DFL blocked=0 view=DFL preload=no"),
 		  "a child started by %s under sigpipe=ignore: %s", how, r.out);
 	cr_expect(strstr(r.out, "parent after spawn: reads back DFL"), "%s", r.out);
@@ -378,9 +385,9 @@ Test(sigpipe, failed_execve_leaves_sigpipe_ignored, .timeout = 30)
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_mode("badexec", no_shim, &r), KILLED_BY_SIGPIPE, "%s",
+	cr_expect_eq(pipe_mode("badexec", fx_env_plain(&env), &r), KILLED_BY_SIGPIPE, "%s",
 		     r.out);
-	cr_expect_eq(pipe_mode("badexec", shim_env(""), &r), 0, "%s", r.out);
+	cr_expect_eq(pipe_mode("badexec", fx_env_shim(&env, ""), &r), 0, "%s", r.out);
 	cr_expect(strstr(r.out, "Broken pipe\nsurvived"), "%s", r.out);
 }
 
@@ -399,9 +406,9 @@ Test(sigpipe, sigpipe_ignored_at_start_stays_ignored_for_children,
 
 	FX_REQUIRE_PROGRAM("bash");
 	snprintf(cmd, sizeof(cmd), "trap '' PIPE; exec %s spawn execve",
-		 prog("sig_pipe"));
+		 fx_prog("sig_pipe"));
 	char *argv[] = { "bash", "-c", cmd, NULL };
-	run(argv, shim_env(""), &r);
+	run(argv, fx_env_shim(&env, ""), &r);
 	cr_expect(strstr(r.out, "show: kernel=IGN"), "%s", r.out);
 }
 
@@ -454,11 +461,11 @@ static int first_difference(const char *a, const char *b, char *la, char *lb,
 static void handler_case(const char *check, const char *opts, int strict)
 {
 	struct fx_result base, shim;
-	char *argv[] = { (char *)prog("sig_handlers"), (char *)check, NULL };
+	char *argv[] = { (char *)fx_prog("sig_handlers"), (char *)check, NULL };
 
-	run(argv, no_shim, &base);
+	run(argv, fx_env_plain(&env), &base);
 	cr_assert_eq(fx_exit_code(&base), 0, "baseline %s: %s", check, base.out);
-	run(argv, shim_env(opts), &shim);
+	run(argv, fx_env_shim(&env, opts), &shim);
 	cr_expect_eq(fx_exit_code(&shim), 0, "%s under the shim (%s): %s", check,
 		     opts, shim.out);
 	if (!strict) {

@@ -15,45 +15,26 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
 #define KA_OPTS "keepalive=5,6,7:user_timeout=1234"
 #define BUF_OPTS "sndbuf=65536:rcvbuf=8192"
 
-static char dir[256], conf[320], confenv[400], optenv[1024], probe[512];
+static char probe[512];
 static struct fx_result res;
-
-static char *plain_env[] = { "LD_PRELOAD", "SOCKGUARD_OPTIONS",
-			     "SOCKGUARD_CONFIG", NULL };
-static char *shim_env[] = { NULL, optenv, confenv, NULL };
 
 static void setup(void)
 {
-	FILE *f;
-
-	cr_assert_eq(fx_tempdir(dir, sizeof dir), 0, "%s", fx_skip_reason());
-	snprintf(conf, sizeof conf, "%s/empty.conf", dir);
-	f = fopen(conf, "w");
-	cr_assert_not_null(f);
-	fclose(f);
-	snprintf(confenv, sizeof confenv, "SOCKGUARD_CONFIG=%s", conf);
+	fx_suite_open();
 	fx_prog_path("so_probe", probe, sizeof probe);
-	shim_env[0] = (char *)fx_preload_env();
 }
 
-static void teardown(void)
-{
-	fx_rmtree(dir);
-}
-
-TestSuite(sockopts, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(sockopts, .init = setup, .fini = fx_suite_close, .timeout = 60);
 
 /* The environment for a run: NULL options means without the shim. */
 static char **env_with(const char *options)
 {
-	if (!options)
-		return plain_env;
-	snprintf(optenv, sizeof optenv, "SOCKGUARD_OPTIONS=log=off:%s", options);
-	return shim_env;
+	return options ? fx_env_shim(&env, options) : fx_env_plain(&env);
 }
 
 /* Runs so_probe ARGS... with options (NULL: no shim); asserts it ran. */
@@ -216,24 +197,6 @@ Test(sockopts, keepalive_and_user_timeout_are_set_on_an_accepted_socket)
 		     opt("uto"));
 }
 
-/* Waits until path holds token; 0 when it does. */
-static int wait_for_text(const char *path, const char *token, int ms)
-{
-	static char buf[8192];
-
-	for (int i = 0; i < ms / 20; i++) {
-		FILE *f = fopen(path, "r");
-		size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-		if (f)
-			fclose(f);
-		buf[n] = '\0';
-		if (strstr(buf, token))
-			return 0;
-		usleep(20000);
-	}
-	return -1;
-}
-
 /* `ss -tioHn state established` for one port filter, into buf. */
 static void ss_output(const char *filter, char *buf, size_t len)
 {
@@ -260,18 +223,18 @@ static void ss_while_probe_holds(const char *options, char **args,
 
 	for (int i = 0; args[i] && i < 6; i++)
 		argv[i + 1] = args[i];
-	snprintf(log, sizeof log, "%s/probe.%d.log", dir, rand());
+	snprintf(log, sizeof log, "%s/probe.%d.log", env.dir, rand());
 	if (strcmp(args[0], "serve") == 0)
 		dialer_start(&d, atoi(args[1]));
 	pid_t pid = fx_spawn(argv, env_with(options), log);
 	cr_assert_gt(pid, 0, "%s", fx_skip_reason());
-	int seen = wait_for_text(log, "opts ", 5000);
-	if (seen == 0)
+	int seen = fx_wait_file(log, "opts ", 5000);
+	if (seen)
 		ss_output(filter, out, len);
 	fx_stop(pid);
 	if (strcmp(args[0], "serve") == 0)
 		dialer_stop(&d);
-	cr_assert_eq(seen, 0, "so_probe printed no options");
+	cr_assert(seen, "so_probe printed no options");
 }
 
 Test(sockopts, ss_shows_the_keepalive_timer_of_an_idle_connected_socket)

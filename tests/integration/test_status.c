@@ -10,23 +10,11 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
 static struct fx_result res;
-static char dir[256];
 
-static void make_dir(void)
-{
-	cr_assert_eq(fx_tempdir(dir, sizeof(dir)), 0);
-	cr_assert_eq(fx_sh("touch %s/empty.conf", dir), 0);
-}
-
-static void remove_dir(void)
-{
-	if (dir[0])
-		fx_rmtree(dir);
-}
-
-TestSuite(status, .init = make_dir, .fini = remove_dir, .timeout = 60);
+TestSuite(status, .init = fx_suite_open, .fini = fx_suite_close, .timeout = 60);
 
 /* A target process logging to dir/NAME.sock; preloaded unless mode is NULL. */
 struct target {
@@ -38,22 +26,19 @@ struct target {
 static void start_named(struct target *t, const char *name, const char *mode,
 			int count, int port, const char *comm)
 {
-	char prog[400], sock[400], opts[600], config[400], n[16], p[16];
-	char *env[4] = { NULL };
+	char sock[400], opts[600], n[16], p[16];
 
-	snprintf(sock, sizeof(sock), "%s/%s.sock", dir, name);
-	snprintf(t->out, sizeof(t->out), "%s/%s.out", dir, name);
+	snprintf(sock, sizeof(sock), "%s/%s.sock", env.dir, name);
+	snprintf(t->out, sizeof(t->out), "%s/%s.out", env.dir, name);
 	t->log_fd = fx_log_receiver_open(sock);
 	cr_assert_geq(t->log_fd, 0, "%s", fx_skip_reason());
-	snprintf(opts, sizeof(opts), "SOCKGUARD_OPTIONS=mode=%s:log=unix:%s",
-		 mode ? mode : "off", sock);
-	snprintf(config, sizeof(config), "SOCKGUARD_CONFIG=%s/empty.conf", dir);
-	env[0] = opts, env[1] = config;
-	env[2] = mode ? (char *)fx_preload_env() : "LD_PRELOAD";
+	snprintf(opts, sizeof(opts), "mode=%s:log=unix:%s", mode ? mode : "off",
+		 sock);
 	snprintf(n, sizeof(n), "%d", count);
 	snprintf(p, sizeof(p), "%d", port);
-	fx_prog_path("tool_status_target", prog, sizeof(prog));
-	t->pid = fx_spawn((char *const[]){ prog, n, p, (char *)comm, NULL }, env,
+	t->pid = fx_spawn((char *const[]){ (char *)fx_prog("tool_status_target"),
+					   n, p, (char *)comm, NULL },
+			  mode ? fx_env_shim(&env, opts) : fx_env_plain(&env),
 			  t->out);
 	cr_assert_gt(t->pid, 0, "%s", fx_skip_reason());
 }
@@ -67,31 +52,19 @@ static void start(struct target *t, const char *name, const char *mode,
 /* Waits for "ready N" and checks that all COUNT connects were refused. */
 static void wait_ready(const struct target *t, int count)
 {
-	char want[32], buf[64] = "";
+	char want[32], buf[64];
 
 	snprintf(want, sizeof(want), "ready %d\n", count);
-	for (long end = fx_now_ms() + 10000; fx_now_ms() < end; usleep(20000)) {
-		FILE *f = fopen(t->out, "r");
-		size_t got = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		buf[got] = '\0';
-		if (f)
-			fclose(f);
-		if (strchr(buf, '\n'))
-			break;
-	}
-	cr_assert_str_eq(buf, want, "the target did not get ready");
+	fx_wait_file(t->out, "\n", 10000);
+	cr_assert_str_eq(fx_read_file(t->out, buf, sizeof(buf)), want,
+			 "the target did not get ready");
 }
 
-static int status_tool(char *const args[])
+/* Runs build/sockguard ARGS... (NULL-terminated); its exit code. */
+static int tool(char *const args[])
 {
-	char path[400], *argv[16] = { path, "status" };
-	int n = 2;
-
-	snprintf(path, sizeof(path), "%s/sockguard", fx_build_dir());
-	for (int i = 0; args[i] && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	cr_assert_eq(fx_run(argv, NULL, 20000, &res), 0);
+	cr_assert_eq(fx_tool(NULL, args, NULL, 20000, &res), 0, "%s",
+		     fx_skip_reason());
 	return fx_exit_code(&res);
 }
 
@@ -135,7 +108,7 @@ Test(status, counters_match_the_events_each_process_logged)
 	snprintf(pids[0], 16, "%d", (int)hard.pid);
 	snprintf(pids[1], 16, "%d", (int)obs.pid);
 	snprintf(pids[2], 16, "%d", (int)plain.pid);
-	cr_expect_eq(status_tool((char *const[]){ "--json", pids[0], pids[1],
+	cr_expect_eq(tool((char *const[]){ "status", "--json", pids[0], pids[1],
 						  pids[2], NULL }), 1,
 		     "a named process without the shim makes it 1");
 	cr_expect(strstr(res.err, "is not loaded"), "%s", res.err);
@@ -174,7 +147,7 @@ Test(status, table_lists_only_the_processes_with_the_shim)
 	start(&hard, "hard", "harden", 4, port);
 	start(&plain, "plain", NULL, 1, port);
 	wait_ready(&hard, 4), wait_ready(&plain, 1);
-	cr_expect_eq(status_tool((char *const[]){ NULL }), 0);
+	cr_expect_eq(tool((char *const[]){ "status", NULL }), 0);
 	cr_expect(strstr(res.out, "refused"), "a column for the class: %s", res.out);
 	const char *line = table_line(hard.pid);
 	cr_assert(line, "%s", res.out);
@@ -185,9 +158,9 @@ Test(status, table_lists_only_the_processes_with_the_shim)
 
 Test(status, bad_arguments_and_missing_processes)
 {
-	cr_expect_eq(status_tool((char *const[]){ "notapid", NULL }), 2);
-	cr_expect_eq(status_tool((char *const[]){ "--bogus", NULL }), 2);
-	cr_expect_eq(status_tool((char *const[]){ "999999999", NULL }), 1);
+	cr_expect_eq(tool((char *const[]){ "status", "notapid", NULL }), 2);
+	cr_expect_eq(tool((char *const[]){ "status", "--bogus", NULL }), 2);
+	cr_expect_eq(tool((char *const[]){ "status", "999999999", NULL }), 1);
 	cr_expect(strstr(res.err, "no such process"), "%s", res.err);
 }
 
@@ -201,7 +174,7 @@ Test(status, a_process_name_cannot_send_control_sequences_to_the_terminal)
 	start_named(&t, "esc", "harden", 1, port, "\x1b[31m\r\x1b]0;x\x07");
 	wait_ready(&t, 1);
 	snprintf(pid, sizeof(pid), "%d", (int)t.pid);
-	cr_expect_eq(status_tool((char *const[]){ pid, NULL }), 0);
+	cr_expect_eq(tool((char *const[]){ "status", pid, NULL }), 0);
 	cr_expect_null(strpbrk(res.out, "\x1b\x07\r"), "raw control bytes: %s", res.out);
 	int lines = 0;
 	for (const char *c = res.out; *c; c++)
@@ -210,7 +183,7 @@ Test(status, a_process_name_cannot_send_control_sequences_to_the_terminal)
 	const char *line = table_line(t.pid);
 	cr_assert(line, "%s", res.out);
 	cr_expect(strncmp(line + 9, "\\x1b[31m\\x0d... ", 16) == 0, "%s", line);
-	cr_expect_eq(status_tool((char *const[]){ "--json", pid, NULL }), 0);
+	cr_expect_eq(tool((char *const[]){ "status", "--json", pid, NULL }), 0);
 	cr_expect_null(strpbrk(res.out, "\x1b\x07\r"), "raw control bytes: %s", res.out);
 	cr_expect(strstr(res.out, "\"program\":\"\\u001b[31m\\u000d\\u001b]0;x\\u0007\""),
 		  "%s", res.out);

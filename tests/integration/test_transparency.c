@@ -12,39 +12,9 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_suite.h"
 
 static struct fx_result plain, shimmed;
-static char dir[256], sock[320], conf[320], optenv[400], confenv[400];
-
-/*
- * The shim runs with its defaults, an empty policy file (so that a host's
- * /etc/sockguard.conf cannot change the outcome) and its log sent to a
- * socket of ours rather than the host's syslog.
- */
-static int log_fd = -1;
-
-static void setup(void)
-{
-	FILE *f;
-
-	cr_assert_eq(fx_tempdir(dir, sizeof dir), 0, "%s", fx_skip_reason());
-	snprintf(sock, sizeof sock, "%s/log.sock", dir);
-	snprintf(conf, sizeof conf, "%s/empty.conf", dir);
-	f = fopen(conf, "w");
-	cr_assert_not_null(f);
-	fclose(f);
-	log_fd = fx_log_receiver_open(sock);
-	cr_assert_geq(log_fd, 0, "%s", fx_skip_reason());
-	snprintf(optenv, sizeof optenv, "SOCKGUARD_OPTIONS=log=unix:%s", sock);
-	snprintf(confenv, sizeof confenv, "SOCKGUARD_CONFIG=%s", conf);
-}
-
-static void teardown(void)
-{
-	if (log_fd >= 0)
-		close(log_fd);
-	fx_rmtree(dir);
-}
 
 /* The last complete line of out: the last call that returned. */
 static const char *last_line(char *out)
@@ -63,11 +33,8 @@ static void run_family(const char *family, int with_shim, struct fx_result *r)
 	char prog[4096];
 	char *argv[] = { (char *)fx_prog_path("transparency", prog, sizeof prog),
 			 (char *)family, NULL };
-	char *without[] = { "LD_PRELOAD", "SOCKGUARD_OPTIONS", "SOCKGUARD_CONFIG",
-			    NULL };
-	char *with[] = { (char *)fx_preload_env(), optenv, confenv, NULL };
 
-	cr_assert_eq(fx_run(argv, with_shim ? with : without, 20000, r), 0,
+	cr_assert_eq(fx_run(argv, fx_env_side(&env, with_shim, NULL), 20000, r), 0,
 		     "%s %s: %s", family, with_shim ? "with the shim" : "plain",
 		     fx_skip_reason());
 	cr_assert_eq(fx_exit_code(r), 0,
@@ -115,7 +82,13 @@ static void compare_family(const char *family)
 	cr_expect_null(diff, "%s family differs under the shim: %s", family, diff);
 }
 
-TestSuite(transparency, .init = setup, .fini = teardown, .timeout = 60);
+/*
+ * The shim runs with its defaults, an empty policy file (so that a host's
+ * /etc/sockguard.conf cannot change the outcome) and its log sent to a
+ * socket of ours rather than the host's syslog.
+ */
+TestSuite(transparency, .init = fx_suite_open_log, .fini = fx_suite_close,
+	  .timeout = 60);
 
 Test(transparency, socket_socketpair_listen_setsockopt_getsockopt)
 {

@@ -7,7 +7,7 @@
  */
 #include "target_harness.h"
 
-TestSuite(tune, .init = make_dir, .fini = remove_dir, .timeout = 90);
+TestSuite(tune, .init = fx_suite_open, .fini = fx_suite_close, .timeout = 90);
 
 static void require_root_netns(void)
 {
@@ -35,7 +35,7 @@ static void tuned_read_times_out(const char *path)
 		  "before: %s", view);
 
 	cr_assert_eq(tool((char *const[]){ "tune", "-o", "user_timeout=1000", "-o",
-					   "keepalive=1,1,2", (char *)pid_str(tuned.pid),
+					   "keepalive=1,1,2", fx_num(tuned.pid),
 					   NULL }), 0, "%s%s", res.out, res.err);
 	cr_expect(strstr(res.out, "off -> 1,1,2"), "%s", res.out);
 	cr_expect(strstr(res.out, "0 -> 1000"), "%s", res.out);
@@ -48,13 +48,13 @@ static void tuned_read_times_out(const char *path)
 
 	cr_assert_eq(fx_fault_add(FX_DROP, port), 0, "%s", fx_skip_reason());
 	long start = fx_now_ms();
-	int timed_out = target_wait_output(&tuned, "read: ETIMEDOUT", 10000);
+	int timed_out = fx_wait_file(tuned.out, "read: ETIMEDOUT", 10000);
 	long took = fx_now_ms() - start;
 	cr_expect(timed_out, "the tuned target's read did not time out");
 	cr_expect_lt(took, 8000, "took %ld ms", took);
 	usleep(1000 * 1000);
 	cr_expect(still_running(twin.pid), "the untuned twin stopped blocking");
-	cr_expect_not(target_wait_output(&twin, "read:", 0), "the twin's read returned");
+	cr_expect_not(fx_wait_file(twin.out, "read:", 0), "the twin's read returned");
 	fx_fault_del(FX_DROP, port);
 	target_stop(&tuned);
 	target_stop(&twin);
@@ -64,7 +64,7 @@ static void tuned_read_times_out(const char *path)
 Test(tune, static_program_read_times_out_after_tune)
 {
 	require_root_netns();
-	tuned_read_times_out(prog("tune_target_static"));
+	tuned_read_times_out(fx_prog("tune_target_static"));
 }
 
 Test(tune, go_program_read_times_out_after_tune)
@@ -84,9 +84,9 @@ Test(tune, dry_run_changes_nothing)
 
 	require_root_netns();
 	lfd = fx_listen_tcp(&port);
-	target_start(&t, "dry", prog("tune_target"), lfd, port, NULL, NULL);
+	target_start(&t, "dry", fx_prog("tune_target"), lfd, port, NULL, NULL);
 	cr_assert_eq(tool((char *const[]){ "tune", "--dry-run", "-o", "keepalive=1,1,2",
-					   "-o", "user_timeout=1000", (char *)pid_str(t.pid),
+					   "-o", "user_timeout=1000", fx_num(t.pid),
 					   NULL }), 0, "%s", res.err);
 	cr_expect(strstr(res.out, "off -> 1,1,2"), "%s", res.out);
 	cr_expect(strstr(res.out, "would change 1 socket"), "%s", res.out);
@@ -108,22 +108,22 @@ Test(tune, peer_and_state_choose_the_sockets)
 	int port;
 	pid_t echo = fx_peer_echo(&port);
 	cr_assert_eq(tool((char *const[]){ "tune", "-o", "user_timeout=5",
-					   (char *)pid_str(echo), NULL }), 0);
+					   fx_num(echo), NULL }), 0);
 	cr_expect(strstr(res.out, "no established TCP socket matched"), "%s", res.out);
 	cr_assert_eq(tool((char *const[]){ "tune", "--state", "all", "-o",
-					   "user_timeout=5", (char *)pid_str(echo), NULL }), 0);
+					   "user_timeout=5", fx_num(echo), NULL }), 0);
 	cr_expect(strstr(res.out, "LISTEN"), "%s", res.out);
 	fx_stop(echo);
 
 	la = fx_listen_tcp(&pa);
 	lb = fx_listen_tcp(&pb);
-	target_start(&a, "a", prog("tune_target"), la, pa, NULL, NULL);
-	target_start(&b, "b", prog("tune_target"), lb, pb, NULL, NULL);
+	target_start(&a, "a", fx_prog("tune_target"), la, pa, NULL, NULL);
+	target_start(&b, "b", fx_prog("tune_target"), lb, pb, NULL, NULL);
 	snprintf(peer, sizeof(peer), "127.0.0.0/8:%d", pa);
 	cr_assert_eq(tool((char *const[]){ "tune", "--peer", peer, "-o",
-					   "user_timeout=1234", (char *)pid_str(a.pid),
-					   (char *)pid_str(b.pid), NULL }), 0, "%s", res.err);
-	cr_expect_eq(line_count(res.out), 3, "header, one row, total: %s", res.out);
+					   "user_timeout=1234", fx_num(a.pid),
+					   fx_num(b.pid), NULL }), 0, "%s", res.err);
+	cr_expect_eq(fx_line_count(res.out), 3, "header, one row, total: %s", res.out);
 	target_query(&a, view, sizeof(view));
 	cr_expect(strstr(view, "user_timeout=1234"), "%s", view);
 	target_query(&b, view, sizeof(view));
@@ -136,16 +136,9 @@ Test(tune, peer_and_state_choose_the_sockets)
 /* A cgroup v2 directory standing in for a systemd unit's. */
 static int make_unit_cgroup(char *path, size_t len, const char *name)
 {
-	char line[4096], mnt[4096] = "";
-	FILE *f = fopen("/proc/self/mountinfo", "r");
+	const char *mnt = fx_cgroup2_mount();
 
-	while (f && !mnt[0] && fgets(line, sizeof(line), f))
-		if (strstr(line, " - cgroup2 ") &&
-		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-			mnt[0] = '\0';
-	if (f)
-		fclose(f);
-	if (!mnt[0])
+	if (!mnt)
 		return -1;
 	snprintf(path, len, "%s/%s", mnt, name);
 	return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
@@ -168,7 +161,7 @@ Test(tune, unit_takes_every_process_of_its_cgroup)
 	snprintf(view, sizeof(view), "%s.service", unit);
 	if (make_unit_cgroup(cg, sizeof(cg), view) < 0)
 		cr_skip_test("needs cgroup v2: %s", strerror(errno));
-	target_start(&t, "unit", prog("tune_target"), lfd, port, NULL, NULL);
+	target_start(&t, "unit", fx_prog("tune_target"), lfd, port, NULL, NULL);
 	move_to_cgroup(cg, t.pid);
 	int rc = tool((char *const[]){ "tune", "-o", "user_timeout=4321", "--unit",
 				       unit, NULL });
@@ -176,7 +169,7 @@ Test(tune, unit_takes_every_process_of_its_cgroup)
 	target_stop(&t);
 	rmdir(cg);
 	cr_expect_eq(rc, 0, "%s", res.err);
-	cr_expect(strstr(res.out, pid_str(t.pid)), "%s", res.out);
+	cr_expect(strstr(res.out, fx_num(t.pid)), "%s", res.out);
 	cr_expect(strstr(view, "user_timeout=4321"), "%s", view);
 	cr_expect_eq(tool((char *const[]){ "tune", "-o", "user_timeout=1", "--unit",
 					   "sgtest-no-such-unit", NULL }), 1);
@@ -189,10 +182,10 @@ static void one_line_about(pid_t pid, const char *why, int code)
 	char name[32];
 
 	cr_expect_eq(tool((char *const[]){ "tune", "-o", "user_timeout=1000",
-					   (char *)pid_str(pid), NULL }), code,
+					   fx_num(pid), NULL }), code,
 		     "%s%s", res.out, res.err);
 	snprintf(name, sizeof(name), "tune: %d: ", (int)pid);
-	cr_expect_eq(line_count(res.out) + line_count(res.err), 1, "%s%s",
+	cr_expect_eq(fx_line_count(res.out) + fx_line_count(res.err), 1, "%s%s",
 		     res.out, res.err);
 	cr_expect(strstr(res.err, name) && strstr(res.err, why), "%s", res.err);
 }
@@ -210,7 +203,7 @@ Test(tune, vanished_zombie_kernel_thread_and_pid1_get_one_line)
 		one_line_about(k, "is a kernel thread", 1);
 	cr_expect_eq(tool((char *const[]){ "tune", "-o", "user_timeout=1000", "1",
 					   NULL }) != 2, 1);
-	cr_expect_eq(line_count(res.out) + line_count(res.err), 1, "PID 1: %s%s",
+	cr_expect_eq(fx_line_count(res.out) + fx_line_count(res.err), 1, "PID 1: %s%s",
 		     res.out, res.err);
 }
 
@@ -222,15 +215,15 @@ Test(tune, unprivileged_user_is_refused_naming_the_pid)
 	require_root_netns();
 	lfd = fx_listen_tcp(&port);
 	FX_REQUIRE_PROGRAM("setpriv");
-	target_start(&t, "priv", prog("tune_target"), lfd, port, NULL, NULL);
+	target_start(&t, "priv", fx_prog("tune_target"), lfd, port, NULL, NULL);
 	const char *nobody[] = { "setpriv", "--reuid=65534", "--regid=65534",
 				 "--clear-groups", NULL };
 	cr_expect_eq(tool_as(nobody, (char *const[]){ "tune", "-o", "user_timeout=1000",
-						      (char *)pid_str(t.pid), NULL }),
+						      fx_num(t.pid), NULL }),
 		     1, "%s%s", res.out, res.err);
-	cr_expect_eq(line_count(res.out) + line_count(res.err), 1, "%s%s",
+	cr_expect_eq(fx_line_count(res.out) + fx_line_count(res.err), 1, "%s%s",
 		     res.out, res.err);
-	cr_expect(strstr(res.err, pid_str(t.pid)) &&
+	cr_expect(strstr(res.err, fx_num(t.pid)) &&
 		  strstr(res.err, "permission denied"), "%s", res.err);
 	target_stop(&t);
 }
@@ -243,19 +236,20 @@ Test(tune, process_in_another_pid_namespace_is_tuned)
 
 	require_root_netns();
 	lfd = fx_listen_tcp(&port);
-	snprintf(out, sizeof(out), "%s/pidns.out", dir);
+	snprintf(out, sizeof(out), "%s/pidns.out", env.dir);
 	char p[16];
 	snprintf(p, sizeof(p), "%d", port);
-	pid_t child = spawn_in_pidns((char *const[]){ (char *)prog("tune_target"),
-						      p, NULL }, out, &inner);
+	pid_t child = fx_spawn_pidns((char *const[]){ (char *)fx_prog("tune_target"),
+						      p, NULL }, NULL, out, &inner);
+	cr_assert_gt(child, 0, "%s", fx_skip_reason());
 	struct pollfd pfd = { lfd, POLLIN, 0 };
 	cr_assert_eq(poll(&pfd, 1, 10000), 1);
 	int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	struct target t = { inner, conn, "" };
 	snprintf(t.out, sizeof(t.out), "%s", out);
-	cr_assert(target_wait_output(&t, "ready", 10000));
+	cr_assert(fx_wait_file(t.out, "ready", 10000));
 	cr_expect_eq(tool((char *const[]){ "tune", "-o", "user_timeout=777",
-					   (char *)pid_str(inner), NULL }), 0, "%s", res.err);
+					   fx_num(inner), NULL }), 0, "%s", res.err);
 	cr_expect(strstr(res.out, "changed 1 socket"), "%s", res.out);
 	target_query(&t, view, sizeof(view));
 	cr_expect(strstr(view, "user_timeout=777"), "%s", view);

@@ -50,6 +50,25 @@ long fx_now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+char *fx_num(long n)
+{
+	static char buf[4][24];
+	static unsigned next;
+	char *b = buf[next++ % 4];
+
+	snprintf(b, sizeof buf[0], "%ld", n);
+	return b;
+}
+
+int fx_line_count(const char *text)
+{
+	int n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
 /*
  * Every test binary and test program lives in $BUILD/tests/<kind>/, so the
  * build directory is three levels above /proc/self/exe.  That holds however
@@ -105,10 +124,27 @@ const char *fx_shim_path(void)
 	return path;
 }
 
+const char *fx_tool_path(void)
+{
+	static char path[PATH_MAX + 16];
+
+	if (!path[0])
+		snprintf(path, sizeof path, "%s/sockguard", fx_build_dir());
+	return path;
+}
+
 const char *fx_prog_path(const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/tests/progs/%s", fx_libc_dir(), name);
 	return buf;
+}
+
+const char *fx_prog(const char *name)
+{
+	static char buf[4][PATH_MAX + 64];
+	static unsigned next;
+
+	return fx_prog_path(name, buf[next++ % 4], sizeof buf[0]);
 }
 
 /*
@@ -204,6 +240,22 @@ int fx_have_program(const char *name)
 		p += n;
 	}
 	return 0;
+}
+
+const char *fx_cgroup2_mount(void)
+{
+	static char mnt[PATH_MAX];
+	char line[PATH_MAX + 512];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	mnt[0] = '\0';
+	while (f && !mnt[0] && fgets(line, sizeof line, f))
+		if (strstr(line, " - cgroup2 ") &&
+		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			mnt[0] = '\0';
+	if (f)
+		fclose(f);
+	return mnt[0] ? mnt : NULL;
 }
 
 int fx_sh(const char *fmt, ...)

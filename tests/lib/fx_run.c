@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,97 @@ int fx_exit_code(const struct fx_result *r)
 	return WEXITSTATUS(r->status);
 }
 
+/* How many words a NULL-terminated list holds (NULL: none). */
+static size_t fx_words(const char *const words[])
+{
+	size_t n = 0;
+
+	while (words && words[n])
+		n++;
+	return n;
+}
+
+int fx_tool(const char *const launcher[], char *const args[],
+	    char *const env_extra[], int timeout_ms, struct fx_result *r)
+{
+	size_t nl = fx_words(launcher), na = fx_words((const char *const *)args);
+	char *argv[64];
+
+	if (nl + 1 + na >= sizeof argv / sizeof argv[0])
+		return fx__fail("sockguard: more than 63 words");
+	for (size_t i = 0; i < nl; i++)
+		argv[i] = (char *)launcher[i];
+	argv[nl] = (char *)fx_tool_path();
+	for (size_t i = 0; i <= na; i++)
+		argv[nl + 1 + i] = args ? args[i] : NULL;
+	return fx_run(argv, env_extra, timeout_ms, r);
+}
+
+/* In the child of fx_spawn_pidns(): never returns. */
+static void fx_pidns_child(char *const argv[], char *const env_extra[],
+			   const char *outpath, int report)
+{
+	pid_t pid;
+
+	setpgid(0, 0);
+	if (unshare(CLONE_NEWPID) < 0)
+		_exit(2);
+	pid = fork();
+	if (pid == 0) {
+		if (!freopen(outpath, "a", stdout))
+			_exit(2);
+		fx_apply_env(env_extra);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || write(report, &pid, sizeof pid) != sizeof pid)
+		_exit(2);
+	waitpid(pid, NULL, 0);
+	_exit(0);
+}
+
+pid_t fx_spawn_pidns(char *const argv[], char *const env_extra[],
+		     const char *outpath, pid_t *outer)
+{
+	int pfd[2];
+	pid_t child;
+	ssize_t n;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return fx__fail("pipe: %s", strerror(errno));
+	fflush(NULL);
+	child = fork();
+	if (child == 0)
+		fx_pidns_child(argv, env_extra, outpath, pfd[1]);
+	close(pfd[1]);
+	if (child < 0) {
+		close(pfd[0]);
+		return fx__fail("fork: %s", strerror(errno));
+	}
+	setpgid(child, child);
+	n = read(pfd[0], outer, sizeof *outer);
+	close(pfd[0]);
+	if (n != (ssize_t)sizeof *outer) {
+		fx_stop(child);
+		return fx__fail("no new PID namespace (unshare CLONE_NEWPID "
+				"failed)");
+	}
+	return child;
+}
+
+int fx_wait_exit(pid_t pid, int ms)
+{
+	int st;
+
+	for (long end = fx_now_ms() + ms;; usleep(5000)) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+					       128 + WTERMSIG(st);
+		if (fx_now_ms() >= end)
+			return -1;
+	}
+}
+
 pid_t fx_spawn(char *const argv[], char *const env_extra[],
 	       const char *logpath)
 {
@@ -144,4 +236,32 @@ pid_t fx_spawn(char *const argv[], char *const env_extra[],
 	setpgid(pid, pid);
 	close(log);
 	return pid;
+}
+
+char *fx_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t n = 1;
+
+	while (fd >= 0 && n > 0 && got + 1 < len) {
+		n = read(fd, buf + got, len - 1 - got);
+		got += n > 0 ? (size_t)n : 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	buf[got] = '\0';
+	return buf;
+}
+
+int fx_wait_file(const char *path, const char *text, int ms)
+{
+	static char buf[65536];
+
+	for (long end = fx_now_ms() + ms;; usleep(10000)) {
+		if (strstr(fx_read_file(path, buf, sizeof buf), text))
+			return 1;
+		if (fx_now_ms() >= end)
+			return 0;
+	}
 }
