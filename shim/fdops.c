@@ -151,6 +151,8 @@ static int duplicated(int oldfd, int newfd, int r)
 	if (r < 0 || oldfd == newfd)
 		return r;
 	int lost = release(newfd);
+	if (SG_UNLIKELY(sg_fd_get(newfd) & SG_FD_STREAM))
+		sg_signals_stream_closed(newfd);
 	sg_fd_copy(oldfd, newfd);
 	return retake(lost, r);
 }

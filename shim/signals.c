@@ -459,7 +459,21 @@ static void adopt(int sig)
 	adopt_sigaction(sig, &k, NULL);
 }
 
-/* stdout or stderr on a socket is a stdio stream on a socket (inetd style). */
+/* fd carries a stdio stream: counted if it is a socket (and not yet counted). */
+static void stream_opened(int fd)
+{
+	uint32_t w = sg_fd_classify(fd);
+
+	if ((w & SG_FD_SOCKET) && !(w & SG_FD_STREAM)) {
+		sg_fd_set_bits(fd, SG_FD_STREAM);
+		__atomic_fetch_add(&sg_proc.socket_streams, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * stdout or stderr on a socket is a stdio stream on a socket (inetd style),
+ * until the number is closed or replaced (close, fclose, dup2 onto it).
+ */
 static void count_std_socket_streams(void)
 {
 	static int counted;
@@ -467,10 +481,8 @@ static void count_std_socket_streams(void)
 	if (counted || sigpipe_wanted() != SG_PIPE_SOCKET)
 		return;
 	counted = 1;
-	for (int fd = 1; fd <= 2; fd++) {
-		if (sg_fd_classify(fd) & SG_FD_SOCKET)
-			__atomic_fetch_add(&sg_proc.socket_streams, 1, __ATOMIC_RELAXED);
-	}
+	for (int fd = 1; fd <= 2; fd++)
+		stream_opened(fd);
 }
 
 /* The signals whose kernel action the shim holds, as of the last look. */
@@ -551,10 +563,7 @@ SG_EXPORT FILE *fdopen(int fd, const char *mode)
 
 	if (f && sg_acting() && sigpipe_wanted() == SG_PIPE_SOCKET) {
 		int saved = errno;
-		if (sg_fd_classify(fd) & SG_FD_SOCKET) {
-			sg_fd_set_bits(fd, SG_FD_STREAM);
-			__atomic_fetch_add(&sg_proc.socket_streams, 1, __ATOMIC_RELAXED);
-		}
+		stream_opened(fd);
 		errno = saved;
 	}
 	return f;

@@ -218,6 +218,22 @@ Test(sigpipe, stdout_on_a_socket_gets_epipe_under_socket_mode, .timeout = 30)
 	cr_expect(strstr(r.err, ": Broken pipe\nsurvived\n"), "%s", r.err);
 }
 
+/*
+ * The same, until the program puts /dev/null on standard output: then no
+ * stdio stream is on a socket, and a stdio write to a pipe dies of SIGPIPE
+ * as without the shim.
+ */
+Test(sigpipe, stdio_pipe_dies_once_stdout_is_no_longer_the_socket, .timeout = 30)
+{
+	struct fx_result r;
+
+	cr_expect_eq(stdio_write("stdout_away", fx_env_shim(&env, "sigpipe=socket"),
+				 &r),
+		     KILLED_BY_SIGPIPE, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.err, ": Broken pipe\nstdio to a pipe:\n"), "%s", r.err);
+	cr_expect_null(strstr(r.err, "survived"), "%s", r.err);
+}
+
 /* `yes | head -1`: yes dies of SIGPIPE (status 141) as without the shim. */
 static int yes_status(char *const *vars)
 {

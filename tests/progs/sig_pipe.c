@@ -29,6 +29,10 @@
  *   sig_pipe stdout_sock PORT  the socket becomes standard output of this
  *                              program run again (inetd style): printf +
  *                              fflush until EPIPE, reported on stderr
+ *   sig_pipe stdout_away PORT  the same, then /dev/null is put on standard
+ *                              output with dup2, then fputs + fflush on an
+ *                              fdopen(3) stream of a pipe whose read end is
+ *                              closed
  *
  * A run that is not killed prints "survived" and exits 0 (1 when a check
  * failed).  Killed by SIGPIPE, it prints nothing more.
@@ -177,6 +181,20 @@ static FILE *reset_stream(int port)
 	return f;
 }
 
+/* fputs + fflush on a stream of a pipe nobody reads, reported on f. */
+static void stdio_to_dead_pipe(FILE *f)
+{
+	int p[2];
+
+	if (pipe(p) < 0)
+		exit(3);
+	close(p[0]);
+	FILE *pf = fdopen(p[1], "w");
+	fprintf(f, "stdio to a pipe:\n");
+	fflush(f);
+	stdio_until_epipe(pf, f);
+}
+
 static void stdio_mode(int port, int close_first)
 {
 	FILE *f = reset_stream(port);
@@ -188,17 +206,11 @@ static void stdio_mode(int port, int close_first)
 		return;
 	}
 	fclose(f);
-	int p[2];
-	if (pipe(p) < 0)
-		exit(3);
-	close(p[0]);
-	FILE *pf = fdopen(p[1], "w");
-	printf("stdio to a pipe:\n");
-	stdio_until_epipe(pf, stdout);
+	stdio_to_dead_pipe(stdout);
 }
 
 /* Runs this program again with the reset socket as its standard output. */
-static void stdout_sock_mode(int port, const char *self)
+static void stdout_sock_mode(int port, const char *self, const char *then)
 {
 	int fd = connect_port(port);
 
@@ -207,15 +219,22 @@ static void stdout_sock_mode(int port, const char *self)
 	if (dup2(fd, 1) != 1)
 		exit(3);
 	close(fd);
-	execl(self, self, "stdout_write", (char *)NULL);
+	execl(self, self, then, (char *)NULL);
 	printf("execl: %s\n", strerror(errno));
 	exit(3);
 }
 
-static void stdout_write_mode(void)
+static void stdout_write_mode(int away)
 {
 	if (stdio_until_epipe(stdout, stderr) != EPIPE)
 		failures++;
+	if (away) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null < 0 || dup2(null, 1) != 1)
+			exit(3);
+		close(null);
+		stdio_to_dead_pipe(stderr);
+	}
 	fprintf(stderr, "survived\n");
 	exit(failures ? 1 : 0);
 }
@@ -434,9 +453,13 @@ int main(int argc, char **argv)
 	else if (argc >= 3 && strcmp(argv[1], "stdio_closed") == 0)
 		stdio_mode(atoi(argv[2]), 1);
 	else if (argc >= 3 && strcmp(argv[1], "stdout_sock") == 0)
-		stdout_sock_mode(atoi(argv[2]), argv[0]);
+		stdout_sock_mode(atoi(argv[2]), argv[0], "stdout_write");
+	else if (argc >= 3 && strcmp(argv[1], "stdout_away") == 0)
+		stdout_sock_mode(atoi(argv[2]), argv[0], "stdout_write_away");
 	else if (argc >= 2 && strcmp(argv[1], "stdout_write") == 0)
-		stdout_write_mode();
+		stdout_write_mode(0);
+	else if (argc >= 2 && strcmp(argv[1], "stdout_write_away") == 0)
+		stdout_write_mode(1);
 	else {
 		fprintf(stderr, "usage: see the comment at the top of sig_pipe.c\n");
 		return 2;
