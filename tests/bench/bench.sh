@@ -38,6 +38,8 @@ if [ ! -f "$LIB" ] || LD_PRELOAD=$LIB /bin/true 2>&1 | grep -q "ld.so"; then
 	echo "bench: $LIB is missing or cannot be preloaded; nothing to compare" >&2
 	exit 0
 fi
+# The shim's exported functions (the calls it stands in for), for shim_cost.
+SHIM_EXPORTS=$(nm -D --defined-only "$LIB" 2>/dev/null | awk '$2 ~ /^[TtWi]$/ { sub(/@.*/, "", $3); print $3 }' | tr '\n' ' ')
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockguard-bench.XXXXXX") || exit 0
 T_START=$SECONDS
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
@@ -277,16 +279,35 @@ cg_per_call() {	# CFG FAMILY CALLS_PER_ITERATION
 # two loop lengths, largest first ("name Ir" per line).
 cg_shim_self() {	# CFG FAMILY
 	local f
-	have callgrind_annotate || return 0
 	for f in "$TMP/cg.$1.$2.$CG_N1" "$TMP/cg.$1.$2.$CG_N2"; do
 		[ -s "$f" ] || return 0
-		callgrind_annotate --threshold=100 "$f" 2>/dev/null |
-			awk '/libsockguard\.so\]$/ { ir = $1; gsub(",", "", ir); sub(/^[^)]*\) */, ""); sub(/ \[.*/, ""); sub(/.*:/, ""); print $0, ir }' \
-				>"$f.self"
+		shim_self "$f" >"$f.self"
 	done
 	awk -v d=$((CG_N2 - CG_N1)) 'FNR == NR { a[$1] = $2; next }
 		{ x = ($2 - a[$1]) / d; if (x >= 0.5) printf "%s %.1f\n", $1, x }' \
 		"$TMP/cg.$1.$2.$CG_N1.self" "$TMP/cg.$1.$2.$CG_N2.self" | sort -k2,2gr
+}
+# The self cost of each function of the shim (either build) in a callgrind
+# file, "name Ir" per line, read from the file itself: callgrind_annotate
+# names the object only on some of a function's lines.  Name compression
+# ("(id) name" defines, "(id)" refers) is undone; the line after a calls=
+# line is the call's inclusive cost, not the caller's own.
+shim_self() {	# FILE
+	awk 'function resolve(tab, s,   id) {
+			if (s !~ /^\([0-9]+\)/) return s
+			id = s; sub(/\).*/, "", id)
+			sub(/^\([0-9]+\) ?/, "", s)
+			if (s != "") tab[id] = s
+			return tab[id]
+		}
+		/^ob=/ { ob = resolve(obs, substr($0, 4)); next }
+		/^fn=/ { fn = resolve(fns, substr($0, 4)); next }
+		/^cob=/ { resolve(obs, substr($0, 5)); next }
+		/^cfn=/ { resolve(fns, substr($0, 5)); next }
+		/^calls=/ { skip = 1; next }
+		/^[0-9+*-]/ { if (skip) { skip = 0; next }
+			if (ob ~ /libsockguard\.so$/) self[fn] += $2; next }
+		END { for (f in self) if (self[f] > 0) print f, self[f] }' "$1"
 }
 # One note per family: where the extra instructions go.
 cg_note() {	# WHAT CFG FAMILY
@@ -309,6 +330,8 @@ CG_FAMILIES=(
 	"readwrite 2 20 10 write + read of 1 byte on a socketpair: Ir per call (mean of the two)"
 	"epoll 1 20 10 epoll_wait, one ready socket, timeout 0: Ir per call"
 	"poll 1 20 10 poll, one ready socket, timeout 0: Ir per call"
+	"epollt 1 20 10 epoll_wait, one ready socket, timeout 1000 ms (event loops pass the time to their next timer): Ir per call"
+	"pollt 1 20 10 poll, one ready socket, timeout 1000 ms: Ir per call"
 	"accept 1 60 40 accept of a loopback TCP connection + close of the accepted socket: Ir per pair"
 	"connect 1 60 40 connect to a loopback listener + close of the socket: Ir per pair"
 )
@@ -630,50 +653,96 @@ stop_patiently() {	# PID
 	wait "$1" 2>/dev/null
 }
 
-# The self cost of the shim's functions in one callgrind file, summed.
-shim_self_total() {	# FILE
-	have callgrind_annotate || return 0
-	callgrind_annotate --threshold=100 "$1" 2>/dev/null |
-		awk '/libsockguard\.so\]$/ { ir = $1; gsub(",", "", ir); t += ir }
-			END { print t + 0 }'
+# What the shim itself made a process execute, from one callgrind file: the
+# self cost of its functions, plus the inclusive cost of the calls it made
+# into other objects (clock_gettime for a deadline, dlsym when it binds,
+# ...), less the calls that carry out the program's own request (a call to
+# a function of the name of one the shim exports: its read calling libc's
+# read), which the program makes without the shim too.  Unlike a difference
+# of two runs, it does not move with what differs between runs (redis
+# seeds its hash tables at random, so its command lookups differ by tens of
+# instructions per request from one run to the next).
+shim_cost() {	# FILE
+	awk -v names="$SHIM_EXPORTS" 'BEGIN { n = split(names, a, " ")
+			for (i = 1; i <= n; i++) wrapped[a[i]] = 1 }
+		function resolve(tab, s,   id) {
+			if (s !~ /^\([0-9]+\)/) return s
+			id = s; sub(/\).*/, "", id)
+			sub(/^\([0-9]+\) ?/, "", s)
+			if (s != "") tab[id] = s
+			return tab[id]
+		}
+		function bare(f) { sub(/@.*/, "", f); sub(/\x27.*/, "", f); return f }
+		/^ob=/ { ob = resolve(obs, substr($0, 4)); next }
+		/^fn=/ { fn = resolve(fns, substr($0, 4)); next }
+		/^cob=/ { cob = resolve(obs, substr($0, 5)); next }
+		/^cfn=/ { cfn = resolve(fns, substr($0, 5)); next }
+		/^calls=/ { call = 1; next }
+		/^[0-9+*-]/ { mine = ob ~ /libsockguard\.so$/
+			if (call && mine && cob != "" && cob !~ /libsockguard\.so$/ &&
+			    !(bare(cfn) in wrapped))
+				t += $2
+			else if (!call && mine)
+				t += $2
+			if (call) { call = 0; cob = "" }
+			next }
+		END { print t + 0 }' "$1"
 }
 
 # One row: per-request Ir of a server without and with the shim, over
-# CGS_R loaded runs each (their median; rounds interleaved).  SETUP is a
-# function that sets SRV_ARGV and SRV_PORT for a fresh server; LOAD the
-# function that puts REQUESTS requests on it.
+# CGS_R loaded runs each (their median; rounds interleaved), and what the
+# shim itself executed per request (shim_cost, loaded minus idle run), which
+# the target is held to: the difference of the two medians carries the
+# server's own variation from run to run as well.  SETUP is a function that
+# sets SRV_ARGV and SRV_PORT for a fresh server; LOAD the function that puts
+# REQUESTS requests on it.
 cg_server_row() {	# KEY WHAT REQUESTS TARGET_PCT TARGET_TEXT GOAL_TEXT SETUP LOAD
-	local key=$1 what=$2 n=$3 r k cfg idle ir b w x pct spread shim=
+	local key=$1 what=$2 n=$3 r k cfg idle ir b w x pct own ownpct f
 	for cfg in base harden; do
 		"$7" || return 0
-		idle=$(cg_server "$cfg" "$TMP/cgs.$key.$cfg.idle") || idle=
-		[ -n "$idle" ] && echo "$idle" >"$TMP/cgs.$key.$cfg.idle.ir"
+		f="$TMP/cgs.$key.$cfg.idle"
+		idle=$(cg_server "$cfg" "$f") || idle=
+		[ -n "$idle" ] && echo "$idle $(shim_cost "$f")" >"$f.ir"
 	done
 	for ((r = 0; r < CGS_R; r++)); do
 		for k in 0 1; do
 			cfg=$(rot $r $k base harden)
-			[ -s "$TMP/cgs.$key.$cfg.idle.ir" ] || continue
+			f="$TMP/cgs.$key.$cfg"
+			[ -s "$f.idle.ir" ] || continue
 			"$7" || continue
-			ir=$(cg_server "$cfg" "$TMP/cgs.$key.$cfg.$r" "$8" "$n") || continue
-			idle=$(cat "$TMP/cgs.$key.$cfg.idle.ir")
+			ir=$(cg_server "$cfg" "$f.$r" "$8" "$n") || continue
+			read -r idle own <"$f.idle.ir"
 			rec "cgs.$key" "$cfg" "$(calc %.2f "($ir - $idle) / $n")"
 			rec "cgs.$key.total" "$cfg" "$ir"
+			[ "$cfg" = harden ] &&
+				rec "cgs.$key.own" "$cfg" "$(calc %.2f "($(shim_cost "$f.$r") - $own) / $n")"
 		done
 	done
-	b=$(med "cgs.$key" base) w=$(med "cgs.$key" harden)
-	if [ -z "$b" ] || [ -z "$w" ]; then
+	b=$(med "cgs.$key" base) w=$(med "cgs.$key" harden) own=$(med "cgs.$key.own" harden)
+	if [ -z "$b" ] || [ -z "$w" ] || [ -z "$own" ]; then
 		irow "$what" "${b:-failed}" "${w:-failed (see log)}" "" "" "" "$5" "$6"
 		return
 	fi
-	x=$(calc %.1f "$w - $b") pct=$(calc %.4f "100 * ($w - $b) / $b")
+	x=$(calc %.1f "$w - $b") pct=$(calc %.2f "100 * ($w - $b) / $b")
+	ownpct=$(calc %.4f "100 * $own / $b")
 	irow "$what" "$(calc %.1f "$b")" "$(calc %.1f "$w")" \
-		"$(calc "%+.1f (%+.2f %%)" "$x, $pct")" "$pct" "$4" "$5" "$6"
-	if [ -s "$TMP/cgs.$key.harden.0" ] && [ -s "$TMP/cgs.$key.harden.idle" ]; then
-		shim=$(calc %.1f "($(shim_self_total "$TMP/cgs.$key.harden.0") - $(shim_self_total "$TMP/cgs.$key.harden.idle")) / $n")
-	fi
-	spread="rounds: $(noise "cgs.$key" base) without, $(noise "cgs.$key" harden) with"
-	NOTES+=("$what: $spread; the whole run of the server, start-up and exit included${SRV_EXCLUDE:+ ($SRV_EXCLUDE left out)}: $(calc "%.0f and %.0f Ir, %+.2f %%" \
-		"$(med "cgs.$key.total" base), $(med "cgs.$key.total" harden), 100 * ($(med "cgs.$key.total" harden) / $(med "cgs.$key.total" base) - 1)")${shim:+; of the difference, the functions of the shim itself (self cost) account for $shim Ir per request}.")
+		"$(calc "the shim's own %+.1f (%+.2f %%); difference of the medians %+.1f (%+.2f %%)" \
+			"$own, $ownpct, $x, $pct")" "$ownpct" "$4" "$5" "$6"
+	NOTES+=("$what: rounds spread (max-min)/median: $(noise "cgs.$key" base) without, $(noise "cgs.$key" harden) with, the shim's own $(noise "cgs.$key.own" harden); the whole run of the server, start-up and exit included${SRV_EXCLUDE:+ ($SRV_EXCLUDE left out)}: $(calc "%.0f and %.0f Ir, %+.2f %%" \
+		"$(med "cgs.$key.total" base), $(med "cgs.$key.total" harden), 100 * ($(med "cgs.$key.total" harden) / $(med "cgs.$key.total" base) - 1)").")
+	[ -s "$f.0" ] && [ -s "$TMP/cgs.$key.harden.0" ] && cgs_note "$what" "$TMP/cgs.$key.harden" "$n"
+}
+# Where the shim's instructions go in a server: its functions' self cost
+# per request, loaded minus idle run, largest first.
+cgs_note() {	# WHAT FILE_PREFIX REQUESTS
+	local top
+	shim_self "$2.idle" >"$2.idle.self"
+	shim_self "$2.0" >"$2.0.self"
+	top=$(awk -v n="$3" 'FNR == NR { a[$1] = $2; next }
+		{ x = ($2 - a[$1]) / n; if (x >= 0.5) printf "%s %.1f\n", $1, x }' \
+		"$2.idle.self" "$2.0.self" | sort -k2,2gr | head -6 |
+		awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')
+	[ -n "$top" ] && NOTES+=("$1: where the shim's own instructions go, self cost per request: $top.")
 }
 
 cgs_redis_setup() {

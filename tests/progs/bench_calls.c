@@ -9,6 +9,8 @@
  *   readwrite  write(1 byte) + read(1 byte) on a socketpair    (2 calls)
  *   poll       poll() on a readable socket, timeout 0          (1 call)
  *   epoll      epoll_wait() on a readable socket, timeout 0    (1 call)
+ *   pollt      poll() on a readable socket, timeout 1000 ms    (1 call)
+ *   epollt     epoll_wait() on a readable socket, timeout 1000 ms (1 call)
  *   accept     accept() + close() of a loopback TCP connection (2 calls)
  *   connect    connect() + close() to a loopback listener      (2 calls)
  *   refused    socket() + connect() + close() to a loopback port that
@@ -135,6 +137,28 @@ NOINLINE void bench_fam_epoll(long n)
 	}
 }
 
+/* With a timeout, as event loops call them: the socket is ready, so the
+ * call returns at once, but the shim must keep track of the time left. */
+NOINLINE void bench_fam_pollt(long n)
+{
+	struct pollfd p = { .fd = sv[1], .events = POLLIN };
+
+	for (long i = 0; i < n; i++) {
+		if (poll(&p, 1, 1000) != 1)
+			failures++;
+	}
+}
+
+NOINLINE void bench_fam_epollt(long n)
+{
+	struct epoll_event ev[4];
+
+	for (long i = 0; i < n; i++) {
+		if (epoll_wait(epfd, ev, 4, 1000) != 1)
+			failures++;
+	}
+}
+
 NOINLINE void bench_fam_accept(long n)
 {
 	struct sockaddr_storage ss;
@@ -226,6 +250,8 @@ static const struct family {
 	{ "readwrite", bench_fam_readwrite, 0 },
 	{ "poll", bench_fam_poll, 1 },
 	{ "epoll", bench_fam_epoll, 1 },
+	{ "pollt", bench_fam_pollt, 1 },
+	{ "epollt", bench_fam_epollt, 1 },
 	{ "accept", bench_fam_accept, 2 },
 	{ "connect", bench_fam_connect, 2 },
 	{ "refused", bench_fam_refused, 3 },
@@ -244,7 +270,7 @@ int main(int argc, char **argv)
 	n = argc == 3 ? strtol(argv[2], NULL, 10) : 0;
 	if (!f || n <= 0 || n > 100000000L) {
 		fprintf(stderr, "usage: bench_calls sendrecv|readwrite|poll|epoll|"
-			"accept|connect|refused N\n");
+			"pollt|epollt|accept|connect|refused N\n");
 		return 2;
 	}
 	rc = f->setup >= 2 ? setup_loopback(f->setup == 2) : setup_pair(f->setup);
