@@ -132,7 +132,7 @@ $(TOOL): $(TOOL_OBJ) $(POLICY_OBJ)
 	$(CC) -o $@ $^ $(LDFLAGS_ALL)
 
 # Test programs: plain C, some built fortified to prove the __*_chk wrappers.
-$(BUILD)/tests/progs/%: tests/progs/%.c $(TLIB_OBJ)
+$(BUILD)/tests/progs/%: tests/progs/%.c tests/progs/progs.h $(TLIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -D_FORTIFY_SOURCE=2 -g -Wall -Wextra \
 		-Wno-unused-parameter -Werror $(SAN) -Itests/lib -o $@ $< $(TLIB_OBJ) -lpthread
@@ -148,13 +148,13 @@ $(MUSL_KINC)/asm:
 	ln -sfn /usr/include/asm-generic $(MUSL_KINC)/asm-generic
 	ln -sfn /usr/include/$$($(CC) -print-multiarch)/asm $@
 
-$(MUSL_DIR)/tests/progs/%: tests/progs/%.c tests/progs/musl_compat.h | $(MUSL_KINC)/asm
+$(MUSL_DIR)/tests/progs/%: tests/progs/%.c tests/progs/progs.h tests/progs/musl_compat.h | $(MUSL_KINC)/asm
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra \
 		-Wno-unused-parameter -Werror -idirafter $(MUSL_KINC) \
 		-include tests/progs/musl_compat.h -o $@ $< -lpthread
 
-$(BUILD)/tests/progs/%_static: tests/progs/%.c
+$(BUILD)/tests/progs/%_static: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -static -o $@ $<
 

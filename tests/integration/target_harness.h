@@ -58,6 +58,16 @@ static const char *go_target(void)
 	return out;
 }
 
+/* Accepts the target's connection on lfd and waits for its "ready". */
+static void target_accept(struct target *t, const char *name, int lfd)
+{
+	struct pollfd pfd = { lfd, POLLIN, 0 };
+	cr_assert_eq(poll(&pfd, 1, 10000), 1, "%s did not connect", name);
+	t->conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	cr_assert_geq(t->conn, 0);
+	cr_assert(fx_wait_file(t->out, "ready\n", 10000), "%s not ready", name);
+}
+
 /* Starts argv, accepts its connection on lfd, and waits for its "ready". */
 static void target_start_argv(struct target *t, const char *name,
 			      char *const argv[], int lfd, char *const vars[])
@@ -65,11 +75,7 @@ static void target_start_argv(struct target *t, const char *name,
 	snprintf(t->out, sizeof(t->out), "%s/%s.out", env.dir, name);
 	t->pid = fx_spawn(argv, vars, t->out);
 	cr_assert_gt(t->pid, 0, "%s", fx_skip_reason());
-	struct pollfd pfd = { lfd, POLLIN, 0 };
-	cr_assert_eq(poll(&pfd, 1, 10000), 1, "%s did not connect", name);
-	t->conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	cr_assert_geq(t->conn, 0);
-	cr_assert(fx_wait_file(t->out, "ready\n", 10000), "%s not ready", name);
+	target_accept(t, name, lfd);
 }
 
 /* Starts path PORT [extra] with vars (may be NULL); see target_start_argv. */
@@ -82,6 +88,22 @@ static void target_start(struct target *t, const char *name, const char *path,
 	target_start_argv(t, name, (char *const[]){ (char *)path, p,
 						    (char *)extra, NULL },
 			  lfd, vars);
+}
+
+/*
+ * Starts tune_target PORT as PID 1 of a new PID namespace, connected to
+ * lfd; t->pid is its pid as we see it.  Returns the process to fx_stop()
+ * (target_stop() is not for this one).
+ */
+static pid_t target_start_pidns(struct target *t, int lfd, int port)
+{
+	snprintf(t->out, sizeof(t->out), "%s/pidns.out", env.dir);
+	pid_t child = fx_spawn_pidns((char *const[]){ (char *)fx_prog("tune_target"),
+						      fx_num(port), NULL },
+				     NULL, t->out, &t->pid);
+	cr_assert_gt(child, 0, "%s", fx_skip_reason());
+	target_accept(t, "pidns", lfd);
+	return child;
 }
 
 /* The target's own getsockopt view: "keepalive=0 idle=7200 ...". */
@@ -130,53 +152,6 @@ static int tool_as(const char *const launcher[], char *const args[])
 static int tool(char *const args[])
 {
 	return tool_as(NULL, args);
-}
-
-/* A child that has exited and is not reaped yet; the caller reaps it. */
-static pid_t make_zombie(void)
-{
-	char path[64], stat[256] = "";
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(0);
-	cr_assert_gt(pid, 0);
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	for (int i = 0; i < 250 && !strstr(stat, ") Z "); i++) {
-		FILE *f = fopen(path, "r");
-		if (f && !fgets(stat, sizeof(stat), f))
-			stat[0] = '\0';
-		if (f)
-			fclose(f);
-		usleep(20000);
-	}
-	cr_assert(strstr(stat, ") Z "), "no zombie: %s", stat);
-	return pid;
-}
-
-/* A pid that belonged to a child which has been reaped. */
-static pid_t vanished_pid(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(0);
-	cr_assert_gt(pid, 0);
-	waitpid(pid, NULL, 0);
-	return pid;
-}
-
-/* The pid of kthreadd, the parent of every kernel thread, or 0. */
-static pid_t kernel_thread(void)
-{
-	char comm[32] = "";
-	FILE *f = fopen("/proc/2/comm", "r");
-
-	if (f && !fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	if (f)
-		fclose(f);
-	return strcmp(comm, "kthreadd\n") == 0 ? 2 : 0;
 }
 
 #endif

@@ -370,8 +370,8 @@ static void reserve_run(const char *mode, int with_shim, const char *options)
 	char prog[4096];
 	char *argv[] = { (char *)fx_prog_path("ea_reserve", prog, sizeof prog),
 			 (char *)mode, NULL };
-	cr_assert_eq(fx_run(argv, fx_env_side(&env, with_shim, options), 10000, &res), 0,
-		     "%s", fx_skip_reason());
+	cr_assert_eq(fx_run(argv, fx_env_side(&env, with_shim, options), 10000,
+			    &res), 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_exit_code(&res), 0, "ea_reserve %s exit %d: %s %s", mode,
 		     fx_exit_code(&res), res.out, res.err);
 }

@@ -128,7 +128,8 @@ Test(audit, setuid_copy_run_by_a_user_is_secure_execution)
 	snprintf(p, sizeof(p), "%d", port);
 	target_start_argv(&t, "suid", (char *const[]){ "setpriv", "--reuid=65534",
 						       "--regid=65534", "--clear-groups",
-						       copy, p, NULL }, lfd, fx_env_shim(&env, NULL));
+						       copy, p, NULL },
+			  lfd, fx_env_shim(&env, NULL));
 	cr_expect_eq(tool((char *const[]){ "audit", "--json", fx_num(t.pid),
 					   NULL }), 1, "%s%s", res.out, res.err);
 	expect_label(t.pid, "blind", "secure execution");
@@ -191,11 +192,12 @@ Test(audit, vanished_zombie_kernel_thread_and_pid1_get_one_line)
 {
 	if (fx_need_root() != 0)
 		cr_skip_test("needs root");
-	one_line_about(vanished_pid(), "no such process");
-	pid_t z = make_zombie();
+	one_line_about(fx_vanished_pid(), "no such process");
+	pid_t z = fx_zombie();
+	cr_assert_gt(z, 0, "%s", fx_skip_reason());
 	one_line_about(z, "is a zombie");
 	waitpid(z, NULL, 0);
-	pid_t k = kernel_thread();
+	pid_t k = fx_kernel_thread();
 	if (k)
 		one_line_about(k, "is a kernel thread");
 	int rc = tool((char *const[]){ "audit", "1", NULL });
@@ -224,25 +226,14 @@ Test(audit, unprivileged_user_is_told_permission_denied)
 
 Test(audit, process_in_another_pid_namespace_shows_its_own_pid)
 {
-	char out[512], p[16];
-	pid_t inner;
+	struct target t;
 
 	setup();
-	snprintf(out, sizeof(out), "%s/pidns.out", env.dir);
-	snprintf(p, sizeof(p), "%d", port);
-	pid_t child = fx_spawn_pidns((char *const[]){ (char *)fx_prog("tune_target"),
-						      p, NULL }, NULL, out, &inner);
-	cr_assert_gt(child, 0, "%s", fx_skip_reason());
-	struct pollfd pfd = { lfd, POLLIN, 0 };
-	cr_assert_eq(poll(&pfd, 1, 10000), 1);
-	int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	struct target t = { inner, conn, "" };
-	snprintf(t.out, sizeof(t.out), "%s", out);
-	cr_assert(fx_wait_file(t.out, "ready", 10000));
-	cr_expect_eq(tool((char *const[]){ "audit", fx_num(inner), NULL }), 1,
+	pid_t child = target_start_pidns(&t, lfd, port);
+	cr_expect_eq(tool((char *const[]){ "audit", fx_num(t.pid), NULL }), 1,
 		     "%s%s", res.out, res.err);
 	cr_expect(strstr(res.out, "[pid 1 in its PID namespace]"), "%s", res.out);
 	cr_expect_eq(fx_line_count(res.out), 3, "header, row, total: %s", res.out);
-	close(conn);
+	close(t.conn);
 	fx_stop(child);
 }

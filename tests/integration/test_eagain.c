@@ -240,8 +240,9 @@ static void run_prog(const char *name, const char *arg, int with_shim,
 	char *argv[] = { (char *)fx_prog_path(name, prog, sizeof prog),
 			 (char *)arg, NULL };
 
-	cr_assert_eq(fx_run(argv, fx_env_side(&env, with_shim, options), 20000, &res), 0,
-		     "%s %s: %s", name, arg ? arg : "", fx_skip_reason());
+	cr_assert_eq(fx_run(argv, fx_env_side(&env, with_shim, options), 20000,
+			    &res), 0, "%s %s: %s", name, arg ? arg : "",
+		     fx_skip_reason());
 	cr_assert_eq(fx_exit_code(&res), 0, "%s %s exited %d: %s %s", name,
 		     arg ? arg : "", fx_exit_code(&res), res.out, res.err);
 }
@@ -560,8 +561,8 @@ static long asyncio_ms(const char *mode, const char *conns, const char *msgs,
 	char *argv[] = { (char *)python(), (char *)asyncio_script(), (char *)mode,
 			 (char *)conns, (char *)msgs, NULL };
 
-	cr_assert_eq(fx_run(argv, fx_env_side(&env, with_shim, options), 20000, &res), 0,
-		     "%s", fx_skip_reason());
+	cr_assert_eq(fx_run(argv, fx_env_side(&env, with_shim, options), 20000,
+			    &res), 0, "%s", fx_skip_reason());
 	if (res.timed_out)
 		return -1;
 	cr_assert_eq(fx_exit_code(&res), 0, "python exited %d: %s %s",

@@ -273,20 +273,30 @@ Test(eintr, sigterm_not_in_eintr_pass_is_retried_and_server_keeps_running,
  * connect() and signals, in a private network namespace
  */
 
-/* alarm(1) around a connect to a black hole: EINTR after ~1 s. */
-static void alarm_connect(char *const *vars, struct fx_result *r)
+/*
+ * sig_connect MODE PORT [ARG] (tests/progs/sig_connect.c) against a port
+ * that drops every SYN, for at most timeout_ms.
+ */
+static void blackhole_run(const char *mode, const char *arg,
+			  char *const *vars, int timeout_ms,
+			  struct fx_result *r)
 {
 	int lfd, port;
-	char p[16];
 
 	FX_REQUIRE_NETNS();
 	lfd = fx_listen_tcp(&port);
 	cr_assert_geq(lfd, 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_fault_add(FX_DROP, port), 0, "%s", fx_skip_reason());
-	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)fx_prog("sig_connect"), "alarm", p, NULL };
-	fx_run(argv, vars, 2500, r);
+	char *argv[] = { (char *)fx_prog("sig_connect"), (char *)mode,
+			 fx_num(port), (char *)arg, NULL };
+	fx_run(argv, vars, timeout_ms, r);
 	close(lfd);
+}
+
+/* alarm(1) around a connect to a black hole: EINTR after ~1 s. */
+static void alarm_connect(char *const *vars, struct fx_result *r)
+{
+	blackhole_run("alarm", NULL, vars, 2500, r);
 }
 
 Test(eintr, alarm_connect_timeout_fires_without_shim, .timeout = 20)
@@ -706,17 +716,7 @@ Test(eintr, recv_on_a_socket_inherited_with_so_rcvtimeo_returns_eagain_in_time,
 static void blackhole_connect(const char *mode, char *const *vars,
 			      struct fx_result *r)
 {
-	int lfd, port;
-	char p[16];
-
-	FX_REQUIRE_NETNS();
-	lfd = fx_listen_tcp(&port);
-	cr_assert_geq(lfd, 0, "%s", fx_skip_reason());
-	cr_assert_eq(fx_fault_add(FX_DROP, port), 0, "%s", fx_skip_reason());
-	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)fx_prog("sig_connect"), (char *)mode, p, "10", NULL };
-	fx_run(argv, vars, 3000, r);
-	close(lfd);
+	blackhole_run(mode, "10", vars, 3000, r);
 	cr_assert(!r->timed_out, "connect did not return within 3 s: %s", r->out);
 }
 

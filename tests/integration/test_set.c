@@ -519,42 +519,15 @@ static void one_line_about(const char *const prefix[], pid_t pid, const char *wh
 	cr_expect_eq(res.out[0], '\0', "%s", res.out);
 }
 
-static pid_t zombie(void)
-{
-	char path[64], stat[256] = "";
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(0);
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	for (int i = 0; i < 250 && !strstr(stat, ") Z "); i++) {
-		FILE *f = fopen(path, "r");
-		if (f && !fgets(stat, sizeof(stat), f))
-			stat[0] = '\0';
-		if (f)
-			fclose(f);
-		usleep(20000);
-	}
-	return pid;
-}
-
 Test(set, vanished_zombie_kernel_thread_and_pid1_get_one_line)
 {
-	char comm[32] = "";
-
-	pid_t gone = fork();
-	if (gone == 0)
-		_exit(0);
-	waitpid(gone, NULL, 0);
-	one_line_about(NULL, gone, "no such process");
-	pid_t z = zombie();
+	one_line_about(NULL, fx_vanished_pid(), "no such process");
+	pid_t z = fx_zombie();
+	cr_assert_gt(z, 0, "%s", fx_skip_reason());
 	one_line_about(NULL, z, "is a zombie");
 	waitpid(z, NULL, 0);
-	FILE *f = fopen("/proc/2/comm", "r");
-	if (f && fgets(comm, sizeof(comm), f) && strcmp(comm, "kthreadd\n") == 0)
+	if (fx_kernel_thread())
 		one_line_about(NULL, 2, "is a kernel thread");
-	if (f)
-		fclose(f);
 	/* PID 1 has no shim here, or its maps are closed even to root. */
 	FILE *maps = fopen("/proc/1/maps", "r");
 	if (fx_sh("grep -qs libsockguard.so /proc/1/maps") != 0)

@@ -148,11 +148,14 @@ Test(sigpipe, pipe_write_dies_of_sigpipe_under_socket_mode_as_without_shim,
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_write(fx_env_plain(&env), &r), KILLED_BY_SIGPIPE, "%s", r.out);
-	cr_expect_eq(pipe_write(fx_env_shim(&env, "sigpipe=socket"), &r), KILLED_BY_SIGPIPE,
+	cr_expect_eq(pipe_write(fx_env_plain(&env), &r), KILLED_BY_SIGPIPE,
+		     "%s", r.out);
+	cr_expect_eq(pipe_write(fx_env_shim(&env, "sigpipe=socket"), &r),
+		     KILLED_BY_SIGPIPE,
 		     "sigpipe=socket changed a pipe's SIGPIPE: %s", r.out);
 	/* The control: sigpipe=ignore is process-wide, pipes included. */
-	cr_expect_eq(pipe_write(fx_env_shim(&env, "sigpipe=ignore"), &r), 0, "%s", r.out);
+	cr_expect_eq(pipe_write(fx_env_shim(&env, "sigpipe=ignore"), &r), 0,
+		     "%s", r.out);
 }
 
 /*
@@ -256,9 +259,11 @@ Test(sigpipe, yes_pipe_head_behaves_as_without_shim_under_socket_mode,
 	FX_REQUIRE_PROGRAM("bash");
 	FX_REQUIRE_PROGRAM("yes");
 	cr_expect_eq(yes_status(fx_env_plain(&env)), KILLED_BY_SIGPIPE);
-	cr_expect_eq(yes_status(fx_env_shim(&env, "sigpipe=socket")), KILLED_BY_SIGPIPE);
+	cr_expect_eq(yes_status(fx_env_shim(&env, "sigpipe=socket")),
+		     KILLED_BY_SIGPIPE);
 	/* The control: under sigpipe=ignore yes sees EPIPE and exits 1. */
-	cr_expect_neq(yes_status(fx_env_shim(&env, "sigpipe=ignore")), KILLED_BY_SIGPIPE);
+	cr_expect_neq(yes_status(fx_env_shim(&env, "sigpipe=ignore")),
+		      KILLED_BY_SIGPIPE);
 }
 
 /*
@@ -284,7 +289,8 @@ Test(sigpipe, sig_dfl_set_by_program_stays_ignored_and_reads_back_sig_dfl,
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_mode("dfl", fx_env_plain(&env), &r), KILLED_BY_SIGPIPE, "%s", r.out);
+	cr_expect_eq(pipe_mode("dfl", fx_env_plain(&env), &r), KILLED_BY_SIGPIPE,
+		     "%s", r.out);
 	cr_expect_eq(pipe_mode("dfl", fx_env_shim(&env, ""), &r), 0, "%s", r.out);
 	cr_expect(strstr(r.out, "after sigaction(SIG_DFL): reads back DFL"), "%s",
 		  r.out);
@@ -401,8 +407,8 @@ Test(sigpipe, failed_execve_leaves_sigpipe_ignored, .timeout = 30)
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_mode("badexec", fx_env_plain(&env), &r), KILLED_BY_SIGPIPE, "%s",
-		     r.out);
+	cr_expect_eq(pipe_mode("badexec", fx_env_plain(&env), &r),
+		     KILLED_BY_SIGPIPE, "%s", r.out);
 	cr_expect_eq(pipe_mode("badexec", fx_env_shim(&env, ""), &r), 0, "%s", r.out);
 	cr_expect(strstr(r.out, "Broken pipe\nsurvived"), "%s", r.out);
 }

@@ -177,25 +177,33 @@ Test(transparency, comparison_detects_a_changed_errno)
 	cr_expect_null(first_difference(a, a, msg, sizeof msg));
 }
 
-/* Built with -O2 -D_FORTIFY_SOURCE=2, the program calls the _chk variants. */
-Test(transparency, program_imports_the_fortified_variants)
+/* The fortified variants the shim wraps, and nm -D OPTION PATH into plain. */
+static const char *const fortified[] = { "__read_chk", "__recv_chk",
+					 "__recvfrom_chk", "__poll_chk",
+					 "__ppoll_chk" };
+
+static void nm_dynamic(const char *option, const char *path)
 {
-	static const char *const chk[] = { "__read_chk", "__recv_chk",
-					   "__recvfrom_chk", "__poll_chk",
-					   "__ppoll_chk" };
-	char prog[4096];
-	char *argv[] = { "nm", "-D", "--undefined-only",
-			 (char *)fx_prog_path("transparency", prog, sizeof prog),
-			 NULL };
+	char *argv[] = { "nm", "-D", (char *)option, (char *)path, NULL };
 
 	FX_REQUIRE_PROGRAM("nm");
 	cr_assert_eq(fx_run(argv, NULL, 10000, &plain), 0, "%s", fx_skip_reason());
 	cr_assert_eq(fx_exit_code(&plain), 0, "nm: %s", plain.err);
-	for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++) {
+}
+
+/* Built with -O2 -D_FORTIFY_SOURCE=2, the program calls the _chk variants. */
+Test(transparency, program_imports_the_fortified_variants)
+{
+	char prog[4096];
+
+	nm_dynamic("--undefined-only",
+		   fx_prog_path("transparency", prog, sizeof prog));
+	for (size_t i = 0; i < sizeof fortified / sizeof fortified[0]; i++) {
 		char sym[64];
 
-		snprintf(sym, sizeof sym, " %s@", chk[i]);
-		cr_expect(strstr(plain.out, sym), "%s is not imported", chk[i]);
+		snprintf(sym, sizeof sym, " %s@", fortified[i]);
+		cr_expect(strstr(plain.out, sym), "%s is not imported",
+			  fortified[i]);
 	}
 }
 
@@ -213,20 +221,12 @@ static int exports(const char *nm_out, const char *sym)
 /* The shim exports its wrappers for the fortified variants. */
 Test(transparency, shim_exports_the_fortified_variants)
 {
-	static const char *const chk[] = { "__read_chk", "__recv_chk",
-					   "__recvfrom_chk", "__poll_chk",
-					   "__ppoll_chk" };
-	char *argv[] = { "nm", "-D", "--defined-only", (char *)fx_shim_path(),
-			 NULL };
-
-	FX_REQUIRE_PROGRAM("nm");
-	cr_assert_eq(fx_run(argv, NULL, 10000, &plain), 0, "%s", fx_skip_reason());
-	cr_assert_eq(fx_exit_code(&plain), 0, "nm: %s", plain.err);
-	for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++) {
+	nm_dynamic("--defined-only", fx_shim_path());
+	for (size_t i = 0; i < sizeof fortified / sizeof fortified[0]; i++) {
 		char sym[64];
 
-		snprintf(sym, sizeof sym, " %s", chk[i]);
+		snprintf(sym, sizeof sym, " %s", fortified[i]);
 		cr_expect(exports(plain.out, sym), "the shim does not export %s",
-			  chk[i]);
+			  fortified[i]);
 	}
 }

@@ -194,11 +194,12 @@ Test(tune, vanished_zombie_kernel_thread_and_pid1_get_one_line)
 {
 	if (fx_need_root() != 0)
 		cr_skip_test("needs root");
-	one_line_about(vanished_pid(), "no such process", 1);
-	pid_t z = make_zombie();
+	one_line_about(fx_vanished_pid(), "no such process", 1);
+	pid_t z = fx_zombie();
+	cr_assert_gt(z, 0, "%s", fx_skip_reason());
 	one_line_about(z, "is a zombie", 1);
 	waitpid(z, NULL, 0);
-	pid_t k = kernel_thread();
+	pid_t k = fx_kernel_thread();
 	if (k)
 		one_line_about(k, "is a kernel thread", 1);
 	cr_expect_eq(tool((char *const[]){ "tune", "-o", "user_timeout=1000", "1",
@@ -230,29 +231,18 @@ Test(tune, unprivileged_user_is_refused_naming_the_pid)
 
 Test(tune, process_in_another_pid_namespace_is_tuned)
 {
-	char out[512], view[256];
+	char view[256];
+	struct target t;
 	int port, lfd;
-	pid_t inner;
 
 	require_root_netns();
 	lfd = fx_listen_tcp(&port);
-	snprintf(out, sizeof(out), "%s/pidns.out", env.dir);
-	char p[16];
-	snprintf(p, sizeof(p), "%d", port);
-	pid_t child = fx_spawn_pidns((char *const[]){ (char *)fx_prog("tune_target"),
-						      p, NULL }, NULL, out, &inner);
-	cr_assert_gt(child, 0, "%s", fx_skip_reason());
-	struct pollfd pfd = { lfd, POLLIN, 0 };
-	cr_assert_eq(poll(&pfd, 1, 10000), 1);
-	int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	struct target t = { inner, conn, "" };
-	snprintf(t.out, sizeof(t.out), "%s", out);
-	cr_assert(fx_wait_file(t.out, "ready", 10000));
+	pid_t child = target_start_pidns(&t, lfd, port);
 	cr_expect_eq(tool((char *const[]){ "tune", "-o", "user_timeout=777",
-					   fx_num(inner), NULL }), 0, "%s", res.err);
+					   fx_num(t.pid), NULL }), 0, "%s", res.err);
 	cr_expect(strstr(res.out, "changed 1 socket"), "%s", res.out);
 	target_query(&t, view, sizeof(view));
 	cr_expect(strstr(view, "user_timeout=777"), "%s", view);
-	close(conn);
+	close(t.conn);
 	fx_stop(child);
 }

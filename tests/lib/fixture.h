@@ -176,6 +176,12 @@ pid_t fx_spawn(char *const argv[], char *const env_extra[],
  */
 pid_t fx_spawn_pidns(char *const argv[], char *const env_extra[],
 		     const char *outpath, pid_t *outer);
+/* A child that has exited and is not reaped yet (the caller reaps it). */
+pid_t fx_zombie(void);
+/* A pid that belonged to a child of ours which has been reaped. */
+pid_t fx_vanished_pid(void);
+/* The pid of kthreadd, the parent of every kernel thread, or 0. */
+pid_t fx_kernel_thread(void);
 /* Waits until something accepts on 127.0.0.1:port, up to timeout_ms. */
 int fx_wait_port(int port, int timeout_ms);
 

@@ -203,6 +203,43 @@ pid_t fx_spawn_pidns(char *const argv[], char *const env_extra[],
 	return child;
 }
 
+pid_t fx_zombie(void)
+{
+	char path[64];
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return fx__fail("fork: %s", strerror(errno));
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (!fx_wait_file(path, ") Z ", 5000)) {
+		waitpid(pid, NULL, 0);
+		return fx__fail("pid %d did not become a zombie", (int)pid);
+	}
+	return pid;
+}
+
+pid_t fx_vanished_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return fx__fail("fork: %s", strerror(errno));
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+pid_t fx_kernel_thread(void)
+{
+	char comm[32];
+
+	fx_read_file("/proc/2/comm", comm, sizeof comm);
+	return strcmp(comm, "kthreadd\n") == 0 ? 2 : 0;
+}
+
 int fx_wait_exit(pid_t pid, int ms)
 {
 	int st;

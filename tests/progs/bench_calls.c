@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 #define NOINLINE __attribute__((noinline, used))
 
 /* A system call that no library sees: the kernel's calling convention. */
@@ -64,23 +66,6 @@ static int lfd = -1;		/* listener (accept, connect) or refuser */
 static struct sockaddr_in addr;	/* where lfd is bound */
 static int epfd = -1;
 static long failures;
-
-static long long cpu_ns(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
-}
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* The other end of a TCP connection, made without the shim's knowledge. */
 static int raw_tcp_socket(void)
@@ -278,11 +263,11 @@ int main(int argc, char **argv)
 		perror("bench_calls: setup");
 		return 1;
 	}
-	c0 = cpu_ns();
+	c0 = cpu_ns(RUSAGE_SELF);
 	t0 = now_ns();
 	f->loop(n);
 	t1 = now_ns();
-	c1 = cpu_ns();
+	c1 = cpu_ns(RUSAGE_SELF);
 	printf("%lld %lld\n", t1 - t0, c1 - c0);
 	if (failures) {
 		fprintf(stderr, "bench_calls: %s: %ld of %ld iterations failed\n",

@@ -25,25 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 static int use_rw;
-
-/* User plus system time of RUSAGE_SELF or RUSAGE_CHILDREN, in nanoseconds. */
-static long long cpu_ns(int who)
-{
-	struct rusage ru;
-
-	getrusage(who, &ru);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
-}
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* One byte out, through the call family under test. */
 static int put1(int fd, char c)

@@ -19,30 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 #define MAX_ENV 4096
 
 extern char **environ;
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* User plus system time of this process and its waited-for children. */
-static long long cpu_ns(void)
-{
-	struct rusage s, c;
-
-	getrusage(RUSAGE_SELF, &s);
-	getrusage(RUSAGE_CHILDREN, &c);
-	return (s.ru_utime.tv_sec + s.ru_stime.tv_sec + c.ru_utime.tv_sec +
-		c.ru_stime.tv_sec) * 1000000000LL +
-	       (s.ru_utime.tv_usec + s.ru_stime.tv_usec + c.ru_utime.tv_usec +
-		c.ru_stime.tv_usec) * 1000LL;
-}
 
 /* Whether an inherited variable would change what the shim does. */
 static int is_shim_var(const char *kv)
@@ -80,7 +61,7 @@ int main(int argc, char **argv)
 	if (i + 1 >= argc)
 		usage();
 	env[nenv] = NULL;
-	c0 = cpu_ns();
+	c0 = cpu_ns(RUSAGE_SELF) + cpu_ns(RUSAGE_CHILDREN);
 	t0 = now_ns();
 	for (long k = 0; k < n; k++) {
 		if (posix_spawn(&pid, argv[i + 1], NULL, NULL, argv + i + 1, env)) {
@@ -92,7 +73,7 @@ int main(int argc, char **argv)
 			failed++;
 	}
 	t1 = now_ns();
-	c1 = cpu_ns();
+	c1 = cpu_ns(RUSAGE_SELF) + cpu_ns(RUSAGE_CHILDREN);
 	printf("%lld %lld\n", (t1 - t0) / n, (c1 - c0) / n);
 	if (failed)
 		fprintf(stderr, "bench_spawn: %d of %ld runs failed\n", failed, n);

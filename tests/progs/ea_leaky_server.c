@@ -23,12 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
+#include "progs.h"
 
 /* A non-blocking listener on 127.0.0.1:port, inheritable across exec. */
 static int open_listener(int port)

@@ -30,18 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static void die(const char *what)
-{
-	printf("setup-failed: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
+#include "progs.h"
 
 /* A connected loopback pair: *c the connecting end, *s the accepted one. */
 static void tcp_pair(int *c, int *s)

@@ -27,18 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static void die(const char *what)
-{
-	printf("setup-failed: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
+#include "progs.h"
 
 static int listener(struct sockaddr_in *sin)
 {

@@ -16,23 +16,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	int one = 1;
-
 	if (argc < 3)
 		return 2;
 	setvbuf(stdout, NULL, _IONBF, 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((unsigned short)atoi(argv[1]));
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (l < 0 || bind(l, (struct sockaddr *)&sin, sizeof sin) < 0 ||
-	    listen(l, 8) < 0) {
-		printf("setup-failed: %s\n", strerror(errno));
-		return 2;
-	}
+	int l = loopback_listener(atoi(argv[1]));
 	int c = strcmp(argv[2], "accept4") == 0 ?
 		accept4(l, NULL, NULL, SOCK_CLOEXEC) : accept(l, NULL, NULL);
 	if (c < 0) {

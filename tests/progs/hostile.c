@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 static volatile sig_atomic_t handled;
 static int g_argc;
 static char **g_argv;
@@ -45,13 +47,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	handled++;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int count_fds(void)
@@ -84,21 +79,11 @@ static void refused_connect(void)
 	close(s);
 }
 
-static void install(int sig, void (*h)(int), int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = h;
-	sa.sa_flags = flags;
-	sigaction(sig, &sa, NULL);
-}
-
 /* The vfork child resets a signal and execs: the parent's handler stays. */
 static int vfork_sigaction(void)
 {
-	install(SIGUSR1, on_signal, 0);
-	install(SIGTERM, on_signal, 0);
+	install(SIGUSR1, on_signal);
+	install(SIGTERM, on_signal);
 	pid_t pid = vfork();
 	if (pid == 0) {
 		struct sigaction dfl;
@@ -316,7 +301,7 @@ static int connect_interrupted(int family, int accept_ms)
 	int first = socket(family, SOCK_STREAM, 0);
 
 	connect(first, (struct sockaddr *)&ss, len);	/* fills the backlog */
-	install(SIGCHLD, on_signal, 0);
+	install(SIGCHLD, on_signal);
 	fflush(stdout);
 	if (fork() == 0) {	/* interrupts at 0.2 s */
 		usleep(200000);
@@ -439,7 +424,7 @@ static int signal_driven(int use_ioctl)
 	char buf[64];
 
 	tcp_pair(&a, &b);
-	install(use_ioctl ? SIGIO : SIGURG, on_io, SA_RESTART);
+	install_flags(use_ioctl ? SIGIO : SIGURG, on_io, SA_RESTART);
 	fcntl(a, F_SETOWN, getpid());
 	if (use_ioctl) {
 		ioctl(a, FIONBIO, &on);

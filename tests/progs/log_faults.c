@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 static struct sockaddr_in loopback(int port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
@@ -239,14 +241,6 @@ static int run_storm(int port, int n)
 		resets += reset_once(port) == ECONNRESET;
 	printf("resets=%d\n", resets);
 	return 0;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int run_refused_loop(int port, int n)

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 static int closed_port;
 static int shut_fd = -1;
 static volatile sig_atomic_t handled;
@@ -32,14 +34,6 @@ static void on_alarm(int sig)
 	if (send(shut_fd, "x", 1, MSG_NOSIGNAL) < 0 && errno == EPIPE)
 		handled++;
 	errno = saved;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int refuse_once(void)

@@ -6,12 +6,15 @@
 #ifndef SG_PROGS_H
 #define SG_PROGS_H
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* Monotonic time, for measuring how long a call took. */
@@ -41,18 +44,25 @@ static inline long long cpu_ns(int who)
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
 }
 
-/*
- * A handler with no SA_RESTART and an empty mask: the way legacy code
- * installs one, and what makes its blocking calls fail with EINTR.
- */
-static inline void install(int sig, void (*handler)(int))
+/* A handler with these sa_flags and an empty mask. */
+static inline void install_flags(int sig, void (*handler)(int), int flags)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = handler;
+	sa.sa_flags = flags;
 	sigemptyset(&sa.sa_mask);
 	sigaction(sig, &sa, NULL);
+}
+
+/*
+ * A handler with no SA_RESTART: the way legacy code installs one, and what
+ * makes its blocking calls fail with EINTR.
+ */
+static inline void install(int sig, void (*handler)(int))
+{
+	install_flags(sig, handler, 0);
 }
 
 /* A setup step failed: say which, the way the suites look for it. */
@@ -60,6 +70,21 @@ static inline void die(const char *what)
 {
 	printf("setup-failed: %s: %s\n", what, strerror(errno));
 	exit(2);
+}
+
+/* A TCP socket listening on 127.0.0.1:port (SO_REUSEADDR, backlog 8). */
+static inline int loopback_listener(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((unsigned short)port);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l < 0 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(l, 8) < 0)
+		die("listen");
+	return l;
 }
 
 #endif

@@ -28,6 +28,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 static volatile sig_atomic_t winched, usr1ed;
 
 static void on_winch(int sig)
@@ -40,15 +42,6 @@ static void on_usr1(int sig)
 {
 	(void)sig;
 	usr1ed++;
-}
-
-static void install(int sig, void (*fn)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;
-	sigaction(sig, &sa, NULL);
 }
 
 static int handler_is(int sig, void (*fn)(int))
@@ -109,8 +102,6 @@ static void answer(int c, const char *cmd)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	int one = 1;
 	char cmd[64];
 
 	if (argc < 2)
@@ -118,15 +109,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	install(SIGWINCH, on_winch);
 	install(SIGUSR1, on_usr1);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((unsigned short)atoi(argv[1]));
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (l < 0 || bind(l, (struct sockaddr *)&sin, sizeof sin) < 0 ||
-	    listen(l, 8) < 0) {
-		printf("setup-failed: %s\n", strerror(errno));
-		return 2;
-	}
+	int l = loopback_listener(atoi(argv[1]));
 	printf("ready %d\n", (int)getpid());
 	for (;;) {
 		int c = accept(l, NULL, NULL);

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 static volatile sig_atomic_t chld, alrm;
 
 static void on_chld(int sig)
@@ -34,24 +36,6 @@ static void on_alrm(int sig)
 {
 	(void)sig;
 	alrm++;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void install(int sig, void (*h)(int))
-{
-	struct sigaction a;
-
-	memset(&a, 0, sizeof(a));
-	a.sa_handler = h;
-	sigemptyset(&a.sa_mask);
-	sigaction(sig, &a, NULL);
 }
 
 static timer_t sigchld_every(int ms)

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 #define FORK_EVERY_MS 2
 #define FORKER_MAX_MS 30000	/* the forker stops by itself after this */
 
@@ -44,17 +46,6 @@ static void on_term(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static void install(int sig, void (*h)(int))
-{
-	struct sigaction a;
-
-	memset(&a, 0, sizeof(a));
-	a.sa_handler = h;
-	a.sa_flags = 0;	/* no SA_RESTART: the legacy mistake */
-	sigemptyset(&a.sa_mask);
-	sigaction(sig, &a, NULL);
 }
 
 /* Forks a child that exits at once, every FORK_EVERY_MS. */

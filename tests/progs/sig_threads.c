@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 static pthread_t thread_a, thread_b;
 static volatile sig_atomic_t term_on_a, term_on_b, chld_on_a, chld_elsewhere;
 static volatile int done;
@@ -41,14 +43,6 @@ static void on_chld(int sig)
 		chld_on_a++;
 	else
 		chld_elsewhere++;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(int ms)
@@ -104,16 +98,6 @@ static void *sender_main(void *arg)
 	if (write(pair[1], "x", 1) != 1)
 		perror("write");
 	return NULL;
-}
-
-static void install(int sig, void (*h)(int))
-{
-	struct sigaction a;
-
-	memset(&a, 0, sizeof(a));
-	a.sa_handler = h;
-	sigemptyset(&a.sa_mask);
-	sigaction(sig, &a, NULL);
 }
 
 int main(int argc, char **argv)

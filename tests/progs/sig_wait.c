@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 #define SEND_BYTES (8 << 20)
 
 static volatile sig_atomic_t signals;
@@ -55,14 +57,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	signals++;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*

@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progs.h"
+
 #define OWN_BUF 24576
 
 struct flags {
@@ -61,14 +63,6 @@ static const char *errname(int e)
 	case EISCONN: return "EISCONN";
 	default: return strerror(e);
 	}
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int get_int(int fd, int level, int name)
