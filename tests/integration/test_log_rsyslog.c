@@ -194,6 +194,10 @@ static void private_dev(const char *keep)
 			fclose(f);
 		mount(from, to, NULL, MS_BIND, NULL);
 	}
+	/* The nodes are mounts of their own: the host's /dev is let go here,
+	 * and its empty directory removed (rmdir: never anything below it). */
+	cr_assert_eq(umount2(keep, MNT_DETACH), 0);
+	rmdir(keep);
 }
 
 Test(log_rsyslog, the_default_destination_is_dev_log, .timeout = 30)
@@ -217,6 +221,7 @@ Test(log_rsyslog, the_default_destination_is_dev_log, .timeout = 30)
 	cr_expect(strncmp(line, "daemon.warning sockguard[", 25) == 0, "%s",
 		  line);
 	rsyslog_stop(rs);
+	rmdir(dir);	/* empty: private_dev removed its dev */
 }
 
 Test(log_rsyslog, a_policy_problem_goes_to_stderr_and_syslog, .timeout = 30)
@@ -240,6 +245,7 @@ Test(log_rsyslog, a_policy_problem_goes_to_stderr_and_syslog, .timeout = 30)
 	line = line_with(text, "no_such_key");
 	cr_expect(strncmp(line, "daemon.err sockguard[", 21) == 0, "%s", line);
 	rsyslog_stop(rs);
+	rmdir(dir);	/* empty: private_dev removed its dev */
 }
 
 /*
