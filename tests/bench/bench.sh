@@ -630,12 +630,18 @@ cg_server() {	# CFG OUT [LOAD...]
 	local total skip=0
 	total=$(awk '/^totals:/ { print $2; t = 1; exit } /^summary:/ { s = $2 }
 		END { if (!t && s != "") print s }' "$out")
-	[ -n "$total" ] || return 1
+	if [ -z "$total" ]; then
+		note "${SRV_ARGV[0]} ($cfg): callgrind wrote no count"
+		return 1
+	fi
 	if [ -n "$SRV_EXCLUDE" ]; then
 		have callgrind_annotate || return 1
-		skip=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
+		skip=$(callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null |
 			awk -v f=":$SRV_EXCLUDE " 'index($0, f) { ir = $1; gsub(",", "", ir); print ir; exit }')
-		[ -n "$skip" ] || return 1
+		if [ -z "$skip" ]; then
+			note "${SRV_ARGV[0]} ($cfg): no $SRV_EXCLUDE in the profile"
+			return 1
+		fi
 	fi
 	echo $((total - skip))
 }
