@@ -592,7 +592,7 @@ bench_nginx() {
 # The servers' own instructions for a fixed amount of work, under callgrind:
 # only the server runs under it (the load generator does not), pinned like
 # the other servers.  A loaded run minus an idle run of the same server
-# (started, asked nothing but the one connection that finds it listening,
+# (started, asked the one request that shows its event loop running,
 # stopped) leaves what the requests cost: start-up and exit cancel out.
 # The server's command is in SRV_ARGV, its port in SRV_PORT, and SRV_READY
 # names a function that makes one request and returns once it is answered:
