@@ -14,31 +14,51 @@
 
 /*
  * A test that skips itself (cr_skip_test) ends without its suite's .fini:
- * the environment it opened is removed when its process exits instead.
- * Only by the process that opened it, not by a forked child that exits.
+ * the directories it opened are removed when its process exits instead
+ * (their paths are kept: the struct may have been on a stack long gone).
+ * Only by the process that opened them, not by a forked child that exits.
  */
-static struct fx_env *open_env;
-static pid_t open_pid;
+#define FX_ENV_KEPT 8
+static char kept_dir[FX_ENV_KEPT][sizeof(((struct fx_env *)0)->dir)];
+static pid_t kept_pid;
 
-static void remove_left_env(void)
+static void remove_left_dirs(void)
 {
-	if (open_env && open_pid == getpid() && open_env->dir[0])
-		fx_env_close(open_env);
+	if (kept_pid != getpid())
+		return;
+	for (int i = 0; i < FX_ENV_KEPT; i++) {
+		if (kept_dir[i][0] && access(kept_dir[i], F_OK) == 0)
+			fx_rmtree(kept_dir[i]);
+	}
+}
+
+static void keep_dir(const char *dir)
+{
+	static int registered;
+
+	if (kept_pid != getpid()) {
+		memset(kept_dir, 0, sizeof(kept_dir));
+		kept_pid = getpid();
+	}
+	if (!registered)
+		registered = atexit(remove_left_dirs) == 0;
+	for (int i = 0; i < FX_ENV_KEPT; i++) {
+		if (!kept_dir[i][0]) {
+			snprintf(kept_dir[i], sizeof(kept_dir[i]), "%s", dir);
+			return;
+		}
+	}
 }
 
 int fx_env_open(struct fx_env *e, int flags)
 {
-	static int registered;
 	FILE *f;
 
 	memset(e, 0, sizeof *e);
 	e->log_fd = -1;
-	if (!registered)
-		registered = atexit(remove_left_env) == 0;
 	if (fx_tempdir(e->dir, sizeof e->dir) != 0)
 		return -1;
-	open_env = e;
-	open_pid = getpid();
+	keep_dir(e->dir);
 	snprintf(e->conf, sizeof e->conf, "%s/empty.conf", e->dir);
 	f = fopen(e->conf, "w");
 	if (!f || fclose(f) != 0)
