@@ -102,17 +102,6 @@ int sg_op_from_name(const char *s, size_t n)
 	return index_of(op_names, SG_OP_COUNT, s, n);
 }
 
-int sg_op_kind(int op)
-{
-	if (op <= SG_OP_READV)
-		return SG_KIND_RECEIVE;
-	if (op <= SG_OP_SENDFILE)
-		return SG_KIND_SEND;
-	if (op <= SG_OP_ACCEPT4)
-		return SG_KIND_ACCEPT;
-	return op == SG_OP_CONNECT ? SG_KIND_CONNECT : SG_KIND_READINESS;
-}
-
 int sg_classify_errno(int err, int op)
 {
 	int accepting = sg_op_kind(op) == SG_KIND_ACCEPT;

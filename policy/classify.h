@@ -70,7 +70,18 @@ enum sg_op_kind {
 
 const char *sg_op_name(int op);
 int sg_op_from_name(const char *s, size_t n);
-int sg_op_kind(int op);
+
+/* Inline: the retry decision asks it several times on every slow path. */
+static inline int sg_op_kind(int op)
+{
+	if (op <= SG_OP_READV)
+		return SG_KIND_RECEIVE;
+	if (op <= SG_OP_SENDFILE)
+		return SG_KIND_SEND;
+	if (op <= SG_OP_ACCEPT4)
+		return SG_KIND_ACCEPT;
+	return op == SG_OP_CONNECT ? SG_KIND_CONNECT : SG_KIND_READINESS;
+}
 
 /* Every class logged by default except eof (it costs a store per send). */
 #define SG_CLASS_DEFAULT_EVENTS \

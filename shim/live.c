@@ -95,6 +95,15 @@ static void write_copy(struct sg_cfg_copy *c, const struct sg_settings *s,
 	__atomic_store_n(&c->seq, seq + 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * What the retry driver uses is the part before the socket settings (which
+ * are read where a socket is made): 40 bytes, not the whole struct with its
+ * log path, since every slow path (each EAGAIN an event loop meets) takes a
+ * snapshot.
+ */
+#define SNAPSHOT_BYTES offsetof(struct sg_settings, sock)
+_Static_assert(SNAPSHOT_BYTES % sizeof(uint32_t) == 0, "copied by words");
+
 void sg_live_snapshot(struct sg_settings *out)
 {
 	for (int i = 0; i < SNAPSHOT_TRIES; i++) {
@@ -102,12 +111,12 @@ void sg_live_snapshot(struct sg_settings *out)
 		uint32_t seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
 		if (seq & 1)
 			continue;
-		copy_in(out, &c->s, sizeof(*out));
+		copy_in(out, &c->s, SNAPSHOT_BYTES);
 		if (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) == seq)
 			return;
 	}
 	/* Only a writer flipping generations without pause gets here. */
-	copy_in(out, &sg_cfg_copy_now()->s, sizeof(*out));
+	copy_in(out, &sg_cfg_copy_now()->s, SNAPSHOT_BYTES);
 }
 
 void sg_live_sock_overlay(struct sg_sock_settings *s)

@@ -54,6 +54,7 @@ int sg_live_acting(void);
 /*
  * A consistent copy of the settings in force, for a caller that uses
  * several fields across waits (the retry driver): all of one generation.
+ * Only the process-wide part is copied: out->sock is left as it was.
  */
 void sg_live_snapshot(struct sg_settings *out);
 
