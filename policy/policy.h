@@ -110,7 +110,6 @@ struct sg_problems {
 /* Limits of one parsed policy; larger ones are reported as problems. */
 #define SG_POLICY_TEXT_MAX (256 * 1024)
 #define SG_POLICY_MAX_SECTIONS 256
-#define SG_POLICY_MAX_ASSIGNS 2048
 #define SG_POLICY_MAX_PEER_SECTIONS 64
 
 struct sg_policy;	/* opaque; storage from sg_policy_storage_size() */
