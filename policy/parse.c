@@ -22,7 +22,6 @@ struct parser {
 	uint8_t source_index;
 	int bad;
 	struct sg_section *cur;	/* NULL: in the global part, not yet stored */
-	struct sg_section scratch;	/* holds sections beyond the limits */
 };
 
 size_t sg_policy_storage_size(void)
@@ -80,23 +79,31 @@ static void trim(const char **s, size_t *n)
 		(*n)--;
 }
 
-/* Takes a fresh section, or the scratch one when the limits are reached. */
+/*
+ * Takes a fresh section.  Past a limit the parse has failed (the policy
+ * will be the empty one), and the last slot takes the section's keys, so
+ * that they are still checked; it is not on the stack, where a section
+ * (about 900 bytes) would make the frame too large for the shim.
+ */
 static struct sg_section *new_section(struct parser *ps, int kind)
 {
 	struct sg_policy *p = ps->p;
-	struct sg_section *sec = &ps->scratch;
+	struct sg_section *sec = &p->sections[SG_POLICY_MAX_SECTIONS - 1];
+	int stored = 0;
 
-	if (kind == SG_SECTION_PEER && p->npeers >= SG_POLICY_MAX_PEER_SECTIONS)
+	if (kind == SG_SECTION_PEER && p->npeers >= SG_POLICY_MAX_PEER_SECTIONS) {
 		report(ps, NULL, 0, "too many [peer] sections (limit 64)");
-	else if (p->nsections >= SG_POLICY_MAX_SECTIONS)
+	} else if (p->nsections >= SG_POLICY_MAX_SECTIONS) {
 		report(ps, NULL, 0, "too many sections (limit 256)");
-	else
+	} else {
 		sec = &p->sections[p->nsections++];
+		stored = 1;
+	}
 	memset(sec, 0, sizeof(*sec));
 	sec->kind = (uint8_t)kind;
 	sec->source = ps->source_index;
 	sec->line = ps->line;
-	if (kind == SG_SECTION_PEER && sec != &ps->scratch)
+	if (kind == SG_SECTION_PEER && stored)
 		sec->peer_bit = (uint8_t)p->npeers++;
 	return sec;
 }

@@ -213,6 +213,27 @@ Test(policy_sections, too_many_peer_sections_are_refused)
 	expect_one_problem("t.conf:129: too many [peer] sections", "limit");
 }
 
+Test(policy_sections, too_many_sections_are_refused_and_still_checked)
+{
+	static char text[32768];
+	size_t len = 0;
+
+	for (int i = 0; i < SG_POLICY_MAX_SECTIONS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"[program p%d]\nretry_max = 1\n", i);
+	snprintf(text + len, sizeof(text) - len,
+		 "[program last]\nretry_max = 2\nretry_max = x\n");
+	cr_assert_eq(parse_text(text), -1);
+	cr_assert_eq(problems.count, 2);
+	cr_assert(strstr(problems.text[0], "t.conf:513: too many sections (limit 256)"),
+		  "%s", problems.text[0]);
+	cr_assert(strstr(problems.text[1], "t.conf:515: retry_max: "),
+		  "the keys of a section past the limit are checked: %s",
+		  problems.text[1]);
+	cr_assert_str_eq(value_for("p0", SG_KEY_RETRY_MAX), "100",
+			 "a refused policy is the empty one");
+}
+
 Test(policy_sections, options_apply_after_the_file)
 {
 	cr_assert_eq(parse_text("[program nginx]\nretry_max = 1\nmode = off\n"),
