@@ -11,11 +11,14 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -582,17 +585,11 @@ Test(policy_runtime, sockguard_options_override_the_file_and_its_program_section
  * Secure execution: a setuid-root copy of so_probe run by nobody.  ld.so
  * preloads into it only a library named without a slash, from a trusted
  * directory, with the set-user-ID bit (ld.so(8)), so the shim is copied
- * there for the test.  The same file run by root is not secure-exec: the
- * control.
+ * there for the test: into an overlay of that directory in a private mount
+ * namespace, so that the copy is seen by this test's processes alone and
+ * goes with them, whatever becomes of the test.  The same file run by root
+ * is not secure-exec: the control.
  */
-static char trusted_lib[256];
-
-static void secure_fini(void)
-{
-	if (trusted_lib[0])
-		unlink(trusted_lib);
-}
-
 static const char *trusted_dir(void)
 {
 	static const char *const dirs[] = { "/usr/lib/x86_64-linux-gnu",
@@ -607,11 +604,29 @@ static const char *trusted_dir(void)
 	return NULL;
 }
 
-Test(policy_runtime, secure_execution_ignores_sockguard_options_and_config,
-     .fini = secure_fini)
+/* tdir, for this process and its children only: an overlay over dir. */
+static void private_overlay(const char *tdir)
+{
+	char up[300], work[300], opts[800];
+
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	snprintf(up, sizeof up, "%s/lib-upper", dir);
+	snprintf(work, sizeof work, "%s/lib-work", dir);
+	cr_assert_eq(mkdir(up, 0755), 0);
+	cr_assert_eq(mkdir(work, 0755), 0);
+	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", tdir,
+		 up, work);
+	if (mount("overlay", tdir, "overlay", 0, opts) != 0)
+		cr_skip_test("no overlay file system for a private %s: %s", tdir,
+			     strerror(errno));
+}
+
+Test(policy_runtime, secure_execution_ignores_sockguard_options_and_config)
 {
 	struct stat sb;
 	char suid[400], libname[64], preload[96], cfg[400], *uid_argv[16];
+	char trusted_lib[256];
 	int refused, reset = 0;
 
 	FX_REQUIRE_NETNS();
@@ -625,6 +640,7 @@ Test(policy_runtime, secure_execution_ignores_sockguard_options_and_config,
 		cr_skip_test("/etc/sockguard.conf exists: it would apply");
 	const char *tdir = trusted_dir();
 	cr_assert_not_null(tdir);
+	private_overlay(tdir);
 	snprintf(libname, sizeof libname, "libsgtest-%d.so", (int)getpid());
 	snprintf(trusted_lib, sizeof trusted_lib, "%s/%s", tdir, libname);
 	snprintf(suid, sizeof suid, "%s/so_probe_suid", dir);
