@@ -50,6 +50,18 @@ void *__dso_handle __attribute__((visibility("hidden"))) = &__dso_handle;
  * without arguments: the musl build uses the library's names.
  */
 #ifdef __GLIBC__
+/*
+ * What pthread_atfork(3) calls in glibc (libc_nonshared.a passes the
+ * object's __dso_handle), called directly and referenced weakly: it is the
+ * build's one import that musl lacks.  A glibc program that starts a musl
+ * program hands it this build through an inherited LD_PRELOAD; musl's
+ * loader then binds the name to 0 instead of refusing to start the
+ * program, and the constructor, seeing no glibc, leaves the shim inactive
+ * (every wrapper passes straight through to musl's functions).
+ */
+extern int __register_atfork(void (*prepare)(void), void (*parent)(void),
+			     void (*child)(void), void *dso)
+	__attribute__((weak));
 static char **start_env;
 static const char *start_name;
 static int start_secure;
@@ -240,7 +252,11 @@ static void start(void)
 	__atomic_store_n(&sg_proc.active, 1, __ATOMIC_RELEASE);
 	sg_live_start();
 	sg_signals_init();
+#ifdef __GLIBC__
+	__register_atfork(NULL, NULL, after_fork_child, __dso_handle);
+#else
 	pthread_atfork(NULL, NULL, after_fork_child);
+#endif
 }
 
 void sg_init(void)
@@ -259,6 +275,9 @@ __attribute__((constructor)) static void sg_constructor(int argc, char **argv,
 							 char **envp)
 {
 	(void)argc;
+	/* Under musl's loader (above): no arguments, and nothing to do. */
+	if (!__register_atfork)
+		return;
 	take_arguments(argv, envp);
 	sg_init();
 }

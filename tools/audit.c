@@ -274,6 +274,10 @@ static void classify(struct entry *e, const struct sg_target *t)
 		return set_label(e, PARTIAL, "io_uring: I/O submitted through "
 				 "its ring%s bypasses the shim",
 				 e->uring > 1 ? "s" : "");
+	if (e->loaded && e->shim.inactive && t->libc == SG_LIBC_MUSL)
+		return set_label(e, BLIND, "musl-linked (%s), and given the glibc "
+				 "build of the shim (an inherited LD_PRELOAD), "
+				 "which stays inactive there", elf->interp);
 	if (e->loaded)
 		return set_label(e, COVERED, "%s", "");
 	if (elf->foreign)

@@ -138,6 +138,12 @@ static int check_block(struct sg_shim_proc *p)
 			 "version (the shim has not started, or is another version)");
 		return -1;
 	}
+	if (c->pid == 0) {
+		p->inactive = 1;
+		snprintf(p->why, sizeof(p->why), "the shim has not started (a musl "
+			 "program given the glibc build leaves it inactive)");
+		return -1;
+	}
 	if (c->pid != (uint64_t)p->pid && c->pid != (uint64_t)own_pid(p->pid)) {
 		snprintf(p->why, sizeof(p->why), "its counters are not yet its own "
 			 "(the shim has not started, or the process was just forked)");

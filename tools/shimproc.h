@@ -26,6 +26,7 @@ struct sg_shim_proc {
 	char comm[32];
 	uint64_t start_ticks;	/* /proc/PID/stat starttime: tells a reused pid apart */
 	int readable;		/* c holds this process's own counters */
+	int inactive;		/* the block was read, and the shim never started */
 	char why[256];		/* else: why not */
 	struct sg_counters c;
 };

@@ -148,19 +148,32 @@ Test(musl, run_preloads_the_musl_build_into_a_musl_program)
 }
 
 /*
- * What run spares a musl program: musl's loader maps the glibc build, cannot
- * resolve a glibc-only symbol in it and stops the program before main.
+ * A glibc program that starts a musl one hands it the glibc build through
+ * an inherited LD_PRELOAD.  musl's loader maps it (its one glibc-only
+ * import is weak), and it stays inactive: the program runs as it does
+ * without the shim.  (Before, musl's loader stopped it before main with
+ * exit status 127.)
  */
-Test(musl, the_glibc_build_keeps_a_musl_program_from_starting)
+Test(musl, the_glibc_build_inherited_by_a_musl_program_stays_inactive)
 {
-	char env[4200];
+	char env[4200], port[16], without[256] = "";
+	char opts[] = "SOCKGUARD_OPTIONS=log=stderr";
 
 	snprintf(env, sizeof(env), "LD_PRELOAD=%s", glibc_lib);
 	char *argv[] = { (char *)musl_prog("shim_probe"), NULL };
-	cr_expect_eq(run_argv(argv, (char *const[]){ env, NULL }), 127);
-	cr_expect_str_eq(res.out, "", "the program ran");
-	cr_expect(strstr(res.err, "Error relocating") &&
-		  strstr(res.err, "symbol not found"), "stderr: %s", res.err);
+	cr_expect_eq(run_argv(argv, (char *const[]){ env, NULL }), 0,
+		     "the musl program did not start: %s", res.err);
+	expect_probe(glibc_lib, glibc_lib);
+	cr_expect_str_eq(res.err, "");
+	/* A refused connect: the same errno as without it, and no line. */
+	snprintf(port, sizeof(port), "%d", fx_closed_port());
+	char *faults[] = { (char *)musl_prog("log_faults"), "refused", port, NULL };
+	cr_assert_eq(run_argv(faults, (char *const[]){ "LD_PRELOAD", NULL }), 0);
+	memcpy(without, res.out, sizeof(without) - 1);
+	cr_assert(strstr(without, "ECONNREFUSED"), "%s", without);
+	cr_expect_eq(run_argv(faults, (char *const[]){ env, opts, NULL }), 0);
+	cr_expect_str_eq(res.out, without);
+	cr_expect_str_eq(res.err, "", "the inactive shim logged");
 	/* Under run, the inherited glibc build gives way to the musl one. */
 	cr_assert_eq(run_with(NULL, (char *const[]){ env, NULL },
 			      musl_prog("shim_probe"), NULL), 0, "%s", res.err);
@@ -272,9 +285,10 @@ Test(musl, enable_without_the_musl_build_refuses_and_writes_nothing)
  * Starts tune_target's musl build (through `sockguard run` when via_run)
  * connected to a listener of ours, and waits for its "ready".
  */
-static void start_musl_target(struct target *t, int via_run)
+/* how: 0 no preload, 1 through `sockguard run`, 2 LD_PRELOAD=the glibc build */
+static void start_musl_target(struct target *t, int how)
 {
-	char port[16], tool_path[4096];
+	char port[16], tool_path[4096], env[4200] = "LD_PRELOAD";
 	int p;
 
 	t->lfd = fx_listen_tcp(&p);
@@ -284,8 +298,10 @@ static void start_musl_target(struct target *t, int via_run)
 	snprintf(t->out, sizeof(t->out), "%s/target.out", dir);
 	char *run_argv[] = { tool_path, "run", (char *)musl_prog("tune_target"),
 			     port, NULL };
-	char **argv = via_run ? run_argv : run_argv + 2;
-	t->pid = fx_spawn(argv, (char *const[]){ "LD_PRELOAD", NULL }, t->out);
+	char **argv = how == 1 ? run_argv : run_argv + 2;
+	if (how == 2)
+		snprintf(env, sizeof(env), "LD_PRELOAD=%s", glibc_lib);
+	t->pid = fx_spawn(argv, (char *const[]){ env, NULL }, t->out);
 	cr_assert_gt(t->pid, 0, "%s", fx_skip_reason());
 	struct pollfd pfd = { t->lfd, POLLIN, 0 };
 	cr_assert_eq(poll(&pfd, 1, 10000), 1, "the target did not connect");
@@ -391,6 +407,18 @@ Test(musl, audit_calls_a_musl_program_blind_only_without_the_musl_build)
 	cr_expect_eq(tool_in(NULL, audit), 1, "%s", res.err);
 	cr_expect(strstr(res.out, "not preloaded") && !strstr(res.out, "musl build"),
 		  "with the musl build installed: %s", res.out);
+	stop_target(&t);
+}
+
+Test(musl, audit_calls_a_musl_program_with_the_inactive_glibc_build_blind)
+{
+	struct target t;
+
+	start_musl_target(&t, 2);
+	cr_expect_eq(tool_in(NULL, (char *const[]){ "audit", fx_num(t.pid),
+			     NULL }), 1, "%s", res.err);
+	cr_expect(strstr(res.out, "blind") && strstr(res.out, "stays inactive"),
+		  "%s", res.out);
 	stop_target(&t);
 }
 
