@@ -102,18 +102,20 @@ static long tx_vector(struct sg_call *c, void *ctx, int how)
 	struct tx *a = ctx;
 	struct iovec rest[SG_IOV_PIECE];
 	struct msghdr m = { 0 };
+	/* writev leaves a->msg unset: the operation says which it is. */
+	const struct msghdr *msg = c->op == SG_OP_SENDMSG ? a->msg : NULL;
 
-	if (a->msg)
-		m = *a->msg;
-	const struct iovec *iov = a->msg ? a->msg->msg_iov : a->iov;
-	size_t cnt = a->msg ? (size_t)a->msg->msg_iovlen : (size_t)a->iovcnt;
+	if (msg)
+		m = *msg;
+	const struct iovec *iov = msg ? msg->msg_iov : a->iov;
+	size_t cnt = msg ? (size_t)msg->msg_iovlen : (size_t)a->iovcnt;
 	m.msg_iov = rest;
 	m.msg_iovlen = (size_t)iov_rest(iov, cnt, c->done, rest);
 	if (c->done) {	/* ancillary data went with the first part */
 		m.msg_control = NULL;
 		m.msg_controllen = 0;
 	}
-	if (!a->msg && how == SG_AGAIN) {
+	if (!msg && how == SG_AGAIN) {
 		sg_writing(c->fd);
 		long r = result(REAL(writev)(c->fd, rest, (int)m.msg_iovlen));
 		sg_written();
