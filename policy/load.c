@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -184,6 +185,17 @@ static int read_and_parse(struct sg_policy *p, const char *path,
 	return rc;
 }
 
+/*
+ * /dev/null (character device 1:3, under any name) is an empty policy, as
+ * for other programs' configuration: SOCKGUARD_CONFIG=/dev/null, or a
+ * policy file masked by a link to it, means no settings from a file.  It
+ * is not opened.
+ */
+static int is_dev_null(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(1, 3);
+}
+
 int sg_policy_load(struct sg_policy *p, const char *path, unsigned flags,
 		   char *buf, struct stat *st, struct sg_problems *problems)
 {
@@ -194,6 +206,9 @@ int sg_policy_load(struct sg_policy *p, const char *path, unsigned flags,
 	if (r < 0)
 		rc = r == -ENOENT && !(flags & SG_LOAD_REQUIRED) ? SG_LOAD_NONE :
 		     refuse_errno(p, problems, path, (int)-r);
+	else if (is_dev_null(&before))
+		rc = sg_policy_parse(p, "", 0, path, problems) < 0 ?
+		     SG_LOAD_INVALID : SG_LOAD_OK;
 	else if (!S_ISREG(before.st_mode))
 		rc = judge(p, problems, path, &before, flags);
 	else

@@ -176,3 +176,37 @@ Test(policy_paths, a_file_the_program_may_not_read_is_one_line)
 			   at("p.conf"), path), 0);
 	refused_everywhere(nobody, "Permission denied");
 }
+
+/*
+ * /dev/null, named or behind a link (a masked policy file), is an empty
+ * policy, not a refused file: no line, and SOCKGUARD_OPTIONS applies.
+ */
+Test(policy_paths, dev_null_is_an_empty_policy)
+{
+	char faults[4096], port[16], opts[] = "SOCKGUARD_OPTIONS=log=stderr";
+	char tool[512];
+
+	fx_prog_path("log_faults", faults, sizeof(faults));
+	snprintf(port, sizeof(port), "%d", fx_closed_port());
+	snprintf(tool, sizeof(tool), "%s/sockguard", fx_build_dir());
+	cr_assert_eq(symlink("/dev/null", at("masked.conf")), 0);
+	const char *paths[] = { "/dev/null", path };
+	for (int i = 0; i < 2; i++) {
+		snprintf(confenv, sizeof(confenv), "SOCKGUARD_CONFIG=%s", paths[i]);
+		char *argv[] = { "/bin/sh", "-c", "echo ok; exit 3", NULL };
+		char *env[] = { (char *)fx_preload_env(), confenv, "SOCKGUARD_OPTIONS",
+				NULL };
+		cr_assert_eq(fx_run(argv, env, 10000, &res), 0);
+		cr_expect_eq(fx_exit_code(&res), 3);
+		cr_expect_str_eq(res.out, "ok\n");
+		cr_expect_str_eq(res.err, "", "%s is not an empty policy", paths[i]);
+		char *fargv[] = { faults, "refused", port, NULL };
+		char *fenv[] = { (char *)fx_preload_env(), confenv, opts, NULL };
+		cr_assert_eq(fx_run(fargv, fenv, 10000, &res), 0);
+		cr_expect(strstr(res.err, "class=refused"),
+			  "SOCKGUARD_OPTIONS with %s: %s", paths[i], res.err);
+		char *check[] = { tool, "check", (char *)paths[i], NULL };
+		cr_assert_eq(fx_run(check, NULL, 10000, &res), 0);
+		cr_expect_eq(fx_exit_code(&res), 0, "check %s: %s", paths[i], res.err);
+	}
+}
