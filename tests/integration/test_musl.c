@@ -147,6 +147,14 @@ Test(musl, run_preloads_the_musl_build_into_a_musl_program)
 	expect_probe(glibc_lib, glibc_lib);
 }
 
+/* The sanitizer build of the glibc shim needs glibc's UBSan runtime. */
+static void glibc_build_must_be_plain(void)
+{
+	if (getenv("SG_SANITIZE"))
+		cr_skip_test("the sanitizer build of the glibc shim links the "
+			     "UBSan runtime, which a musl program cannot load");
+}
+
 /*
  * A glibc program that starts a musl one hands it the glibc build through
  * an inherited LD_PRELOAD.  musl's loader maps it (its one glibc-only
@@ -159,6 +167,7 @@ Test(musl, the_glibc_build_inherited_by_a_musl_program_stays_inactive)
 	char env[4200], port[16], without[256] = "";
 	char opts[] = "SOCKGUARD_OPTIONS=log=stderr";
 
+	glibc_build_must_be_plain();
 	snprintf(env, sizeof(env), "LD_PRELOAD=%s", glibc_lib);
 	char *argv[] = { (char *)musl_prog("shim_probe"), NULL };
 	cr_expect_eq(run_argv(argv, (char *const[]){ env, NULL }), 0,
@@ -414,6 +423,7 @@ Test(musl, audit_calls_a_musl_program_with_the_inactive_glibc_build_blind)
 {
 	struct target t;
 
+	glibc_build_must_be_plain();
 	start_musl_target(&t, 2);
 	cr_expect_eq(tool_in(NULL, (char *const[]){ "audit", fx_num(t.pid),
 			     NULL }), 1, "%s", res.err);
