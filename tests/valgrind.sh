@@ -111,5 +111,22 @@ sleep 0.3
 echo "hello socat" >"$TMP/in.txt"
 run_vg socat-client 0 socat -t 2 "OPEN:$TMP/in.txt" "TCP:127.0.0.1:$sport"
 
+# A writer that forgot O_NONBLOCK, to a reader that starts late: the
+# shim waits out EAGAIN and completes each short write (the slow path's
+# vector copies for writev and sendmsg).
+rport=$(closed_port)
+"$PY" -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
+for _ in range(3):
+    c, _ = s.accept(); time.sleep(0.3)
+    while c.recv(65536): pass
+    c.close()' "$rport" &
+sleep 0.3
+for mode in write writev sendmsg; do
+	run_vg "legacy-$mode" 0 "$BUILD/tests/progs/ea_legacy_writer" "$rport" "$mode" 4194304
+done
+
 echo "valgrind: $runs runs, $shim_errors errors attributed to libsockguard.so, $failed programs failed"
 ((shim_errors == 0 && failed == 0))
