@@ -146,7 +146,7 @@ Test(policy_load, devices_directories_and_sockets_are_refused)
 
 	expect_refused("/dev/zero", 0, "a character device, not a regular file");
 	fresh_policy();
-	expect_refused("/dev/null", 0, "a character device, not a regular file");
+	expect_refused("/dev/tty", 0, "a character device, not a regular file");
 	fresh_policy();
 	expect_refused(dir, 0, "a directory, not a regular file");
 	fresh_policy();
@@ -156,6 +156,20 @@ Test(policy_load, devices_directories_and_sockets_are_refused)
 	cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	expect_refused(path, 0, "a socket, not a regular file");
 	close(s);
+}
+
+Test(policy_load, dev_null_is_an_empty_policy)
+{
+	errno = 4321;
+	cr_assert_eq(sg_policy_load(policy, "/dev/null", SG_LOAD_REQUIRED, NULL,
+				    NULL, &problems), SG_LOAD_OK);
+	cr_expect_eq(errno, 4321, "errno is preserved");
+	cr_expect_eq(problems.count, 0, "%s", problems.text[0]);
+	cr_expect_str_eq(value_for(NULL, SG_KEY_MODE), "harden");
+	fresh_policy();
+	cr_assert_eq(sg_policy_load(policy, "/dev/null", SG_LOAD_SECURE, NULL,
+				    NULL, &problems), SG_LOAD_OK,
+		     "also in secure execution: it is root's, and empty");
 }
 
 Test(policy_load, a_file_others_can_write_is_refused)
