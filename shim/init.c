@@ -5,6 +5,7 @@
  * What it does eagerly, and why, is in docs/DESIGN.md.
  */
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -196,6 +197,71 @@ static void after_fork_child(void)
 	sg_live_after_fork();
 }
 
+/*
+ * Whether another copy of the library (another file: the same file is
+ * loaded once) comes before this one in the lookup order, as when
+ * /etc/ld.so.preload names the installed library and LD_PRELOAD a build
+ * tree's.  The program's calls reach that copy, whose calls to libc reach
+ * this one's wrappers: this copy stays inactive and passes them through,
+ * so that one process has one shim (one handler table, one log, one
+ * count), whatever number of copies is mapped.  The objects loaded at
+ * start-up are listed in lookup order; a copy is known by its file name.
+ * (Looking one of the library's names up from here would find this copy
+ * first: it is linked -Bsymbolic.)
+ */
+static int is_copy(const char *name)
+{
+	const char *base = name ? name : "";
+
+	for (const char *p = base; *p; p++)
+		if (*p == '/')
+			base = p + 1;
+	return strcmp(base, "libsockguard.so") == 0;
+}
+
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+
+#ifdef __GLIBC__
+/*
+ * glibc's loader keeps the list for debuggers in _r_debug (link.h), which
+ * it defines itself: referenced weakly, so that the library still links
+ * against libc alone and loads where it is missing.
+ */
+extern struct r_debug _r_debug __attribute__((weak));
+
+static int shadowed(void)
+{
+	if (!&_r_debug)
+		return 0;
+	for (const struct link_map *m = _r_debug.r_map; m; m = m->l_next) {
+		if ((const char *)m->l_addr == __ehdr_start)
+			return 0;	/* this copy */
+		if (is_copy(m->l_name))
+			return 1;
+	}
+	return 0;
+}
+#else
+static int visit_object(struct dl_phdr_info *o, size_t size, void *arg)
+{
+	int *earlier = arg;
+
+	(void)size;
+	if ((const char *)o->dlpi_addr == __ehdr_start)
+		return 1;	/* this copy: stop */
+	*earlier |= is_copy(o->dlpi_name);
+	return 0;
+}
+
+static int shadowed(void)
+{
+	int earlier = 0;
+
+	dl_iterate_phdr(visit_object, &earlier);
+	return earlier;
+}
+#endif
+
 #ifdef __GLIBC__
 /* What glibc passes to a constructor, kept for start(). */
 static void take_arguments(char **argv, char **envp)
@@ -276,7 +342,7 @@ __attribute__((constructor)) static void sg_constructor(int argc, char **argv,
 {
 	(void)argc;
 	/* Under musl's loader (above): no arguments, and nothing to do. */
-	if (!__register_atfork)
+	if (!__register_atfork || shadowed())
 		return;
 	take_arguments(argv, envp);
 	sg_init();
@@ -284,6 +350,8 @@ __attribute__((constructor)) static void sg_constructor(int argc, char **argv,
 #else
 __attribute__((constructor)) static void sg_constructor(void)
 {
+	if (shadowed())
+		return;
 	sg_init();
 }
 #endif

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,34 +36,71 @@ static int is_shim_path(const char *path)
 }
 
 /*
- * Finds the library in /proc/PID/maps.  Returns 1 when it is mapped, 0 when
- * not, -errno when the maps cannot be read.  The lines come in address
- * order, so the first one of the library is its lowest mapping.
+ * The library's copies in /proc/PID/maps: the lowest mapping of each file
+ * (the lines come in address order).  Returns how many were found (at most
+ * max), or -errno when the maps cannot be read.
  */
-static int find_shim(pid_t pid, struct shim_map *m)
+static int find_copies(pid_t pid, struct shim_map *v, int max)
 {
 	char name[64], line[PATH_MAX + 128];
-	int found = 0;
+	struct shim_map m;
+	int n = 0;
 
 	snprintf(name, sizeof(name), "/proc/%d/maps", (int)pid);
 	FILE *f = fopen(name, "re");
 	if (!f)
 		return -errno;
-	while (!found && fgets(line, sizeof(line), f)) {
-		int path_at = 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		int path_at = 0, seen = 0;
 		line[strcspn(line, "\n")] = '\0';
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %n",
-			   &m->start, &m->end, &m->offset, &path_at) < 3 ||
-		    path_at == 0)
+			   &m.start, &m.end, &m.offset, &path_at) < 3 ||
+		    path_at == 0 || !is_shim_path(line + path_at))
 			continue;
-		if (is_shim_path(line + path_at)) {
-			snprintf(m->path, sizeof(m->path), "%s", line + path_at);
-			found = 1;
-		}
+		for (int i = 0; i < n; i++)
+			seen |= strcmp(v[i].path, line + path_at) == 0;
+		if (seen)
+			continue;
+		snprintf(m.path, sizeof(m.path), "%s", line + path_at);
+		v[n++] = m;
 	}
 	int err = ferror(f) ? errno : 0;
 	fclose(f);
-	return err ? -err : found;
+	return err ? -err : n;
+}
+
+static int symbol_address(pid_t pid, const struct shim_map *m,
+			  const char *symbol, uint64_t *addr);
+
+/*
+ * Finds the library in the process.  Returns 1 when it is mapped, 0 when
+ * not, -errno when the maps cannot be read.  When two copies (two files)
+ * are mapped, only the first in the lookup order runs (the other stays
+ * inactive, its counters' pid 0): m is the one that runs.
+ */
+static int find_shim(pid_t pid, struct shim_map *m)
+{
+	struct shim_map v[4];
+	int n = find_copies(pid, v, 4);
+
+	if (n <= 0)
+		return n;
+	*m = v[0];
+	for (int i = 0; n > 1 && i < n; i++) {
+		uint64_t addr, owner = 0;
+		struct iovec local = { &owner, sizeof(owner) };
+		struct iovec remote = { NULL, sizeof(owner) };
+		if (symbol_address(pid, &v[i], SG_COUNTERS_SYMBOL, &addr) < 0)
+			continue;
+		remote.iov_base = (void *)(uintptr_t)(addr +
+				offsetof(struct sg_counters, pid));
+		if (process_vm_readv(pid, &local, 1, &remote, 1, 0) ==
+		    (ssize_t)sizeof(owner) && owner != 0) {
+			*m = v[i];
+			break;
+		}
+	}
+	return 1;
 }
 
 /*

@@ -90,6 +90,51 @@ Test(hostile, execl_with_five_thousand_arguments)
 }
 
 /*
+ * Two copies of the library (two files, as when /etc/ld.so.preload names
+ * the installed one and LD_PRELOAD a build tree's) make one shim: the
+ * first in the lookup order runs, the other passes its calls through.
+ * With both running, a vfork child's sigaction went through the first copy
+ * (which knew it was in a vfork child) to the second (which did not) and
+ * reset the parent's handler there (the parent then died of SIGUSR1), and
+ * every event was logged and summed up twice.
+ */
+Test(hostile, two_copies_of_the_library_make_one_shim)
+{
+	char copy[400], preload[9000], path[4096], port[16];
+	const char *pre = fx_preload_env();	/* "LD_PRELOAD=[runtime:]SHIM" */
+	const char *shim_at = strstr(pre, fx_shim_path());
+
+	cr_assert_not_null(shim_at);
+	snprintf(copy, sizeof copy, "%s/copy/libsockguard.so", env.dir);
+	cr_assert_eq(fx_sh("mkdir -p '%s/copy' && cp '%s' '%s'", env.dir,
+			   fx_shim_path(), copy), 0);
+	snprintf(port, sizeof port, "%d", fx_closed_port());
+	for (int copy_first = 0; copy_first < 2; copy_first++) {
+		if (copy_first)
+			snprintf(preload, sizeof preload, "%.*s%s:%s",
+				 (int)(shim_at - pre), pre, copy, shim_at);
+		else
+			snprintf(preload, sizeof preload, "%s:%s", pre, copy);
+		char **e = fx_env_shim(&env, "");
+		e[0] = preload;
+		char *argv[] = { (char *)fx_prog_path("hostile", path, sizeof path),
+				 "vfork-sigaction", NULL };
+		cr_assert_eq(fx_run(argv, e, 20000, &shimmed), 0);
+		cr_expect_str_eq(shimmed.out, "handled 2\n", "%s: %s", preload,
+				 shimmed.err);
+		char *faults[] = { (char *)fx_prog_path("log_faults", path, sizeof path),
+				   "refused", port, NULL };
+		fx_env_log(&env, 0);
+		cr_assert_eq(fx_run(faults, e, 20000, &shimmed), 0);
+		const char *lines = fx_env_log(&env, 300);
+		cr_expect_eq(fx_log_count(lines, "class=refused"), 1, "%s:\n%s",
+			     preload, lines);
+		cr_expect_eq(fx_log_count(lines, "class=summary"), 1, "%s:\n%s",
+			     preload, lines);
+	}
+}
+
+/*
  * Without the shim the interrupted connect fails with EINTR; with it the
  * EINTR (SIGCHLD is not in eintr_pass) is retried and the connection made
  * when the server accepts.  Either way, what connect reports is true.

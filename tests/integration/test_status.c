@@ -189,3 +189,55 @@ Test(status, a_process_name_cannot_send_control_sequences_to_the_terminal)
 		  "%s", res.out);
 	fx_stop(t.pid);
 }
+
+/*
+ * Two copies of the library in one process: only the first in the lookup
+ * order runs, and status reads that one's counters, whichever is mapped
+ * lower.
+ */
+Test(status, two_copies_show_the_copy_that_runs)
+{
+	char copy[400], preload[9000], sock[400], opts[600], pid[16], want[32];
+	static char log[65536];
+	const char *pre = fx_preload_env();
+	const char *shim_at = strstr(pre, fx_shim_path());
+	int port = fx_closed_port();
+
+	cr_assert_not_null(shim_at);
+	snprintf(copy, sizeof(copy), "%s/copy/libsockguard.so", env.dir);
+	cr_assert_eq(fx_sh("mkdir -p '%s/copy' && cp '%s' '%s'", env.dir,
+			   fx_shim_path(), copy), 0);
+	for (int copy_first = 0; copy_first < 2; copy_first++) {
+		struct target t;
+		snprintf(sock, sizeof(sock), "%s/two%d.sock", env.dir, copy_first);
+		snprintf(t.out, sizeof(t.out), "%s/two%d.out", env.dir, copy_first);
+		t.log_fd = fx_log_receiver_open(sock);
+		cr_assert_geq(t.log_fd, 0, "%s", fx_skip_reason());
+		snprintf(opts, sizeof(opts), "mode=harden:log=unix:%s", sock);
+		if (copy_first)
+			snprintf(preload, sizeof(preload), "%.*s%s:%s",
+				 (int)(shim_at - pre), pre, copy, shim_at);
+		else
+			snprintf(preload, sizeof(preload), "%s:%s", pre, copy);
+		char **e = fx_env_shim(&env, opts);
+		e[0] = preload;
+		t.pid = fx_spawn((char *const[]){ (char *)fx_prog("tool_status_target"),
+						  "2", fx_num(port), NULL }, e, t.out);
+		cr_assert_gt(t.pid, 0, "%s", fx_skip_reason());
+		wait_ready(&t, 2);
+		log[0] = '\0';
+		fx_log_collect(t.log_fd, log, sizeof(log), 300);
+		cr_expect_eq(fx_log_count(log, "class=refused"), 2, "%s: %s", preload,
+			     log);
+		snprintf(pid, sizeof(pid), "%d", (int)t.pid);
+		cr_expect_eq(tool((char *const[]){ "status", "--json", pid, NULL }), 0,
+			     "%s", res.err);
+		const char *o = json_of(t.pid);
+		cr_assert_not_null(o, "%s", res.out);
+		cr_expect(object_has(o, "\"mode\":\"harden\""), "%s: %s", preload, o);
+		snprintf(want, sizeof(want), "\"refused\":2,");
+		cr_expect(object_has(o, want), "%s: %s", preload, o);
+		fx_stop(t.pid);
+		close(t.log_fd);
+	}
+}

@@ -176,13 +176,21 @@ static void *late_reader(void *arg)
 	return NULL;
 }
 
-/* A TCP connection over loopback: *out to write, *in to read. */
+/*
+ * A TCP connection over loopback: *out to write, *in to read.  Made with
+ * the signals blocked: the timer already runs, and the call under test is
+ * the send that follows, not this connect (which a signal every
+ * millisecond interrupts now and then on a loaded machine).
+ */
 static void tcp_pair(int *out, int *in)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
+	sigset_t all, old;
 	int l = listener();
 
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	getsockname(l, (struct sockaddr *)&sin, &len);
 	*out = socket(AF_INET, SOCK_STREAM, 0);
 	if (connect(*out, (struct sockaddr *)&sin, len) < 0) {
@@ -191,6 +199,7 @@ static void tcp_pair(int *out, int *in)
 	}
 	*in = accept(l, NULL, NULL);
 	close(l);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static long send_big(void)
