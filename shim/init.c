@@ -5,8 +5,8 @@
  * What it does eagerly, and why, is in docs/DESIGN.md.
  */
 #include <errno.h>
-#include <link.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,7 +341,10 @@ __attribute__((constructor)) static void sg_constructor(int argc, char **argv,
 							 char **envp)
 {
 	(void)argc;
-	/* Under musl's loader (above): no arguments, and nothing to do. */
+	/*
+	 * Under musl's loader (above): no arguments, and nothing to do; behind
+	 * another copy of the library, nothing to do either.
+	 */
 	if (!__register_atfork || shadowed())
 		return;
 	take_arguments(argv, envp);
