@@ -223,7 +223,8 @@ static int lock_state(const char *state)
 	snprintf(path, sizeof(path), "%s.lock", state);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		fprintf(stderr, CMD ": %s: %s\n", path, strerror(errno));
+		fprintf(stderr, CMD ": %s: %s (use --state FILE or --no-state)\n",
+			path, strerror(errno));
 		return -1;
 	}
 	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
