@@ -134,6 +134,21 @@ Test(hostile, two_copies_of_the_library_make_one_shim)
 	}
 }
 
+/* Without the shim, the interrupted connect of scenario fails with EINTR. */
+static void expect_eintr_without_shim(const char *scenario)
+{
+	run(FX_PLAIN, scenario, NULL);
+	cr_assert_str_eq(plain.out, "connect: Interrupted system call\n");
+}
+
+/* With the shim (opts), connect reports success, and the socket is connected. */
+static void expect_connected(const char *scenario, const char *opts)
+{
+	run(FX_SHIM, scenario, opts);
+	cr_assert_str_eq(shimmed.out, "connected: getpeername 0 write 1 read 1 !\n",
+			 "%s: %s", opts, shimmed.out);
+}
+
 /*
  * Without the shim the interrupted connect fails with EINTR; with it the
  * EINTR (SIGCHLD is not in eintr_pass) is retried and the connection made
@@ -141,20 +156,13 @@ Test(hostile, two_copies_of_the_library_make_one_shim)
  */
 Test(hostile, unix_connect_interrupted_reports_only_the_truth)
 {
-	run(FX_PLAIN, "unix-connect", NULL);
-	cr_assert_str_eq(plain.out, "connect: Interrupted system call\n");
-	run(FX_SHIM, "unix-connect", "");
-	cr_assert_str_eq(shimmed.out,
-			 "connected: getpeername 0 write 1 read 1 !\n",
-			 "%s", shimmed.out);
+	expect_eintr_without_shim("unix-connect");
+	expect_connected("unix-connect", "");
 }
 
 Test(hostile, unix_connect_is_not_bounded_by_connect_timeout)
 {
-	run(FX_SHIM, "unix-connect", "connect_timeout=5000");
-	cr_assert_str_eq(shimmed.out,
-			 "connected: getpeername 0 write 1 read 1 !\n",
-			 "%s", shimmed.out);
+	expect_connected("unix-connect", "connect_timeout=5000");
 }
 
 Test(hostile, emfile_with_nothing_pending_sheds_no_connection)
@@ -219,16 +227,9 @@ Test(hostile, signal_driven_socket_gets_eagain_at_once_with_ioctl)
  */
 Test(hostile, tcp_connect_interrupted_reports_only_the_truth)
 {
-	run(FX_PLAIN, "tcp-connect", NULL);
-	cr_assert_str_eq(plain.out, "connect: Interrupted system call\n");
-	run(FX_SHIM, "tcp-connect", "");
-	cr_assert_str_eq(shimmed.out,
-			 "connected: getpeername 0 write 1 read 1 !\n",
-			 "%s", shimmed.out);
-	run(FX_SHIM, "tcp-connect", "connect_timeout=5000");
-	cr_assert_str_eq(shimmed.out,
-			 "connected: getpeername 0 write 1 read 1 !\n",
-			 "%s", shimmed.out);
+	expect_eintr_without_shim("tcp-connect");
+	expect_connected("tcp-connect", "");
+	expect_connected("tcp-connect", "connect_timeout=5000");
 }
 
 /* A UDP connect never blocks: what it reports is the kernel's, timeout or not. */

@@ -36,19 +36,34 @@ static void run(char *const argv[], char *const *vars, struct fx_result *r)
  * Writes to a peer that reset the connection
  */
 
-/* sig_pipe sock CALL against a peer that closes with SO_LINGER 0. */
-static int sock_write(const char *call, char *const *vars, struct fx_result *r)
+/*
+ * sig_pipe MODE [CALL] PORT against a peer that closes with SO_LINGER 0;
+ * its exit code.
+ */
+static int run_sig_pipe(const char *mode, const char *call, char *const *vars,
+			struct fx_result *r)
 {
-	int port;
-	char p[16];
+	int port, n = 0;
+	char p[16], *argv[5];
 	pid_t peer = fx_peer_reset(&port);
 
 	cr_assert_gt(peer, 0, "%s", fx_skip_reason());
 	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)fx_prog("sig_pipe"), "sock", (char *)call, p, NULL };
+	argv[n++] = (char *)fx_prog("sig_pipe");
+	argv[n++] = (char *)mode;
+	if (call)
+		argv[n++] = (char *)call;
+	argv[n++] = p;
+	argv[n] = NULL;
 	run(argv, vars, r);
 	fx_stop(peer);
 	return fx_exit_code(r);
+}
+
+/* sig_pipe sock CALL. */
+static int sock_write(const char *call, char *const *vars, struct fx_result *r)
+{
+	return run_sig_pipe("sock", call, vars, r);
 }
 
 static void expect_killed(const char *call, char *const *vars, const char *why)
@@ -163,30 +178,16 @@ Test(sigpipe, pipe_write_dies_of_sigpipe_under_socket_mode_as_without_shim,
  * the shim cannot see, so under sigpipe=socket a stream fdopen(3)ed on a
  * socket counts as one while it is open.
  */
-static int stdio_write(const char *mode, char *const *vars, struct fx_result *r)
-{
-	int port;
-	char p[16];
-	pid_t peer = fx_peer_reset(&port);
-
-	cr_assert_gt(peer, 0, "%s", fx_skip_reason());
-	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)fx_prog("sig_pipe"), (char *)mode, p, NULL };
-	run(argv, vars, r);
-	fx_stop(peer);
-	return fx_exit_code(r);
-}
-
 Test(sigpipe, stdio_socket_stream_gets_epipe_under_socket_mode_pipes_still_die,
      .timeout = 30)
 {
 	struct fx_result r;
 
-	cr_expect_eq(stdio_write("stdio", fx_env_plain(&env), &r),
+	cr_expect_eq(run_sig_pipe("stdio", NULL, fx_env_plain(&env), &r),
 		     KILLED_BY_SIGPIPE, "%s", r.out);
 	cr_expect_null(strstr(r.out, "Broken pipe"), "%s", r.out);
 	/* The socket stream gets EPIPE; a write(2) to a pipe still kills. */
-	cr_expect_eq(stdio_write("stdio", fx_env_shim(&env, "sigpipe=socket"),
+	cr_expect_eq(run_sig_pipe("stdio", NULL, fx_env_shim(&env, "sigpipe=socket"),
 				 &r),
 		     KILLED_BY_SIGPIPE, "%s", r.out);
 	cr_expect(strstr(r.out, ": Broken pipe\n"), "the stdio write to the "
@@ -199,7 +200,7 @@ Test(sigpipe, stdio_pipe_dies_under_socket_mode_once_the_socket_stream_closed,
 {
 	struct fx_result r;
 
-	cr_expect_eq(stdio_write("stdio_closed",
+	cr_expect_eq(run_sig_pipe("stdio_closed", NULL,
 				 fx_env_shim(&env, "sigpipe=socket"), &r),
 		     KILLED_BY_SIGPIPE, "%s", r.out);
 	cr_expect(strstr(r.out, ": Broken pipe\nstdio to a pipe:\n"), "%s",
@@ -213,9 +214,9 @@ Test(sigpipe, stdout_on_a_socket_gets_epipe_under_socket_mode, .timeout = 30)
 {
 	struct fx_result r;
 
-	cr_expect_eq(stdio_write("stdout_sock", fx_env_plain(&env), &r),
+	cr_expect_eq(run_sig_pipe("stdout_sock", NULL, fx_env_plain(&env), &r),
 		     KILLED_BY_SIGPIPE, "%s%s", r.out, r.err);
-	cr_expect_eq(stdio_write("stdout_sock",
+	cr_expect_eq(run_sig_pipe("stdout_sock", NULL,
 				 fx_env_shim(&env, "sigpipe=socket"), &r),
 		     0, "%s%s", r.out, r.err);
 	cr_expect(strstr(r.err, ": Broken pipe\nsurvived\n"), "%s", r.err);
@@ -230,7 +231,7 @@ Test(sigpipe, stdio_pipe_dies_once_stdout_is_no_longer_the_socket, .timeout = 30
 {
 	struct fx_result r;
 
-	cr_expect_eq(stdio_write("stdout_away", fx_env_shim(&env, "sigpipe=socket"),
+	cr_expect_eq(run_sig_pipe("stdout_away", NULL, fx_env_shim(&env, "sigpipe=socket"),
 				 &r),
 		     KILLED_BY_SIGPIPE, "%s%s", r.out, r.err);
 	cr_expect(strstr(r.err, ": Broken pipe\nstdio to a pipe:\n"), "%s", r.err);
@@ -270,28 +271,14 @@ Test(sigpipe, yes_pipe_head_behaves_as_without_shim_under_socket_mode,
  * The program's own SIGPIPE settings
  */
 
-static int pipe_mode(const char *mode, char *const *vars, struct fx_result *r)
-{
-	int port;
-	char p[16];
-	pid_t peer = fx_peer_reset(&port);
-
-	cr_assert_gt(peer, 0, "%s", fx_skip_reason());
-	snprintf(p, sizeof(p), "%d", port);
-	char *argv[] = { (char *)fx_prog("sig_pipe"), (char *)mode, p, NULL };
-	run(argv, vars, r);
-	fx_stop(peer);
-	return fx_exit_code(r);
-}
-
 Test(sigpipe, sig_dfl_set_by_program_stays_ignored_and_reads_back_sig_dfl,
      .timeout = 30)
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_mode("dfl", fx_env_plain(&env), &r), KILLED_BY_SIGPIPE,
+	cr_expect_eq(run_sig_pipe("dfl", NULL, fx_env_plain(&env), &r), KILLED_BY_SIGPIPE,
 		     "%s", r.out);
-	cr_expect_eq(pipe_mode("dfl", fx_env_shim(&env, ""), &r), 0, "%s", r.out);
+	cr_expect_eq(run_sig_pipe("dfl", NULL, fx_env_shim(&env, ""), &r), 0, "%s", r.out);
 	cr_expect(strstr(r.out, "after sigaction(SIG_DFL): reads back DFL"), "%s",
 		  r.out);
 	cr_expect(strstr(r.out, "after signal(SIG_DFL): reads back DFL"), "%s",
@@ -306,7 +293,7 @@ static void expect_handler_runs(char *const *vars, const char *why)
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_mode("handler", vars, &r), 0, "%s: %s", why, r.out);
+	cr_expect_eq(run_sig_pipe("handler", NULL, vars, &r), 0, "%s: %s", why, r.out);
 	cr_expect(strstr(r.out, "handler ran 1 after pipe"), "%s: %s", why, r.out);
 	cr_expect_null(strstr(r.out, "FAIL"), "%s: %s", why, r.out);
 }
@@ -334,8 +321,8 @@ Test(sigpipe, socket_mode_leaves_an_already_pending_sigpipe_pending,
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_mode("pending", fx_env_plain(&env), &r), 0, "%s", r.out);
-	cr_expect_eq(pipe_mode("pending", fx_env_shim(&env, "sigpipe=socket"), &r), 0,
+	cr_expect_eq(run_sig_pipe("pending", NULL, fx_env_plain(&env), &r), 0, "%s", r.out);
+	cr_expect_eq(run_sig_pipe("pending", NULL, fx_env_shim(&env, "sigpipe=socket"), &r), 0,
 		     "%s", r.out);
 	cr_expect(strstr(r.out, "pending after sendfile: 1"), "%s", r.out);
 }
@@ -407,9 +394,9 @@ Test(sigpipe, failed_execve_leaves_sigpipe_ignored, .timeout = 30)
 {
 	struct fx_result r;
 
-	cr_expect_eq(pipe_mode("badexec", fx_env_plain(&env), &r),
+	cr_expect_eq(run_sig_pipe("badexec", NULL, fx_env_plain(&env), &r),
 		     KILLED_BY_SIGPIPE, "%s", r.out);
-	cr_expect_eq(pipe_mode("badexec", fx_env_shim(&env, ""), &r), 0, "%s", r.out);
+	cr_expect_eq(run_sig_pipe("badexec", NULL, fx_env_shim(&env, ""), &r), 0, "%s", r.out);
 	cr_expect(strstr(r.out, "Broken pipe\nsurvived"), "%s", r.out);
 }
 
