@@ -209,14 +209,20 @@ static void after_fork_child(void)
  * (Looking one of the library's names up from here would find this copy
  * first: it is linked -Bsymbolic.)
  */
-static int is_copy(const char *name)
+/* What follows the last '/' of path (NULL: ""). */
+static const char *base_name(const char *path)
 {
-	const char *base = name ? name : "";
+	const char *base = path ? path : "";
 
 	for (const char *p = base; *p; p++)
 		if (*p == '/')
 			base = p + 1;
-	return strcmp(base, "libsockguard.so") == 0;
+	return base;
+}
+
+static int is_copy(const char *name)
+{
+	return strcmp(base_name(name), "libsockguard.so") == 0;
 }
 
 extern const char __ehdr_start[] __attribute__((visibility("hidden")));
@@ -266,15 +272,8 @@ static int shadowed(void)
 /* What glibc passes to a constructor, kept for start(). */
 static void take_arguments(char **argv, char **envp)
 {
-	const char *slash = NULL;
-
 	start_env = envp;
-	start_name = argv && argv[0] ? argv[0] : "";
-	for (const char *p = start_name; *p; p++)
-		if (*p == '/')
-			slash = p;
-	if (slash)
-		start_name = slash + 1;
+	start_name = base_name(argv ? argv[0] : NULL);
 	char **e = envp;
 	while (e && *e)
 		e++;

@@ -88,14 +88,9 @@ static int find_shim(pid_t pid, struct shim_map *m)
 	*m = v[0];
 	for (int i = 0; n > 1 && i < n; i++) {
 		uint64_t addr, owner = 0;
-		struct iovec local = { &owner, sizeof(owner) };
-		struct iovec remote = { NULL, sizeof(owner) };
-		if (symbol_address(pid, &v[i], SG_COUNTERS_SYMBOL, &addr) < 0)
-			continue;
-		remote.iov_base = (void *)(uintptr_t)(addr +
-				offsetof(struct sg_counters, pid));
-		if (process_vm_readv(pid, &local, 1, &remote, 1, 0) ==
-		    (ssize_t)sizeof(owner) && owner != 0) {
+		if (symbol_address(pid, &v[i], SG_COUNTERS_SYMBOL, &addr) == 0 &&
+		    sg_shim_read(pid, addr + offsetof(struct sg_counters, pid),
+				 &owner, sizeof(owner)) == 0 && owner != 0) {
 			*m = v[i];
 			break;
 		}
