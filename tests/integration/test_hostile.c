@@ -5,8 +5,6 @@
  * retried EINTR), an outcome that is just as true.
  */
 #include <criterion/criterion.h>
-#include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,21 +98,12 @@ Test(hostile, execl_with_five_thousand_arguments)
  */
 Test(hostile, two_copies_of_the_library_make_one_shim)
 {
-	char copy[400], preload[9000], path[4096], port[16];
-	const char *pre = fx_preload_env();	/* "LD_PRELOAD=[runtime:]SHIM" */
-	const char *shim_at = strstr(pre, fx_shim_path());
+	char preload[9000], path[4096], port[16];
 
-	cr_assert_not_null(shim_at);
-	snprintf(copy, sizeof copy, "%s/copy/libsockguard.so", env.dir);
-	cr_assert_eq(fx_sh("mkdir -p '%s/copy' && cp '%s' '%s'", env.dir,
-			   fx_shim_path(), copy), 0);
 	snprintf(port, sizeof port, "%d", fx_closed_port());
 	for (int copy_first = 0; copy_first < 2; copy_first++) {
-		if (copy_first)
-			snprintf(preload, sizeof preload, "%.*s%s:%s",
-				 (int)(shim_at - pre), pre, copy, shim_at);
-		else
-			snprintf(preload, sizeof preload, "%s:%s", pre, copy);
+		cr_assert_not_null(fx_preload_env_with_copy(env.dir, copy_first,
+							    preload, sizeof preload));
 		char **e = fx_env_shim(&env, "");
 		e[0] = preload;
 		char *argv[] = { (char *)fx_prog_path("hostile", path, sizeof path),
@@ -251,19 +240,11 @@ Test(hostile, udp_connect_reports_only_the_truth)
  */
 static void preload_through_a_private_etc(void)
 {
-	char up[300], work[300], opts[700];
+	int rc = fx_private_overlay("/etc", env.dir, "etc");
 
-	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
-	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-	snprintf(up, sizeof up, "%s/etc-upper", env.dir);
-	snprintf(work, sizeof work, "%s/etc-work", env.dir);
-	cr_assert_eq(mkdir(up, 0755), 0);
-	cr_assert_eq(mkdir(work, 0755), 0);
-	snprintf(opts, sizeof opts, "lowerdir=/etc,upperdir=%s,workdir=%s", up,
-		 work);
-	if (mount("overlay", "/etc", "overlay", 0, opts) != 0)
-		cr_skip_test("no overlay file system for a private /etc: %s",
-			     strerror(errno));
+	if (rc == -2)
+		cr_skip_test("%s", fx_skip_reason());
+	cr_assert_eq(rc, 0, "%s", fx_skip_reason());
 	FILE *f = fopen("/etc/ld.so.preload", "w");
 	cr_assert_not_null(f);
 	fprintf(f, "%s\n", fx_shim_path());

@@ -11,14 +11,11 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sched.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -604,24 +601,6 @@ static const char *trusted_dir(void)
 	return NULL;
 }
 
-/* tdir, for this process and its children only: an overlay over dir. */
-static void private_overlay(const char *tdir)
-{
-	char up[300], work[300], opts[800];
-
-	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
-	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-	snprintf(up, sizeof up, "%s/lib-upper", dir);
-	snprintf(work, sizeof work, "%s/lib-work", dir);
-	cr_assert_eq(mkdir(up, 0755), 0);
-	cr_assert_eq(mkdir(work, 0755), 0);
-	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", tdir,
-		 up, work);
-	if (mount("overlay", tdir, "overlay", 0, opts) != 0)
-		cr_skip_test("no overlay file system for a private %s: %s", tdir,
-			     strerror(errno));
-}
-
 Test(policy_runtime, secure_execution_ignores_sockguard_options_and_config)
 {
 	struct stat sb;
@@ -640,7 +619,10 @@ Test(policy_runtime, secure_execution_ignores_sockguard_options_and_config)
 		cr_skip_test("/etc/sockguard.conf exists: it would apply");
 	const char *tdir = trusted_dir();
 	cr_assert_not_null(tdir);
-	private_overlay(tdir);
+	int rc = fx_private_overlay(tdir, dir, "lib");
+	if (rc == -2)
+		cr_skip_test("%s", fx_skip_reason());
+	cr_assert_eq(rc, 0, "%s", fx_skip_reason());
 	snprintf(libname, sizeof libname, "libsgtest-%d.so", (int)getpid());
 	snprintf(trusted_lib, sizeof trusted_lib, "%s/%s", tdir, libname);
 	snprintf(suid, sizeof suid, "%s/so_probe_suid", dir);

@@ -197,16 +197,10 @@ Test(status, a_process_name_cannot_send_control_sequences_to_the_terminal)
  */
 Test(status, two_copies_show_the_copy_that_runs)
 {
-	char copy[400], preload[9000], sock[400], opts[600], pid[16], want[32];
+	char preload[9000], sock[400], opts[600], pid[16], want[32];
 	static char log[65536];
-	const char *pre = fx_preload_env();
-	const char *shim_at = strstr(pre, fx_shim_path());
 	int port = fx_closed_port();
 
-	cr_assert_not_null(shim_at);
-	snprintf(copy, sizeof(copy), "%s/copy/libsockguard.so", env.dir);
-	cr_assert_eq(fx_sh("mkdir -p '%s/copy' && cp '%s' '%s'", env.dir,
-			   fx_shim_path(), copy), 0);
 	for (int copy_first = 0; copy_first < 2; copy_first++) {
 		struct target t;
 		snprintf(sock, sizeof(sock), "%s/two%d.sock", env.dir, copy_first);
@@ -214,11 +208,8 @@ Test(status, two_copies_show_the_copy_that_runs)
 		t.log_fd = fx_log_receiver_open(sock);
 		cr_assert_geq(t.log_fd, 0, "%s", fx_skip_reason());
 		snprintf(opts, sizeof(opts), "mode=harden:log=unix:%s", sock);
-		if (copy_first)
-			snprintf(preload, sizeof(preload), "%.*s%s:%s",
-				 (int)(shim_at - pre), pre, copy, shim_at);
-		else
-			snprintf(preload, sizeof(preload), "%s:%s", pre, copy);
+		cr_assert_not_null(fx_preload_env_with_copy(env.dir, copy_first,
+							    preload, sizeof(preload)));
 		char **e = fx_env_shim(&env, opts);
 		e[0] = preload;
 		t.pid = fx_spawn((char *const[]){ (char *)fx_prog("tool_status_target"),

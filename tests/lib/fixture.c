@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -182,6 +183,48 @@ const char *fx_preload_env(void)
 		fx_sanitizer_runtime(runtime, sizeof runtime);
 	snprintf(env, sizeof env, "LD_PRELOAD=%s%s", runtime, fx_shim_path());
 	return env;
+}
+
+const char *fx_preload_env_with_copy(const char *dir, int copy_first, char *buf,
+				     size_t len)
+{
+	char copy[PATH_MAX];
+	const char *pre = fx_preload_env();	/* "LD_PRELOAD=[runtime:]SHIM" */
+	const char *shim_at = strstr(pre, fx_shim_path());
+
+	snprintf(copy, sizeof copy, "%s/copy/libsockguard.so", dir);
+	if (!shim_at || (access(copy, R_OK) != 0 &&
+			 fx_sh("mkdir -p '%s/copy' && cp '%s' '%s'", dir,
+			       fx_shim_path(), copy) != 0))
+		return NULL;
+	if (copy_first)
+		snprintf(buf, len, "%.*s%s:%s", (int)(shim_at - pre), pre, copy,
+			 shim_at);
+	else
+		snprintf(buf, len, "%s:%s", pre, copy);
+	return buf;
+}
+
+int fx_private_overlay(const char *target, const char *dir, const char *name)
+{
+	char up[PATH_MAX], work[PATH_MAX], opts[3 * PATH_MAX];
+
+	if (unshare(CLONE_NEWNS) != 0)
+		return fx__fail("unshare(CLONE_NEWNS): %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return fx__fail("mount --make-rprivate /: %s", strerror(errno));
+	snprintf(up, sizeof up, "%s/%s-upper", dir, name);
+	snprintf(work, sizeof work, "%s/%s-work", dir, name);
+	if (mkdir(up, 0755) != 0 || mkdir(work, 0755) != 0)
+		return fx__fail("mkdir %s: %s", up, strerror(errno));
+	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", target,
+		 up, work);
+	if (mount("overlay", target, "overlay", 0, opts) != 0) {
+		fx__fail("no overlay file system for a private %s: %s", target,
+			 strerror(errno));
+		return -2;
+	}
+	return 0;
 }
 
 int fx_need_root(void)

@@ -53,6 +53,14 @@ const char *fx_skip_reason(void);
 int fx_enter_netns(void);
 /* 0 when running as root (the real-program tests need it for iptables). */
 int fx_need_root(void);
+/*
+ * Moves the calling process into a new mount namespace where target is an
+ * overlay of itself, its changes kept in DIR/NAME-upper, so that what the
+ * test writes there is seen by it and its children alone.  0; -2 when the
+ * kernel has no overlay file system for it, -1 on another failure; the
+ * reason for fx_skip_reason().
+ */
+int fx_private_overlay(const char *target, const char *dir, const char *name);
 
 /*
  * The skip messages begin with these words so that tests/run-tests.sh can
@@ -195,6 +203,13 @@ int fx_wait_file(const char *path, const char *text, int ms);
 
 /* LD_PRELOAD=<shim> as a static "KEY=VALUE" string for env_extra. */
 const char *fx_preload_env(void);
+/*
+ * LD_PRELOAD naming the shim and a second copy of it, DIR/copy/libsockguard.so
+ * (made by the first call), the copy first or after the shim; in buf.
+ * Returns buf, or NULL when the copy cannot be made.
+ */
+const char *fx_preload_env_with_copy(const char *dir, int copy_first, char *buf,
+				     size_t len);
 
 /* A fresh private directory under $TMPDIR (or /tmp); path in buf. */
 int fx_tempdir(char *buf, size_t len);
