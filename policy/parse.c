@@ -69,7 +69,7 @@ static void report(struct parser *ps, const char *key, size_t keylen,
 	sg_fmt_str(&b, why);
 }
 
-static void trim(const char **s, size_t *n)
+static inline __attribute__((always_inline)) void trim(const char **s, size_t *n)
 {
 	while (*n && sg_is_blank(**s)) {
 		(*s)++;
@@ -84,6 +84,10 @@ static void trim(const char **s, size_t *n)
  * will be the empty one), and the last slot takes the section's keys, so
  * that they are still checked; it is not on the stack, where a section
  * (about 900 bytes) would make the frame too large for the shim.
+ *
+ * Only the header fields are set: a value, its line and the peer address
+ * are read only where the section's set bits and kind say they were
+ * written, and every process parses its policy at start-up.
  */
 static struct sg_section *new_section(struct parser *ps, int kind)
 {
@@ -99,10 +103,13 @@ static struct sg_section *new_section(struct parser *ps, int kind)
 		sec = &p->sections[p->nsections++];
 		stored = 1;
 	}
-	memset(sec, 0, sizeof(*sec));
 	sec->kind = (uint8_t)kind;
+	sec->path_glob = 0;
 	sec->source = ps->source_index;
+	sec->peer_bit = 0;
 	sec->line = ps->line;
+	sec->set = 0;
+	sec->arg[0] = '\0';
 	if (kind == SG_SECTION_PEER && stored)
 		sec->peer_bit = (uint8_t)p->npeers++;
 	return sec;
@@ -227,43 +234,118 @@ static int has_control_byte(const char *s, size_t n)
 	return 0;
 }
 
-/* A byte the line scan stops at: control bytes (newline included), '#', '='. */
-static int is_special(unsigned char c)
+/*
+ * What a scan stops at: control bytes (below 0x20, newline included, and
+ * 0x7f) always, '#' from MARK_HASH on, '=' with MARK_EQ.
+ */
+enum { MARK_NONE, MARK_HASH, MARK_EQ };
+
+static inline int is_special(unsigned char c, int marks)
 {
-	return c < 0x20 || c == '#' || c == '=' || c == 0x7f;
+	return c < 0x20 || c == 0x7f || (marks >= MARK_HASH && c == '#') ||
+	       (marks == MARK_EQ && c == '=');
 }
 
 #define BYTES(b) (0x0101010101010101ull * (b))
 
 /*
- * The index of the first special byte at or after i (n if none).  Eight
- * bytes at a time where they are all there: a byte below 0x20 sets the
- * high bit of (x - 0x20) & ~x in its place, a byte equal to b that of
- * ((x ^ b) - 1) & ~(x ^ b); a borrow can set bits only above a byte that
- * matched, so the lowest bit set names the first special byte.  The
- * policy is read by every process that starts under the library: this
- * scan is most of what a line costs.
+ * The high bit of each byte of x that is special.  With t the low seven
+ * bits of each byte, t + 0x60 keeps the high bit clear exactly where
+ * t < 0x20, and (t ^ c) + 0x7f exactly where t == c; no sum carries into
+ * the next byte, so every byte is judged alone.  A byte with its high bit
+ * set is never special.
  */
-static size_t skip_plain(const char *s, size_t n, size_t i)
+static inline uint64_t special_bits(uint64_t x, int marks)
+{
+	uint64_t t = x & BYTES(0x7f);
+	uint64_t plain = (t + BYTES(0x60)) & ((t ^ BYTES(0x7f)) + BYTES(0x7f));
+
+	if (marks >= MARK_HASH)
+		plain &= (t ^ BYTES('#')) + BYTES(0x7f);
+	if (marks == MARK_EQ)
+		plain &= (t ^ BYTES('=')) + BYTES(0x7f);
+	return ~(plain | x) & BYTES(0x80);
+}
+
+/*
+ * The index of the first special byte at or after i (n if none), eight
+ * bytes at a time where they are all there; the lowest bit set names the
+ * first special byte.  The policy is read by every process that starts
+ * under the library: this scan is a good part of what a line costs.
+ */
+static inline __attribute__((always_inline)) size_t
+skip_plain(const char *s, size_t n, size_t i, int marks)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	while (n - i >= 8) {
-		uint64_t x, h, e, d;
+		uint64_t x;
 
 		__builtin_memcpy(&x, s + i, 8);
-		h = x ^ BYTES('#');
-		e = x ^ BYTES('=');
-		d = x ^ BYTES(0x7f);
-		uint64_t m = (((x - BYTES(0x20)) & ~x) | ((h - BYTES(1)) & ~h) |
-			      ((e - BYTES(1)) & ~e) | ((d - BYTES(1)) & ~d)) &
-			     BYTES(0x80);
+		uint64_t m = special_bits(x, marks);
 		if (m)
 			return i + ((unsigned)__builtin_ctzll(m) >> 3);
 		i += 8;
 	}
 #endif
-	while (i < n && !is_special((unsigned char)s[i]))
+	while (i < n && !is_special((unsigned char)s[i], marks))
 		i++;
+	return i;
+}
+
+/*
+ * The end of a line from i on, where nothing but a comment is left: the
+ * index of its '\n' (or n), or SIZE_MAX when it holds a control byte.
+ */
+static size_t comment_end(const char *s, size_t n, size_t i)
+{
+	for (;; i++) {
+		i = skip_plain(s, n, i, MARK_NONE);
+		if (i >= n || s[i] == '\n')
+			return i;
+		if (s[i] != '\t' && s[i] != '\r')
+			return SIZE_MAX;
+	}
+}
+
+/*
+ * The line of most policies, "key = value" with blanks and a comment where
+ * the general path allows them and no control byte: assigned at once, in
+ * one pass, and the index of its '\n' (or n) returned.  s[i] is the line's
+ * first byte that is not blank, and neither '#' nor '['.  Any other line
+ * (SIZE_MAX) is left to the general path, which nothing here has touched
+ * yet.
+ */
+static size_t key_line(struct parser *ps, const char *s, size_t n, size_t i)
+{
+	size_t key = i;
+
+	i = skip_plain(s, n, i, MARK_EQ);
+	if (i == key || i >= n || s[i] != '=')
+		return SIZE_MAX;
+	size_t keyn = i - key;
+	while (sg_is_blank(s[key + keyn - 1]))
+		keyn--;
+	for (i++; i < n && sg_is_blank(s[i]); i++)
+		;
+	size_t val = i, end;
+	for (;; i++) {
+		i = skip_plain(s, n, i, MARK_HASH);
+		if (i >= n || s[i] == '\n') {
+			end = i;
+			break;
+		}
+		if (s[i] == '#' && sg_is_blank(s[i - 1])) {
+			end = i;
+			if ((i = comment_end(s, n, i)) == SIZE_MAX)
+				return SIZE_MAX;
+			break;
+		}
+		if (s[i] != '#' && s[i] != '\t' && s[i] != '\r')
+			return SIZE_MAX;	/* a control byte */
+	}
+	while (end > val && sg_is_blank(s[end - 1]))
+		end--;
+	assign(ps, s + key, keyn, s + val, end - val);
 	return i;
 }
 
@@ -286,7 +368,7 @@ static void scan_line(const char *s, size_t n, struct line *l)
 	l->eq = SIZE_MAX;
 	l->control = 0;
 	for (;; i++) {
-		i = skip_plain(s, n, i);
+		i = skip_plain(s, n, i, MARK_EQ);
 		if (i >= n || s[i] == '\n')
 			break;
 		if (s[i] == '#') {
@@ -338,6 +420,33 @@ static void parse_line(struct parser *ps, const char *s, const struct line *l)
 	assign(ps, s + i, keyn, val, valn);
 }
 
+/*
+ * Parses the line at s (n bytes of text left) and returns its length, up
+ * to its '\n' or the end of the text.  Blank lines, comments and "key =
+ * value" lines take the short ways; everything else, and whatever they
+ * refuse, the general path (scan_line, parse_line).
+ */
+static inline __attribute__((always_inline)) size_t
+next_line(struct parser *ps, const char *s, size_t n)
+{
+	struct line l;
+	size_t i = 0, end = SIZE_MAX;
+
+	while (i < n && sg_is_blank(s[i]))
+		i++;
+	if (i >= n || s[i] == '\n')
+		return i;
+	if (s[i] == '#')
+		end = comment_end(s, n, i + 1);
+	else if (s[i] != '[')
+		end = key_line(ps, s, n, i);
+	if (end != SIZE_MAX)
+		return end;
+	scan_line(s, n, &l);
+	parse_line(ps, s, &l);
+	return l.len;
+}
+
 /* Records the file name for origins; the index goes into each section. */
 static void add_source(struct parser *ps)
 {
@@ -377,12 +486,8 @@ int sg_policy_parse(struct sg_policy *p, const char *text, size_t len,
 	/* Editors on some systems start UTF-8 files with a byte order mark. */
 	size_t start = len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 	for (size_t pos = start; pos < len;) {
-		struct line l;
-
-		scan_line(text + pos, len - pos, &l);
 		ps.line++;
-		parse_line(&ps, text + pos, &l);
-		pos += l.len + 1;
+		pos += next_line(&ps, text + pos, len - pos) + 1;
 	}
 	return finish(&ps);
 }

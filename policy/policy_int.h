@@ -66,7 +66,9 @@ int sg_glob_match(const char *pat, const char *str, int path_mode);
 
 /*
  * One section: the keys it sets (bit per enum sg_key), their values in a
- * settings struct, and the line that set each one.
+ * settings struct, and the line that set each one.  Only the fields of the
+ * keys in `set` are written (vals, key_line), and `peer` only in a [peer]
+ * section: the rest is not cleared.
  */
 struct sg_section {
 	uint8_t kind;		/* enum sg_section_kind */
