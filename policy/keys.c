@@ -157,45 +157,56 @@ int sg_key_is_socket(int key)
 
 /*
  * Where each key's name falls by its first and last letters and its length
- * (collision-free for these names): one look and one comparison per line
- * of a policy, which every process reads at start-up.  A key added that
- * falls on a taken place breaks the build (-Woverride-init, in -Wextra);
- * then change the 15.  The unit tests look every key up by its name.
+ * (collision-free for these names): one look and a comparison of a few
+ * words per line of a policy, which every process reads at start-up.  A
+ * key added that falls on a taken place breaks the build (-Woverride-init,
+ * in -Wextra); then change the 15.  The unit tests look every key up by
+ * its name.
  */
 #define KEY_HASH(first, last, len) (((first) + (last) + 15 * (len)) & 63)
 
-static const uint8_t key_by_hash[64] = {
-	[KEY_HASH('m', 'e', 4)] = SG_KEY_MODE + 1,
-	[KEY_HASH('s', 'e', 7)] = SG_KEY_SIGPIPE + 1,
-	[KEY_HASH('e', 'r', 5)] = SG_KEY_EINTR + 1,
-	[KEY_HASH('e', 's', 10)] = SG_KEY_EINTR_PASS + 1,
-	[KEY_HASH('e', 'n', 6)] = SG_KEY_EAGAIN + 1,
-	[KEY_HASH('e', 't', 11)] = SG_KEY_EAGAIN_WAIT + 1,
-	[KEY_HASH('a', 't', 6)] = SG_KEY_ACCEPT + 1,
-	[KEY_HASH('a', 'e', 13)] = SG_KEY_ACCEPT_EMFILE + 1,
-	[KEY_HASH('r', 'x', 9)] = SG_KEY_RETRY_MAX + 1,
-	[KEY_HASH('k', 'e', 9)] = SG_KEY_KEEPALIVE + 1,
-	[KEY_HASH('u', 't', 12)] = SG_KEY_USER_TIMEOUT + 1,
-	[KEY_HASH('c', 't', 15)] = SG_KEY_CONNECT_TIMEOUT + 1,
-	[KEY_HASH('s', 'f', 6)] = SG_KEY_SNDBUF + 1,
-	[KEY_HASH('r', 'f', 6)] = SG_KEY_RCVBUF + 1,
-	[KEY_HASH('l', 'g', 3)] = SG_KEY_LOG + 1,
-	[KEY_HASH('l', 'y', 12)] = SG_KEY_LOG_FACILITY + 1,
-	[KEY_HASH('l', 's', 10)] = SG_KEY_LOG_EVENTS + 1,
-	[KEY_HASH('l', 't', 9)] = SG_KEY_LOG_BURST + 1,
-	[KEY_HASH('l', 'l', 12)] = SG_KEY_LOG_INTERVAL + 1,
-	[KEY_HASH('l', 'x', 7)] = SG_KEY_LOG_MAX + 1,
-	[KEY_HASH('l', 't', 10)] = SG_KEY_LOG_FORMAT + 1,
-	[KEY_HASH('l', 'l', 20)] = SG_KEY_LOG_SUMMARY_INTERVAL + 1,
+/* A place holds its key plus one (0: none) and the length of its name. */
+struct key_place {
+	uint8_t key;
+	uint8_t len;
+};
+#define KEY_AT(first, last, len, key) \
+	[KEY_HASH(first, last, len)] = { (key) + 1, (len) }
+
+static const struct key_place key_by_hash[64] = {
+	KEY_AT('m', 'e', 4, SG_KEY_MODE),
+	KEY_AT('s', 'e', 7, SG_KEY_SIGPIPE),
+	KEY_AT('e', 'r', 5, SG_KEY_EINTR),
+	KEY_AT('e', 's', 10, SG_KEY_EINTR_PASS),
+	KEY_AT('e', 'n', 6, SG_KEY_EAGAIN),
+	KEY_AT('e', 't', 11, SG_KEY_EAGAIN_WAIT),
+	KEY_AT('a', 't', 6, SG_KEY_ACCEPT),
+	KEY_AT('a', 'e', 13, SG_KEY_ACCEPT_EMFILE),
+	KEY_AT('r', 'x', 9, SG_KEY_RETRY_MAX),
+	KEY_AT('k', 'e', 9, SG_KEY_KEEPALIVE),
+	KEY_AT('u', 't', 12, SG_KEY_USER_TIMEOUT),
+	KEY_AT('c', 't', 15, SG_KEY_CONNECT_TIMEOUT),
+	KEY_AT('s', 'f', 6, SG_KEY_SNDBUF),
+	KEY_AT('r', 'f', 6, SG_KEY_RCVBUF),
+	KEY_AT('l', 'g', 3, SG_KEY_LOG),
+	KEY_AT('l', 'y', 12, SG_KEY_LOG_FACILITY),
+	KEY_AT('l', 's', 10, SG_KEY_LOG_EVENTS),
+	KEY_AT('l', 't', 9, SG_KEY_LOG_BURST),
+	KEY_AT('l', 'l', 12, SG_KEY_LOG_INTERVAL),
+	KEY_AT('l', 'x', 7, SG_KEY_LOG_MAX),
+	KEY_AT('l', 't', 10, SG_KEY_LOG_FORMAT),
+	KEY_AT('l', 'l', 20, SG_KEY_LOG_SUMMARY_INTERVAL),
 };
 
 int sg_key_from_name(const char *s, size_t n)
 {
 	if (n == 0)
 		return -1;
-	int k = key_by_hash[KEY_HASH((unsigned char)s[0], (unsigned char)s[n - 1],
-				     n)] - 1;
-	return k >= 0 && span_is(s, n, key_table[k].name) ? k : -1;
+	const struct key_place *e = &key_by_hash[KEY_HASH((unsigned char)s[0],
+							  (unsigned char)s[n - 1], n)];
+	if (e->len != n || !sg_same_bytes(s, key_table[e->key - 1].name, n))
+		return -1;
+	return e->key - 1;
 }
 
 int sg_facility_from_name(const char *s, size_t n)
@@ -216,11 +227,22 @@ static const char *facility_name(int num)
 	return "?";
 }
 
+/* Copies size bytes; most keys are one field of 1, 4 or 8 bytes. */
+static void copy_field(void *dst, const void *src, size_t size)
+{
+	switch (size) {
+	case 1: __builtin_memcpy(dst, src, 1); break;
+	case 4: __builtin_memcpy(dst, src, 4); break;
+	case 8: __builtin_memcpy(dst, src, 8); break;
+	default: memcpy(dst, src, size);
+	}
+}
+
 void sg_key_copy(int key, struct sg_settings *dst, const struct sg_settings *src)
 {
 	const struct key_def *d = &key_table[key];
 
-	memcpy((char *)dst + d->off, (const char *)src + d->off, d->size);
+	copy_field((char *)dst + d->off, (const char *)src + d->off, d->size);
 }
 
 void sg_key_copy_sock(int key, struct sg_sock_settings *dst,
@@ -229,7 +251,7 @@ void sg_key_copy_sock(int key, struct sg_sock_settings *dst,
 	const struct key_def *d = &key_table[key];
 	size_t off = d->off - offsetof(struct sg_settings, sock);
 
-	memcpy((char *)dst + off, (const char *)src + d->off, d->size);
+	copy_field((char *)dst + off, (const char *)src + d->off, d->size);
 }
 
 /* Whether key's value in s is one its parser could have produced. */
@@ -354,8 +376,8 @@ static int parse_enum(const struct key_def *d, const char *v, size_t n,
  * Steps through a comma-separated list: sets the next item (blanks around it
  * trimmed) and returns 1, or returns 0 at the end.  *pos starts at 0.
  */
-static int next_item(const char *v, size_t n, size_t *pos, const char **item,
-		     size_t *len)
+static inline __attribute__((always_inline)) int
+next_item(const char *v, size_t n, size_t *pos, const char **item, size_t *len)
 {
 	size_t i = *pos, end;
 
@@ -560,11 +582,19 @@ int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
 {
 	const struct key_def *d = &key_table[key];
 	void *field = (char *)s + d->off;
+	uint64_t x;
+	uint32_t num;
 
 	switch (d->type) {
 	case V_ENUM:
 		return parse_enum(d, v, n, field, why);
 	case V_NUM:
+		if (sg_parse_decimal(v, n, 0xffffffffu, &x) == 0 && x >= d->min &&
+		    x <= d->max) {
+			num = (uint32_t)x;
+			__builtin_memcpy(field, &num, sizeof(num));
+			return 0;
+		}
 		return parse_range(v, n, d->min, d->max, d->unit, field, why);
 	case V_BUF:
 		return parse_bufsize(d, v, n, field, why);

@@ -28,6 +28,40 @@ static inline int sg_span_is(const char *s, size_t n, const char *word)
 	return word[n] == '\0';
 }
 
+/*
+ * Whether the n bytes at a and b are the same, both readable for n bytes:
+ * compared a word at a time, the last word overlapping the one before.
+ */
+static inline int sg_same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	uint32_t u, v, w, z;
+
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			__builtin_memcpy(&x, a + i, 8);
+			__builtin_memcpy(&y, b + i, 8);
+			if (x != y)
+				return 0;
+		}
+		__builtin_memcpy(&x, a + n - 8, 8);
+		__builtin_memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		__builtin_memcpy(&u, a, 4);
+		__builtin_memcpy(&v, b, 4);
+		__builtin_memcpy(&w, a + n - 4, 4);
+		__builtin_memcpy(&z, b + n - 4, 4);
+		return ((u ^ v) | (w ^ z)) == 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (a[i] != b[i])
+			return 0;
+	}
+	return 1;
+}
+
 /* The blanks of a policy line: around keys, values and list items. */
 static inline int sg_is_blank(char c)
 {
@@ -47,9 +81,10 @@ static inline int sg_parse_decimal(const char *s, size_t n, uint64_t limit,
 	if (n == 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+		if (d > 9)
 			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
+		v = v * 10 + d;
 		if (v > limit)
 			v = limit + 1;
 	}

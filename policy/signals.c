@@ -109,22 +109,74 @@ static int realtime(const char *s, size_t n)
 	return sig >= SG_RTMIN && sig <= SG_RTMAX ? sig : -1;
 }
 
+/*
+ * Where each name of signal_table falls by its first two letters, its last
+ * and its length (collision-free for these names; a name added that falls
+ * on a taken place breaks the build, -Woverride-init): eintr_pass lists
+ * several signals, and a policy is read by every process at start-up.
+ * A place holds the name's index in signal_table plus one (0: none).
+ */
+#define SIGNAL_HASH(a, b, z, n) ((11 * (a) + 9 * (b) + 6 * (z) + 8 * (n)) & 63)
+#define SIGNAL_AT(a, b, z, n, i) [SIGNAL_HASH(a, b, z, n)] = (i) + 1
+
+static const uint8_t signal_by_hash[64] = {
+	SIGNAL_AT('H', 'U', 'P', 3, 0),	/* HUP */
+	SIGNAL_AT('I', 'N', 'T', 3, 1),	/* INT */
+	SIGNAL_AT('Q', 'U', 'T', 4, 2),	/* QUIT */
+	SIGNAL_AT('I', 'L', 'L', 3, 3),	/* ILL */
+	SIGNAL_AT('T', 'R', 'P', 4, 4),	/* TRAP */
+	SIGNAL_AT('A', 'B', 'T', 4, 5),	/* ABRT */
+	SIGNAL_AT('B', 'U', 'S', 3, 6),	/* BUS */
+	SIGNAL_AT('F', 'P', 'E', 3, 7),	/* FPE */
+	SIGNAL_AT('K', 'I', 'L', 4, 8),	/* KILL */
+	SIGNAL_AT('U', 'S', '1', 4, 9),	/* USR1 */
+	SIGNAL_AT('S', 'E', 'V', 4, 10),	/* SEGV */
+	SIGNAL_AT('U', 'S', '2', 4, 11),	/* USR2 */
+	SIGNAL_AT('P', 'I', 'E', 4, 12),	/* PIPE */
+	SIGNAL_AT('A', 'L', 'M', 4, 13),	/* ALRM */
+	SIGNAL_AT('T', 'E', 'M', 4, 14),	/* TERM */
+	SIGNAL_AT('S', 'T', 'T', 6, 15),	/* STKFLT */
+	SIGNAL_AT('C', 'H', 'D', 4, 16),	/* CHLD */
+	SIGNAL_AT('C', 'O', 'T', 4, 17),	/* CONT */
+	SIGNAL_AT('S', 'T', 'P', 4, 18),	/* STOP */
+	SIGNAL_AT('T', 'S', 'P', 4, 19),	/* TSTP */
+	SIGNAL_AT('T', 'T', 'N', 4, 20),	/* TTIN */
+	SIGNAL_AT('T', 'T', 'U', 4, 21),	/* TTOU */
+	SIGNAL_AT('U', 'R', 'G', 3, 22),	/* URG */
+	SIGNAL_AT('X', 'C', 'U', 4, 23),	/* XCPU */
+	SIGNAL_AT('X', 'F', 'Z', 4, 24),	/* XFSZ */
+	SIGNAL_AT('V', 'T', 'M', 6, 25),	/* VTALRM */
+	SIGNAL_AT('P', 'R', 'F', 4, 26),	/* PROF */
+	SIGNAL_AT('W', 'I', 'H', 5, 27),	/* WINCH */
+	SIGNAL_AT('I', 'O', 'O', 2, 28),	/* IO */
+	SIGNAL_AT('P', 'W', 'R', 3, 29),	/* PWR */
+	SIGNAL_AT('S', 'Y', 'S', 3, 30),	/* SYS */
+};
+
+/* The signal named by s (n bytes, upper or lower case), or -1. */
+static int named(const char *s, size_t n)
+{
+	if (n < 2 || n > 6)
+		return -1;
+	int i = signal_by_hash[SIGNAL_HASH(upper((unsigned char)s[0]),
+					   upper((unsigned char)s[1]),
+					   upper((unsigned char)s[n - 1]), n)] - 1;
+	return i >= 0 && same_nocase(s, n, signal_table[i].name) ?
+	       signal_table[i].num : -1;
+}
+
 int sg_signal_from_name(const char *s, size_t n)
 {
-	if (n > 3 && starts_nocase(s, n, "SIG")) {
+	if (n > 3 && upper((unsigned char)s[0]) == 'S' &&
+	    upper((unsigned char)s[1]) == 'I' && upper((unsigned char)s[2]) == 'G') {
 		s += 3;
 		n -= 3;
 	}
 	int num = small_number(s, n);
 	if (num >= 0)
 		return num >= 1 && num <= 64 ? num : -1;
-	int first = n ? upper((unsigned char)s[0]) : 0;
-	for (size_t i = 0; i < COUNT(signal_table); i++) {
-		if (signal_table[i].name[0] == first &&
-		    same_nocase(s, n, signal_table[i].name))
-			return signal_table[i].num;
-	}
-	return realtime(s, n);
+	num = named(s, n);
+	return num >= 0 ? num : realtime(s, n);
 }
 
 const char *sg_signal_name(int signo, char *buf, size_t len)
