@@ -40,27 +40,31 @@ static int parse_small(const char *s, size_t n, unsigned max, unsigned *out)
  * at start-up.  Both forms are the ones inet_pton accepts.
  */
 
-/* "a.b.c.d", each part 0..255 in decimal, into 4 bytes. */
+/*
+ * "a.b.c.d", each part 0..255 in decimal without leading zeros, into 4
+ * bytes, in one pass.
+ */
 static int parse_ipv4(const char *s, size_t n, uint8_t out[4])
 {
-	size_t pos = 0;
+	size_t i = 0;
 
 	for (int part = 0; part < 4; part++) {
-		size_t start = pos;
-		unsigned v;
+		size_t start = i;
+		unsigned v = 0;
 
-		while (pos < n && s[pos] != '.')
-			pos++;
-		if (pos - start > 1 && s[start] == '0')
-			return -1;	/* inet_pton refuses leading zeros */
-		if (parse_small(s + start, pos - start, 255, &v) < 0)
+		for (; i < n && s[i] != '.'; i++) {
+			unsigned d = (unsigned)(unsigned char)s[i] - '0';
+			if (d > 9 || i - start == 3)
+				return -1;
+			v = v * 10 + d;
+		}
+		if (i == start || v > 255 || (s[start] == '0' && i - start > 1))
 			return -1;
 		out[part] = (uint8_t)v;
-		if (part < 3 && (pos >= n || s[pos] != '.'))
+		if (part < 3 && i++ >= n)
 			return -1;
-		pos++;
 	}
-	return pos == n + 1 ? 0 : -1;
+	return i == n ? 0 : -1;
 }
 
 static int hex_digit(char c)
@@ -80,8 +84,8 @@ static int parse_group(const char *s, size_t n, unsigned *v)
 	size_t i = 0;
 
 	*v = 0;
-	for (; i < n && i < 5 && hex_digit(s[i]) >= 0; i++)
-		*v = *v * 16 + (unsigned)hex_digit(s[i]);
+	for (int d; i < n && i < 5 && (d = hex_digit(s[i])) >= 0; i++)
+		*v = *v * 16 + (unsigned)d;
 	return i >= 1 && i <= 4 ? (int)i : -1;
 }
 
@@ -168,12 +172,13 @@ static int parse_addr(const char *s, size_t n, int family, struct sg_cidr *c)
 static void mask_host_bits(struct sg_cidr *c)
 {
 	unsigned bytes = c->family == AF_INET ? 4 : 16;
+	unsigned whole = c->prefix / 8;
 
-	for (unsigned i = 0; i < bytes; i++) {
-		unsigned keep = c->prefix > i * 8 ? c->prefix - i * 8 : 0;
-		if (keep < 8)
-			c->addr[i] &= (uint8_t)(0xff00u >> keep);
-	}
+	if (whole >= bytes)
+		return;
+	c->addr[whole] &= (uint8_t)(0xff00u >> (c->prefix % 8));
+	for (unsigned i = whole + 1; i < bytes; i++)
+		c->addr[i] = 0;
 }
 
 /* Splits "ADDR[/PREFIX]" and fills c; the port was handled by the caller. */

@@ -37,9 +37,8 @@ int sg_section_matches_program(const struct sg_section *sec, const char *name,
 static void apply(const struct sg_policy *p, const struct sg_section *sec,
 		  struct sg_settings *out, struct sg_origin *origin)
 {
-	for (int k = 0; k < SG_KEY_COUNT; k++) {
-		if (!(sec->set & (1u << k)))
-			continue;
+	for (uint32_t set = sec->set; set; set &= set - 1) {
+		int k = __builtin_ctz(set);
 		sg_key_copy(k, out, &sec->vals);
 		if (origin) {
 			origin[k].source = sg_section_source(p, sec);
