@@ -197,6 +197,7 @@ int sg_accept_shed(const struct sg_call *c, const struct sg_event_note *n)
 
 /* The arguments of the call, kept for the slow path. */
 struct ax {
+	int lfd;		/* the listener */
 	struct sockaddr *addr;
 	socklen_t *alen;
 	socklen_t room;		/* *alen as given */
@@ -249,24 +250,30 @@ static SG_COLD void inherited_listener(int lfd)
 }
 
 /*
+ * What an accepted socket takes from its listener's word: what the program
+ * set on the listener, which the kernel copied (it wins over the policy),
+ * and, when the shim knows the listener, its kind.
+ */
+#define known_kind_bits (SG_FD_TCP | SG_FD_UDP | SG_FD_UNIX)
+#define SG_FD_FROM_LISTENER (known_kind_bits | SG_FD_USER_KA |		\
+	SG_FD_USER_UTO | SG_FD_USER_SNDBUF | SG_FD_USER_RCVBUF)
+
+/*
  * The new socket is like its listener, with the peer remembered and the
  * policy's socket options applied.  The kernel reports the address's full
- * length even where it truncated it to the room given.
+ * length even where it truncated it to the room given.  Any case but the
+ * common one (a known listener, an IPv4 or IPv6 peer, no options to apply)
+ * comes here.
  */
-static inline __attribute__((always_inline)) int
-accepted(int lfd, int fd, const struct ax *a)
+static SG_COLD int accepted_any(int lfd, int fd, const struct ax *a)
 {
 	/* (With mode=off the table is kept too: nothing the program sees.) */
 	if ((unsigned)fd >= sg_fdt_size || sg_thread.vfork_child)
 		return fd;
 	sg_live_check();	/* a socket is created: an adoption point */
 	uint32_t lst = sg_fd_get(lfd);
-	uint32_t kind = SG_FD_TCP | SG_FD_UDP | SG_FD_UNIX;
-	/* What the program set on the listener, the kernel copied: it wins. */
-	uint32_t user = SG_FD_USER_KA | SG_FD_USER_UTO | SG_FD_USER_SNDBUF |
-			SG_FD_USER_RCVBUF;
-	uint32_t bits = (lst & user) | ((lst & SG_FD_KNOWN) ?
-		(lst & kind) | SG_FD_KNOWN | SG_FD_SOCKET : 0);
+	uint32_t bits = (lst & SG_FD_FROM_LISTENER & ~known_kind_bits) |
+		((lst & SG_FD_KNOWN) ? (lst & known_kind_bits) | SG_FD_KNOWN | SG_FD_SOCKET : 0);
 	socklen_t len = a->alen ? *a->alen : 0;
 
 	if (len > a->room)
@@ -283,6 +290,57 @@ accepted(int lfd, int fd, const struct ax *a)
 	return fd;
 }
 
+/*
+ * Keeps an IPv4 or IPv6 peer in fd's slot; returns its length, or 0 (kept
+ * nothing) for any other address or one cut short.
+ */
+static inline socklen_t keep_ip_peer(int fd, const struct ax *a)
+{
+	struct sg_peer_slot *slot = &sg_peers[fd];
+	socklen_t len;
+
+	if (a->addr->sa_family == AF_INET && a->room >= sizeof(struct sockaddr_in)) {
+		slot->a.in = *(const struct sockaddr_in *)a->addr;
+		len = sizeof(struct sockaddr_in);
+	} else if (a->addr->sa_family == AF_INET6 &&
+		   a->room >= sizeof(struct sockaddr_in6)) {
+		slot->a.in6 = *(const struct sockaddr_in6 *)a->addr;
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		return 0;
+	}
+	__atomic_store_n(&slot->len, len, __ATOMIC_RELEASE);
+	return len;
+}
+
+/*
+ * The common case, in a straight line: a listener the shim saw listen()ed,
+ * an IP peer (a->addr is never NULL: accept_anon), no socket options to
+ * apply.
+ */
+static inline __attribute__((always_inline)) int
+accepted(int lfd, int fd, const struct ax *a)
+{
+	unsigned n = sg_peers_size;	/* never more than sg_fdt_size */
+
+	/* A socket is created: an adoption point (accepted_any adopts). */
+	if (SG_UNLIKELY((unsigned)fd >= n || (unsigned)lfd >= n ||
+			sg_thread.vfork_child || sg_live_pending()))
+		return accepted_any(lfd, fd, a);
+	uint32_t lst = __atomic_load_n(&sg_fdt[lfd], __ATOMIC_RELAXED);
+	if (SG_UNLIKELY(!(lst & SG_FD_LISTEN) || (sg_fast() & SG_FAST_SOCKOPTS) ||
+			!keep_ip_peer(fd, a)))
+		return accepted_any(lfd, fd, a);
+	/* The kind is the listener's when the shim knows it (see above). */
+	uint32_t known = 0 - (lst & SG_FD_KNOWN);
+	uint32_t bits = (lst & SG_FD_FROM_LISTENER & ~known_kind_bits) |
+			(known & ((lst & known_kind_bits) | SG_FD_KNOWN | SG_FD_SOCKET |
+				  ((a->flags & SOCK_NONBLOCK) ? SG_FD_NONBLOCK : 0))) |
+			SG_FD_PEER;
+	__atomic_store_n(&sg_fdt[fd], bits, __ATOMIC_RELAXED);
+	return fd;
+}
+
 static SG_COLD int accept_slow(int op, int fd, struct ax *a, int r)
 {
 	struct sg_pre p = { a->seq, (sg_fast() & SG_FAST_TIMEO) ? a->t0 : 0 };
@@ -290,7 +348,22 @@ static SG_COLD int accept_slow(int op, int fd, struct ax *a, int r)
 
 	sg_call_init(&c, op, fd, &p);
 	r = (int)sg_slow(&c, r, ax_attempt, a);
-	return r >= 0 ? accepted(fd, r, a) : r;
+	return r >= 0 ? accepted_any(fd, r, a) : r;
+}
+
+/* A process with a socket with its own timeout: the clock is read first. */
+static SG_COLD int accept_timed(int op, int fd, struct sockaddr *addr,
+				socklen_t *alen, int flags)
+{
+	struct ax a;
+
+	a.lfd = fd, a.addr = addr, a.alen = alen, a.room = alen ? *alen : 0,
+	a.flags = flags, a.seq = sg_seq(), a.t0 = sg_pre_clock(fd, SG_DIR_IN);
+	int r = op == SG_OP_ACCEPT4 ? REAL(accept4)(fd, addr, alen, flags) :
+				      REAL(accept)(fd, addr, alen);
+	if (r >= 0)
+		return accepted_any(fd, r, &a);
+	return accept_slow(op, fd, &a, r);
 }
 
 static inline __attribute__((always_inline)) int
@@ -298,16 +371,18 @@ accept_body(int op, int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
 	struct ax a;
 
-	a.addr = addr, a.alen = alen, a.room = alen ? *alen : 0, a.flags = flags,
-	a.seq = sg_seq();
 	if (SG_UNLIKELY(sg_fast() & SG_FAST_TIMEO))
-		a.t0 = sg_pre_clock(fd, SG_DIR_IN);	/* read only then */
+		return accept_timed(op, fd, addr, alen, flags);
+	a.lfd = fd, a.addr = addr, a.alen = alen, a.room = alen ? *alen : 0,
+	a.flags = flags, a.seq = sg_seq();
 	sg_keep(&a);
 	int r = op == SG_OP_ACCEPT4 ? REAL(accept4)(fd, addr, alen, flags) :
 				      REAL(accept)(fd, addr, alen);
+	/* After the call everything is read back from a: no register of
+	 * the caller's is saved for it. */
 	if (SG_LIKELY(r >= 0))
-		return accepted(fd, r, &a);
-	return accept_slow(op, fd, &a, r);
+		return accepted(a.lfd, r, &a);
+	return accept_slow(op, a.lfd, &a, r);
 }
 
 /*

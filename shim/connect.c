@@ -193,19 +193,81 @@ static SG_COLD int connect_slow(int fd, const struct sockaddr *sa,
 	return res < 0 ? -1 : 0;
 }
 
-SG_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+/* A connect that succeeded, in any case but the common one. */
+static SG_COLD int connected_any(int fd, const struct sockaddr *sa,
+				 socklen_t len)
+{
+	if (sg_acting())
+		ended(fd, sa, len, 0, &sg_cfg.sock);
+	return 0;
+}
+
+/*
+ * A connect that succeeded, in a straight line for the common case: the
+ * shim acting, an IPv4 or IPv6 peer (libc accepted the address, so it can
+ * be read), no socket options to apply.
+ */
+static inline int connected_now(int fd, const struct sockaddr *sa,
+				socklen_t len)
+{
+	if (SG_UNLIKELY((unsigned)fd >= sg_peers_size || sg_thread.vfork_child ||
+			!__atomic_load_n(&sg_proc.active, __ATOMIC_ACQUIRE) ||
+			(sg_fast() & SG_FAST_SOCKOPTS)))
+		return connected_any(fd, sa, len);
+	struct sg_peer_slot *slot = &sg_peers[fd];
+	socklen_t kept;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		slot->a.in = *(const struct sockaddr_in *)sa;
+		kept = sizeof(struct sockaddr_in);
+	} else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		slot->a.in6 = *(const struct sockaddr_in6 *)sa;
+		kept = sizeof(struct sockaddr_in6);
+	} else {
+		return connected_any(fd, sa, len);
+	}
+	__atomic_store_n(&slot->len, kept, __ATOMIC_RELEASE);
+	uint32_t w = __atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED);
+	__atomic_store_n(&sg_fdt[fd], (w & ~SG_FD_CONNECTING) | SG_FD_PEER,
+			 __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* The arguments of a call, kept in memory for after it (sg_keep, io.h). */
+struct cx {
+	int fd;
+	socklen_t len;
+	const struct sockaddr *sa;
+	struct sg_pre p;
+};
+
+/*
+ * A socket with the program's own timeout (the clock is read before the
+ * call) or a policy that prepares connects (SG_FAST_CONNECT).
+ */
+static SG_COLD int connect_timed(int fd, const struct sockaddr *sa,
+				 socklen_t len)
 {
 	struct sg_pre p = sg_pre(fd, SG_DIR_OUT);
 
-	if (SG_UNLIKELY(sg_fast() & SG_FAST_CONNECT) && sg_acting())
+	if ((sg_fast() & SG_FAST_CONNECT) && sg_acting())
 		return connect_careful(fd, sa, len, &p);
 	int r = REAL(connect)(fd, sa, len);
-	if (SG_LIKELY(r == 0)) {
-		if (sg_acting())
-			ended(fd, sa, len, 0, &sg_cfg.sock);
-		return 0;
-	}
+	if (r == 0)
+		return connected_any(fd, sa, len);
 	return connect_slow(fd, sa, len, &p, r);
+}
+
+SG_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct cx a = { fd, len, sa, { sg_seq(), 0 } };
+
+	if (SG_UNLIKELY(sg_fast() & (SG_FAST_CONNECT | SG_FAST_TIMEO)))
+		return connect_timed(fd, sa, len);
+	sg_keep(&a);
+	int r = REAL(connect)(fd, sa, len);
+	if (SG_LIKELY(r == 0))
+		return connected_now(a.fd, a.sa, a.len);
+	return connect_slow(a.fd, a.sa, a.len, &a.p, r);
 }
 
 /*

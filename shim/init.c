@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "counters.h"
 #include "event.h"
 #include "fdtable.h"
@@ -313,6 +314,7 @@ static void start(void)
 	if (sg_cfg.mode == SG_MODE_OFF || !sg_fdt)
 		return;
 	sg_state_follow(&sg_cfg);
+	sg_clock_init();
 	sg_log_init();
 	__atomic_store_n(&sg_proc.active, 1, __ATOMIC_RELEASE);
 	sg_live_start();

@@ -20,6 +20,7 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fdtable.h"
 #include "io.h"
 #include "real.h"
@@ -167,7 +168,7 @@ struct wait_args {
 	int max;
 	int nfds;
 	uint64_t seq;
-	int64_t t0;		/* the clock at the call, when it has a timeout */
+	struct sg_stamp stamp;	/* when the call began (clock.h) */
 	fd_set *r, *w, *e;
 	struct timeval *tv;
 	struct timespec span;	/* select: the timeout as given */
@@ -229,42 +230,57 @@ static long again_epoll(struct sg_call *c, void *ctx, int how)
 	return result(REAL(epoll_wait)(a->ep, a->ev, a->max, ms));
 }
 
-/* EINTR from a readiness call: the driver decides. */
+/* Whether a readiness call has a timeout that a retry must shorten. */
+static int timed(int op, const struct wait_args *a)
+{
+	switch (op) {
+	case SG_OP_PPOLL: case SG_OP_PSELECT:
+		return a->ts != NULL;
+	case SG_OP_SELECT:
+		return a->tv != NULL;
+	default:
+		return a->timeout > 0;
+	}
+}
+
+/*
+ * EINTR from a readiness call: the driver decides.  The success path kept
+ * no more than it needs: the fields of the call's own arguments (the
+ * others are set here) and a stamp, which becomes the clock only now.  A
+ * stamp whose time cannot be told leaves the EINTR to the program, as
+ * without the shim, rather than risk waiting longer than it asked.
+ */
 static SG_COLD int wait_slow(int op, int r, sg_attempt_fn fn,
 			     struct wait_args *a)
 {
-	struct sg_pre p = { a->seq, a->t0 };
+	struct sg_pre p = { a->seq, 0 };
 	struct sg_call c;
 
 	if (errno != EINTR)
 		return r;
+	if (op == SG_OP_POLL || op == SG_OP_EPOLL_WAIT || op == SG_OP_SELECT)
+		a->mask = NULL;
+	if (timed(op, a)) {
+		p.t0 = sg_stamp_ns(&a->stamp);
+		if (p.t0 < 0) {
+			errno = EINTR;
+			return r;
+		}
+	}
 	sg_call_init(&c, op, -1, &p);
 	c.mask_opens = mask_opens(a->mask);
 	return (int)sg_slow(&c, r, fn, a);
 }
 
-/*
- * The clock, when the call has a timeout to honour across retries (read
- * through the vDSO, no system call).
- */
-static inline int64_t start_clock(int has_timeout)
-{
-	return SG_UNLIKELY(has_timeout) ? sg_now_ns() : 0;
-}
-
-/*
- * poll with a timeout (the clock is read so that a retry waits only the
- * time left) or while the process's watched sockets are still being noted:
- * out of the plain path.
- */
+/* poll while the process's watched sockets are still being noted. */
 static SG_COLD int poll_careful(struct pollfd *fds, nfds_t n, int timeout)
 {
 	struct wait_args a;
 
 	if (must_note())
 		note_pollfds(fds, n);
-	a.fds = fds, a.n = n, a.timeout = timeout, a.mask = NULL,
-	a.seq = sg_seq(), a.t0 = start_clock(timeout > 0);
+	a.fds = fds, a.n = n, a.timeout = timeout, a.seq = sg_seq(),
+	sg_stamp_take(&a.stamp);
 	sg_keep(&a);
 	int r = REAL(poll)(fds, n, timeout);
 	if (SG_LIKELY(r >= 0))
@@ -277,10 +293,10 @@ poll_common(struct pollfd *fds, nfds_t n, int timeout)
 {
 	struct wait_args a;
 
-	if (SG_UNLIKELY(sg_fast() & SG_FAST_WATCH) || timeout > 0)
+	if (SG_UNLIKELY(sg_fast() & SG_FAST_WATCH))
 		return poll_careful(fds, n, timeout);
-	a.fds = fds, a.n = n, a.timeout = timeout, a.mask = NULL,
-	a.seq = sg_seq(), a.t0 = 0;
+	a.fds = fds, a.n = n, a.timeout = timeout, a.seq = sg_seq(),
+	sg_stamp_take(&a.stamp);
 	sg_keep(&a);
 	int r = REAL(poll)(fds, n, timeout);
 	if (SG_LIKELY(r >= 0))
@@ -308,7 +324,7 @@ static int ppoll_common(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	if (must_note())
 		note_pollfds(fds, n);
 	a.fds = fds, a.n = n, a.ts = ts, a.mask = mask, a.seq = sg_seq(),
-	a.t0 = start_clock(ts != NULL);
+	sg_stamp_take(&a.stamp);
 	sg_keep(&a);
 	int r = REAL(ppoll)(fds, n, ts, mask);
 	if (SG_LIKELY(r >= 0))
@@ -336,8 +352,8 @@ SG_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 
 	if (must_note())
 		note_fdsets(n, r, w, e);
-	a.nfds = n, a.r = r, a.w = w, a.e = e, a.tv = tv, a.mask = NULL,
-	a.seq = sg_seq(), a.t0 = start_clock(tv != NULL);
+	a.nfds = n, a.r = r, a.w = w, a.e = e, a.tv = tv, a.seq = sg_seq(),
+	sg_stamp_take(&a.stamp);
 	if (tv) {
 		a.span.tv_sec = tv->tv_sec;
 		a.span.tv_nsec = tv->tv_usec * 1000;
@@ -357,7 +373,7 @@ SG_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e,
 	if (must_note())
 		note_fdsets(n, r, w, e);
 	a.nfds = n, a.r = r, a.w = w, a.e = e, a.ts = ts, a.mask = mask,
-	a.seq = sg_seq(), a.t0 = start_clock(ts != NULL);
+	a.seq = sg_seq(), sg_stamp_take(&a.stamp);
 	sg_keep(&a);
 	int res = REAL(pselect)(n, r, w, e, ts, mask);
 	if (SG_LIKELY(res >= 0))
@@ -365,28 +381,12 @@ SG_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e,
 	return wait_slow(SG_OP_PSELECT, res, again_pselect, &a);
 }
 
-static SG_COLD int epoll_timed(int ep, struct epoll_event *ev, int max,
-			       int timeout)
-{
-	struct wait_args a;
-
-	a.ep = ep, a.ev = ev, a.max = max, a.timeout = timeout, a.mask = NULL,
-	a.seq = sg_seq(), a.t0 = sg_now_ns();
-	sg_keep(&a);
-	int r = REAL(epoll_wait)(ep, ev, max, timeout);
-	if (SG_LIKELY(r >= 0))
-		return r;
-	return wait_slow(SG_OP_EPOLL_WAIT, r, again_epoll, &a);
-}
-
 SG_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 {
 	struct wait_args a;
 
-	if (timeout > 0)
-		return epoll_timed(ep, ev, max, timeout);
-	a.ep = ep, a.ev = ev, a.max = max, a.timeout = timeout, a.mask = NULL,
-	a.seq = sg_seq(), a.t0 = 0;
+	a.ep = ep, a.ev = ev, a.max = max, a.timeout = timeout, a.seq = sg_seq(),
+	sg_stamp_take(&a.stamp);
 	sg_keep(&a);
 	int r = REAL(epoll_wait)(ep, ev, max, timeout);
 	if (SG_LIKELY(r >= 0))
@@ -400,7 +400,7 @@ SG_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
 	struct wait_args a;
 
 	a.ep = ep, a.ev = ev, a.max = max, a.timeout = timeout, a.mask = mask,
-	a.seq = sg_seq(), a.t0 = start_clock(timeout > 0);
+	a.seq = sg_seq(), sg_stamp_take(&a.stamp);
 	sg_keep(&a);
 	int r = REAL(epoll_pwait)(ep, ev, max, timeout, mask);
 	if (SG_LIKELY(r >= 0))

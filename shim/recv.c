@@ -99,6 +99,17 @@ static sg_attempt_fn attempt_for(int op)
 	}
 }
 
+/*
+ * read and readv have no flags: their wrappers leave the field unset (one
+ * store less on the success path) and the slow and careful paths set it.
+ */
+static void rx_flagless(int op, struct rx *a)
+{
+	op &= ~SG_RX_CHK;
+	if (op == SG_OP_READ || op == SG_OP_READV)
+		a->flags = 0;
+}
+
 /* Anything but data: the retry driver decides (r and errno as from libc). */
 static SG_COLD long rx_slow(int op, struct rx *a, int64_t t0, long r)
 {
@@ -107,6 +118,7 @@ static SG_COLD long rx_slow(int op, struct rx *a, int64_t t0, long r)
 
 	if (r == 0 && !(sg_fast() & SG_FAST_EOF))
 		return 0;	/* an end of file: nothing to log */
+	rx_flagless(op, a);
 	op &= ~SG_RX_CHK;
 	sg_call_init(&c, op, a->fd, &p);
 	c.dontwait = (a->flags & MSG_DONTWAIT) != 0;
@@ -147,6 +159,8 @@ static long rx_first(int op, const struct rx *a)
 static SG_COLD long rx_careful(int op, struct rx *a)
 {
 	struct sg_pre p = sg_pre(a->fd, SG_DIR_IN);
+
+	rx_flagless(op, a);
 	long r = rx_first(op, a);
 
 	if (r > 0 || (r == 0 && op == SG_OP_RECVMMSG)) {
@@ -190,7 +204,7 @@ SG_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
 	struct rx a;
 
-	a.fd = fd, a.buf = buf, a.len = len, a.flags = 0, a.seq = sg_seq();
+	a.fd = fd, a.buf = buf, a.len = len, a.seq = sg_seq();
 	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
 		return rx_careful(SG_OP_READ, &a);
 	sg_keep(&a);
@@ -204,7 +218,7 @@ SG_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct rx a;
 
-	a.fd = fd, a.iov = iov, a.iovcnt = iovcnt, a.flags = 0, a.seq = sg_seq();
+	a.fd = fd, a.iov = iov, a.iovcnt = iovcnt, a.seq = sg_seq();
 	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
 		return rx_careful(SG_OP_READV, &a);
 	sg_keep(&a);
@@ -253,7 +267,7 @@ SG_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 {
 	struct rx a;
 
-	a.fd = fd, a.buf = buf, a.len = len, a.flags = 0, a.buflen = buflen,
+	a.fd = fd, a.buf = buf, a.len = len, a.buflen = buflen,
 	a.seq = sg_seq();
 	if (SG_UNLIKELY(sg_careful(SG_FAST_RX)))
 		return rx_careful(SG_OP_READ | SG_RX_CHK, &a);

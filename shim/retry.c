@@ -21,13 +21,6 @@
 #include "state.h"
 #include "../policy/rawsys.h"
 
-int64_t sg_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void sg_call_event(const struct sg_call *c, const struct sg_event_note *n)
 {
 	if (n->cls == SG_CLASS_NONE)

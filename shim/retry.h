@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "clock.h"
 #include "decide.h"
 
 /* Everything declared here lives in the shim: direct, not through the GOT. */
@@ -41,9 +42,6 @@ long sg_retry(struct sg_call *c, long r, sg_attempt_fn fn, void *ctx);
  * left as libc left it unless the result changed.
  */
 long sg_slow(struct sg_call *c, long r, sg_attempt_fn fn, void *ctx);
-
-/* CLOCK_MONOTONIC in nanoseconds (vDSO, no system call). */
-int64_t sg_now_ns(void);
 
 /* Logs a verdict's event for c (nothing when n->cls is SG_CLASS_NONE). */
 void sg_call_event(const struct sg_call *c, const struct sg_event_note *n);

