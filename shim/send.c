@@ -151,12 +151,21 @@ static size_t iov_total(const struct iovec *iov, size_t cnt)
 	return sum;
 }
 
-/* Whether a vector call moved all its bytes. */
+/*
+ * Whether a vector call moved all its bytes.  The vector is read only
+ * after a success, when the kernel took it: then it has at most IOV_MAX
+ * entries.
+ */
 static inline int iov_sent(const struct iovec *iov, size_t cnt, long r)
 {
 	if (SG_LIKELY(cnt == 1))
 		return sg_sent(r, iov[0].iov_len);
-	return r >= 0 && (size_t)r == iov_total(iov, cnt);
+	if (r < 0)
+		return 0;
+	size_t sum = 0;
+	for (const struct iovec *p = iov, *end = iov + cnt; p < end; p++)
+		sum += p->iov_len;
+	return (size_t)r == sum;
 }
 
 /*
@@ -350,7 +359,7 @@ SG_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 		return tx_careful(SG_OP_WRITEV, &a);
 	sg_keep(&a);
 	ssize_t r = REAL(writev)(fd, iov, iovcnt);
-	if (SG_LIKELY(iovcnt > 0) && iov_sent(iov, (size_t)iovcnt, r))
+	if (SG_LIKELY(a.iovcnt > 0) && iov_sent(a.iov, (size_t)a.iovcnt, r))
 		return r;
 	return tx_slow(SG_OP_WRITEV, &a, 0, r);
 }
