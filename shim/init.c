@@ -80,8 +80,9 @@ static void learn_program(void)
 #else
 	const char *name = program_invocation_short_name;
 #endif
-	if (name)
-		strncpy(sg_prog_name, name, sizeof(sg_prog_name) - 1);
+	/* The buffer starts zeroed: copied up to the name's end, not padded. */
+	for (size_t i = 0; name && i < sizeof(sg_prog_name) - 1 && name[i]; i++)
+		sg_prog_name[i] = name[i];
 	long n = sg_sys3(SYS_readlink, "/proc/self/exe", sg_prog_path,
 			 sizeof(sg_prog_path) - 1);
 	if (n > 0)
