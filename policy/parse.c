@@ -115,22 +115,32 @@ static struct sg_section *new_section(struct parser *ps, int kind)
 	return sec;
 }
 
-/* Fills sec->arg from a [program GLOB] or [peer ADDRESS] argument. */
+/*
+ * Fills sec->arg from a [program GLOB] or [peer ADDRESS] argument.  Most
+ * globs are names with a '*' or '?' at most: without a '/', '\\' or '[',
+ * a glob is valid and matches program names, which one look at each byte
+ * tells.
+ */
 static void section_arg(struct parser *ps, struct sg_section *sec,
 			const char *arg, size_t n)
 {
 	char whybuf[SG_PROBLEM_LEN];
 	struct sg_fmt why;
+	size_t i = 0;
 
-	sg_fmt_init_cstr(&why, whybuf, sizeof(whybuf));
 	if (n >= SG_SECTION_ARG_MAX) {
 		report(ps, NULL, 0, "section argument longer than 255 bytes");
 		return;
 	}
 	memcpy(sec->arg, arg, n);
 	sec->arg[n] = '\0';
+	sg_fmt_init_cstr(&why, whybuf, sizeof(whybuf));
 	if (sec->kind == SG_SECTION_PROGRAM) {
-		sec->path_glob = memchr(arg, '/', n) != NULL;
+		while (i < n && arg[i] != '/' && arg[i] != '\\' && arg[i] != '[')
+			i++;
+		if (i == n && n > 0)
+			return;
+		sec->path_glob = memchr(arg + i, '/', n - i) != NULL;
 		if (sg_glob_valid(arg, n, &why) < 0)
 			report(ps, "[program]", 9, whybuf);
 	} else if (sg_cidr_parse(arg, n, &sec->peer, &why) < 0) {
@@ -308,6 +318,38 @@ static size_t comment_end(const char *s, size_t n, size_t i)
 }
 
 /*
+ * The rest of a line from i on (i past the blanks that lead a value or a
+ * section argument), where the general path allows a comment and tab and
+ * CR as blanks: the index of its '\n' (or n), with *end after the last byte
+ * that is not blank before a comment, or SIZE_MAX when the line holds a
+ * control byte.
+ */
+static inline __attribute__((always_inline)) size_t
+rest_of_line(const char *s, size_t n, size_t i, size_t *end)
+{
+	size_t start = i;
+
+	for (;; i++) {
+		i = skip_plain(s, n, i, MARK_HASH);
+		if (i >= n || s[i] == '\n') {
+			*end = i;
+			break;
+		}
+		if (s[i] == '#' && sg_is_blank(s[i - 1])) {
+			*end = i;
+			if ((i = comment_end(s, n, i)) == SIZE_MAX)
+				return SIZE_MAX;
+			break;
+		}
+		if (s[i] != '#' && s[i] != '\t' && s[i] != '\r')
+			return SIZE_MAX;	/* a control byte */
+	}
+	while (*end > start && sg_is_blank(s[*end - 1]))
+		(*end)--;
+	return i;
+}
+
+/*
  * The line of most policies, "key = value" with blanks and a comment where
  * the general path allows them and no control byte: assigned at once, in
  * one pass, and the index of its '\n' (or n) returned.  s[i] is the line's
@@ -328,24 +370,46 @@ static size_t key_line(struct parser *ps, const char *s, size_t n, size_t i)
 	for (i++; i < n && sg_is_blank(s[i]); i++)
 		;
 	size_t val = i, end;
-	for (;; i++) {
-		i = skip_plain(s, n, i, MARK_HASH);
-		if (i >= n || s[i] == '\n') {
-			end = i;
-			break;
-		}
-		if (s[i] == '#' && sg_is_blank(s[i - 1])) {
-			end = i;
-			if ((i = comment_end(s, n, i)) == SIZE_MAX)
-				return SIZE_MAX;
-			break;
-		}
-		if (s[i] != '#' && s[i] != '\t' && s[i] != '\r')
-			return SIZE_MAX;	/* a control byte */
-	}
-	while (end > val && sg_is_blank(s[end - 1]))
-		end--;
+	if ((i = rest_of_line(s, n, i, &end)) == SIZE_MAX)
+		return SIZE_MAX;
 	assign(ps, s + key, keyn, s + val, end - val);
+	return i;
+}
+
+/*
+ * A section header as written, "[program GLOB]" or "[peer ADDRESS]" (one or
+ * more blanks after the word, a comment where the general path allows one,
+ * no control byte): the section is started at once and the index of the
+ * line's '\n' (or n) returned.  s[i] is the line's '['.  Any other header
+ * (SIZE_MAX), empty, misspelt or unterminated, is left to the general path,
+ * which decides its messages; nothing has been touched yet.
+ */
+static size_t header_line(struct parser *ps, const char *s, size_t n, size_t i)
+{
+	size_t arg, end;
+	int kind;
+
+	if (n - i > 9 && memcmp(s + i + 1, "program", 7) == 0 &&
+	    sg_is_blank(s[i + 8])) {
+		kind = SG_SECTION_PROGRAM;
+		arg = i + 9;
+	} else if (n - i > 6 && memcmp(s + i + 1, "peer", 4) == 0 &&
+		   sg_is_blank(s[i + 5])) {
+		kind = SG_SECTION_PEER;
+		arg = i + 6;
+	} else {
+		return SIZE_MAX;
+	}
+	while (arg < n && sg_is_blank(s[arg]))
+		arg++;
+	if ((i = rest_of_line(s, n, arg, &end)) == SIZE_MAX ||
+	    end < arg + 2 || s[end - 1] != ']')
+		return SIZE_MAX;
+	end--;
+	while (sg_is_blank(s[end - 1]))
+		end--;
+	ps->cur = new_section(ps, kind);
+	section_arg(ps, ps->cur, s + arg, end - arg);
 	return i;
 }
 
@@ -422,9 +486,9 @@ static void parse_line(struct parser *ps, const char *s, const struct line *l)
 
 /*
  * Parses the line at s (n bytes of text left) and returns its length, up
- * to its '\n' or the end of the text.  Blank lines, comments and "key =
- * value" lines take the short ways; everything else, and whatever they
- * refuse, the general path (scan_line, parse_line).
+ * to its '\n' or the end of the text.  Blank lines, comments, "key =
+ * value" lines and section headers take the short ways; everything else,
+ * and whatever they refuse, the general path (scan_line, parse_line).
  */
 static inline __attribute__((always_inline)) size_t
 next_line(struct parser *ps, const char *s, size_t n)
@@ -438,7 +502,9 @@ next_line(struct parser *ps, const char *s, size_t n)
 		return i;
 	if (s[i] == '#')
 		end = comment_end(s, n, i + 1);
-	else if (s[i] != '[')
+	else if (s[i] == '[')
+		end = header_line(ps, s, n, i);
+	else
 		end = key_line(ps, s, n, i);
 	if (end != SIZE_MAX)
 		return end;
