@@ -236,9 +236,73 @@ static int parse_bracketed(const char *s, size_t n, struct sg_cidr *c,
 	return 0;
 }
 
+/*
+ * Up to max decimal digits from s[*i] on, into *v; how many were read.
+ */
+static inline size_t digits(const char *s, size_t n, size_t *i, size_t max,
+			    unsigned *v)
+{
+	size_t start = *i;
+	unsigned d;
+
+	*v = 0;
+	while (*i < n && *i - start < max &&
+	       (d = (unsigned)(unsigned char)s[*i] - '0') <= 9) {
+		*v = *v * 10 + d;
+		(*i)++;
+	}
+	return *i - start;
+}
+
+/*
+ * The usual IPv4 forms, a.b.c.d with a /PREFIX of one or two digits and a
+ * :PORT, read in one pass; -1 for anything else, which the general parse
+ * below reads or refuses (so this one accepts nothing it would not, and
+ * stores what it would).  Every process reads its [peer] headers at
+ * start-up.
+ */
+static int parse_ipv4_quick(const char *s, size_t n, struct sg_cidr *c)
+{
+	uint32_t addr = 0;
+	unsigned v, prefix = 32, port = 0;
+	size_t i = 0, len;
+
+	for (int part = 0; part < 4; part++) {
+		size_t start = i;
+		if ((len = digits(s, n, &i, 3, &v)) == 0 || v > 255 ||
+		    (s[start] == '0' && len > 1) ||
+		    (part < 3 && (i >= n || s[i++] != '.')))
+			return -1;
+		addr = addr << 8 | v;
+	}
+	if (i < n && s[i] == '/') {
+		i++;
+		if (digits(s, n, &i, 2, &prefix) == 0 || prefix > 32)
+			return -1;
+	}
+	if (i < n && s[i] == ':') {
+		i++;
+		if (digits(s, n, &i, 5, &port) == 0 || port == 0 || port > 65535)
+			return -1;
+	}
+	if (i != n)
+		return -1;
+	if (prefix < 32)
+		addr &= prefix ? ~0u << (32 - prefix) : 0;
+	memset(c, 0, sizeof(*c));
+	c->family = AF_INET;
+	c->prefix = (uint8_t)prefix;
+	c->port = (uint16_t)port;
+	for (int b = 0; b < 4; b++)
+		c->addr[b] = (uint8_t)(addr >> (24 - 8 * b));
+	return 0;
+}
+
 int sg_cidr_parse(const char *s, size_t n, struct sg_cidr *c,
 		  struct sg_fmt *why)
 {
+	if (parse_ipv4_quick(s, n, c) == 0)
+		return 0;
 	memset(c, 0, sizeof(*c));
 	if (n > 0 && s[0] == '[')
 		return parse_bracketed(s, n, c, why);
