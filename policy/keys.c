@@ -409,6 +409,8 @@ static int parse_signals(const char *v, size_t n, uint64_t *out,
 	size_t len, pos = 0;
 	uint64_t set = 0;
 
+	if (sg_signal_set_quick(v, n, out) == 0)
+		return 0;
 	if (span_is(v, n, "none")) {
 		*out = 0;
 		return 0;

@@ -92,6 +92,12 @@ static inline int sg_parse_decimal(const char *s, size_t n, uint64_t limit,
 	return 0;
 }
 
+/*
+ * A list of signal names in its usual form, in one pass: 0 with the set,
+ * or -1 when sg_signal_from_name must read it item by item.
+ */
+int sg_signal_set_quick(const char *v, size_t n, uint64_t *set);
+
 int sg_cidr_parse(const char *s, size_t n, struct sg_cidr *out,
 		  struct sg_fmt *why);
 

@@ -9,8 +9,9 @@
 
 #include "policy_int.h"
 
+/* A name is kept in 8 bytes, zero-padded, so it can be compared as a word. */
 struct signal_name {
-	const char *name;
+	char name[8];
 	int num;
 };
 
@@ -163,6 +164,59 @@ static int named(const char *s, size_t n)
 					   upper((unsigned char)s[n - 1]), n)] - 1;
 	return i >= 0 && same_nocase(s, n, signal_table[i].name) ?
 	       signal_table[i].num : -1;
+}
+
+/* The bytes of w that are lower-case letters, as their 0x20 bits. */
+static inline uint64_t lower_bits(uint64_t w)
+{
+	uint64_t t = w & 0x7f7f7f7f7f7f7f7full;
+	uint64_t lower = (t + 0x1f1f1f1f1f1f1f1full) &
+			 ~(t + 0x0505050505050505ull) & ~w & 0x8080808080808080ull;
+	return lower >> 2;
+}
+
+/*
+ * A list as eintr_pass usually has it, names of signal_table in either
+ * case with blanks around them ("HUP,INT,TERM"), read in one pass: 0 with
+ * the set, or -1 for anything else (a number, a SIG prefix, a real-time
+ * signal, an empty item, an unknown name), which the caller then reads
+ * item by item.  Each name is gathered into a word, first byte highest,
+ * then turned into the order and case of signal_table's.  Every byte below
+ * '0' ends a name: the comma, the blanks, and bytes that no name holds.
+ */
+int sg_signal_set_quick(const char *v, size_t n, uint64_t *set)
+{
+	uint64_t bits = 0, name;
+	size_t i = 0;
+
+	for (;;) {
+		uint64_t w = 0;
+		size_t len = 0;
+
+		while (i < n && sg_is_blank(v[i]))
+			i++;
+		for (; i < n && (unsigned char)v[i] >= '0' && len < 6; i++, len++)
+			w = w << 8 | (unsigned char)v[i];
+		while (i < n && sg_is_blank(v[i]))
+			i++;
+		if (len < 2 || (i < n && v[i] != ','))
+			return -1;
+		w ^= lower_bits(w);
+		w = __builtin_bswap64(w) >> (64 - 8 * len);
+		int k = signal_by_hash[SIGNAL_HASH(w & 0xff, w >> 8 & 0xff,
+						   w >> (8 * (len - 1)) & 0xff,
+						   len)] - 1;
+		if (k < 0)
+			return -1;
+		__builtin_memcpy(&name, signal_table[k].name, 8);
+		if (name != w)
+			return -1;
+		bits |= SG_SIGBIT(signal_table[k].num);
+		if (i++ >= n)
+			break;
+	}
+	*set = bits;
+	return 0;
 }
 
 int sg_signal_from_name(const char *s, size_t n)
