@@ -237,24 +237,6 @@ static int parse_bracketed(const char *s, size_t n, struct sg_cidr *c,
 }
 
 /*
- * Up to max decimal digits from s[*i] on, into *v; how many were read.
- */
-static inline size_t digits(const char *s, size_t n, size_t *i, size_t max,
-			    unsigned *v)
-{
-	size_t start = *i;
-	unsigned d;
-
-	*v = 0;
-	while (*i < n && *i - start < max &&
-	       (d = (unsigned)(unsigned char)s[*i] - '0') <= 9) {
-		*v = *v * 10 + d;
-		(*i)++;
-	}
-	return *i - start;
-}
-
-/*
  * The usual IPv4 forms, a.b.c.d with a /PREFIX of one or two digits and a
  * :PORT, read in one pass; -1 for anything else, which the general parse
  * below reads or refuses (so this one accepts nothing it would not, and
@@ -269,7 +251,7 @@ static int parse_ipv4_quick(const char *s, size_t n, struct sg_cidr *c)
 
 	for (int part = 0; part < 4; part++) {
 		size_t start = i;
-		if ((len = digits(s, n, &i, 3, &v)) == 0 || v > 255 ||
+		if ((len = sg_read_digits(s, n, &i, 3, &v)) == 0 || v > 255 ||
 		    (s[start] == '0' && len > 1) ||
 		    (part < 3 && (i >= n || s[i++] != '.')))
 			return -1;
@@ -277,12 +259,12 @@ static int parse_ipv4_quick(const char *s, size_t n, struct sg_cidr *c)
 	}
 	if (i < n && s[i] == '/') {
 		i++;
-		if (digits(s, n, &i, 2, &prefix) == 0 || prefix > 32)
+		if (sg_read_digits(s, n, &i, 2, &prefix) == 0 || prefix > 32)
 			return -1;
 	}
 	if (i < n && s[i] == ':') {
 		i++;
-		if (digits(s, n, &i, 5, &port) == 0 || port == 0 || port > 65535)
+		if (sg_read_digits(s, n, &i, 5, &port) == 0 || port == 0 || port > 65535)
 			return -1;
 	}
 	if (i != n)
@@ -298,10 +280,95 @@ static int parse_ipv4_quick(const char *s, size_t n, struct sg_cidr *c)
 	return 0;
 }
 
+/*
+ * An IPv6 address of hex groups alone (no dotted quad at its end), into 16
+ * bytes in one pass; -1 for anything parse_ipv6 would refuse, and for the
+ * forms this one leaves to it.
+ */
+static int parse_ipv6_quick(const char *s, size_t n, uint8_t out[16])
+{
+	uint16_t w[8];
+	int count = 0, gap = -1, d;
+	size_t i = 0;
+
+	if (n >= 2 && s[0] == ':' && s[1] == ':') {
+		gap = 0;
+		i = 2;
+	}
+	while (i < n) {
+		size_t start = i;
+		unsigned v = 0;
+		for (; i < n && i - start < 4 && (d = hex_digit(s[i])) >= 0; i++)
+			v = v * 16 + (unsigned)d;
+		if (i == start || count == 8)
+			return -1;
+		w[count++] = (uint16_t)v;
+		if (i == n)
+			break;
+		if (s[i] != ':' || ++i == n)
+			return -1;
+		if (s[i] == ':') {
+			if (gap >= 0)
+				return -1;
+			gap = count;
+			i++;
+		}
+	}
+	if (gap < 0 ? count != 8 : count > 7)
+		return -1;
+	int skip = gap < 0 ? 0 : 8 - count;
+	memset(out, 0, 16);
+	for (int k = 0; k < count; k++) {
+		int at = k < gap || gap < 0 ? k : k + skip;
+		out[2 * at] = (uint8_t)(w[k] >> 8);
+		out[2 * at + 1] = (uint8_t)w[k];
+	}
+	return 0;
+}
+
+/*
+ * "[v6]" with a /PREFIX of up to three digits and a :PORT, as usually
+ * written, read in one pass; -1 for anything else, which parse_bracketed
+ * reads or refuses.
+ */
+static int parse_bracketed_quick(const char *s, size_t n, struct sg_cidr *c)
+{
+	size_t close = 1, i;
+	unsigned prefix = 128, port = 0;
+
+	while (close < n && s[close] != ']')
+		close++;
+	if (close == n || close == 1)
+		return -1;
+	i = close + 1;
+	if (i < n && s[i] == '/') {
+		i++;
+		if (sg_read_digits(s, n, &i, 3, &prefix) == 0 || prefix > 128)
+			return -1;
+	}
+	if (i < n && s[i] == ':') {
+		i++;
+		if (sg_read_digits(s, n, &i, 5, &port) == 0 || port == 0 ||
+		    port > 65535)
+			return -1;
+	}
+	if (i != n)
+		return -1;
+	memset(c, 0, sizeof(*c));
+	if (parse_ipv6_quick(s + 1, close - 1, c->addr) < 0)
+		return -1;
+	c->family = AF_INET6;
+	c->prefix = (uint8_t)prefix;
+	c->port = (uint16_t)port;
+	mask_host_bits(c);
+	return 0;
+}
+
 int sg_cidr_parse(const char *s, size_t n, struct sg_cidr *c,
 		  struct sg_fmt *why)
 {
-	if (parse_ipv4_quick(s, n, c) == 0)
+	if (n > 0 && s[0] == '[' ? parse_bracketed_quick(s, n, c) == 0 :
+	    parse_ipv4_quick(s, n, c) == 0)
 		return 0;
 	memset(c, 0, sizeof(*c));
 	if (n > 0 && s[0] == '[')

@@ -93,6 +93,26 @@ static inline int sg_parse_decimal(const char *s, size_t n, uint64_t limit,
 }
 
 /*
+ * Reads up to max decimal digits from s[*i] on (n bytes in all) into *v,
+ * moving *i past them; returns how many it read.  For the quick paths that
+ * take a value in its usual form and leave any other to the general one.
+ */
+static inline size_t sg_read_digits(const char *s, size_t n, size_t *i,
+				    size_t max, unsigned *v)
+{
+	size_t start = *i;
+	unsigned d;
+
+	*v = 0;
+	while (*i < n && *i - start < max &&
+	       (d = (unsigned)(unsigned char)s[*i] - '0') <= 9) {
+		*v = *v * 10 + d;
+		(*i)++;
+	}
+	return *i - start;
+}
+
+/*
  * A list of signal names in its usual form, in one pass: 0 with the set,
  * or -1 when sg_signal_from_name must read it item by item.
  */
