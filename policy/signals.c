@@ -176,33 +176,57 @@ static inline uint64_t lower_bits(uint64_t w)
 }
 
 /*
+ * Gathers the name at v[*i], its bytes up to the first one below '0' (at
+ * most 8), into a word, first byte lowest, and moves *i past it; returns
+ * its length.  Eight bytes are judged at once where the text has them.
+ */
+static inline size_t gather_name(const char *v, size_t n, size_t *i,
+				 uint64_t *w)
+{
+	size_t len = 0;
+
+	*w = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n - *i >= 8) {
+		uint64_t x, t, below;
+
+		__builtin_memcpy(&x, v + *i, 8);
+		t = x & 0x7f7f7f7f7f7f7f7full;
+		below = ~((t + 0x5050505050505050ull) | x) & 0x8080808080808080ull;
+		len = below ? (size_t)__builtin_ctzll(below) >> 3 : 8;
+		*w = len == 8 ? x : x & ((1ull << (8 * len)) - 1);
+		*i += len;
+		return len;
+	}
+#endif
+	for (; *i < n && (unsigned char)v[*i] >= '0' && len < 8; (*i)++, len++)
+		*w |= (uint64_t)(unsigned char)v[*i] << (8 * len);
+	return len;
+}
+
+/*
  * A list as eintr_pass usually has it, names of signal_table in either
  * case with blanks around them ("HUP,INT,TERM"), read in one pass: 0 with
  * the set, or -1 for anything else (a number, a SIG prefix, a real-time
  * signal, an empty item, an unknown name), which the caller then reads
- * item by item.  Each name is gathered into a word, first byte highest,
- * then turned into the order and case of signal_table's.  Every byte below
- * '0' ends a name: the comma, the blanks, and bytes that no name holds.
+ * item by item.  Each name is gathered into a word and compared, in upper
+ * case, with signal_table's.  Every byte below '0' ends a name: the comma,
+ * the blanks, and bytes that no name holds.
  */
 int sg_signal_set_quick(const char *v, size_t n, uint64_t *set)
 {
-	uint64_t bits = 0, name;
-	size_t i = 0;
+	uint64_t bits = 0, name, w;
+	size_t i = 0, len;
 
 	for (;;) {
-		uint64_t w = 0;
-		size_t len = 0;
-
 		while (i < n && sg_is_blank(v[i]))
 			i++;
-		for (; i < n && (unsigned char)v[i] >= '0' && len < 6; i++, len++)
-			w = w << 8 | (unsigned char)v[i];
+		len = gather_name(v, n, &i, &w);
 		while (i < n && sg_is_blank(v[i]))
 			i++;
-		if (len < 2 || (i < n && v[i] != ','))
+		if (len < 2 || len > 6 || (i < n && v[i] != ','))
 			return -1;
 		w ^= lower_bits(w);
-		w = __builtin_bswap64(w) >> (64 - 8 * len);
 		int k = signal_by_hash[SIGNAL_HASH(w & 0xff, w >> 8 & 0xff,
 						   w >> (8 * (len - 1)) & 0xff,
 						   len)] - 1;
