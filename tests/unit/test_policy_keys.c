@@ -4,6 +4,7 @@
  */
 #include "policy_test.h"
 
+#include <ctype.h>
 #include <signal.h>
 
 #include "../../policy/classify.h"
@@ -294,4 +295,44 @@ Test(policy_keys, eintr_pass_names_realtime_signals_and_numbers)
 	snprintf(expect, sizeof expect, "TERM,RTMIN+1,RTMIN+%d,RTMAX",
 		 40 - SIGRTMIN);
 	cr_assert_str_eq(value_for(NULL, SG_KEY_EINTR_PASS), expect);
+}
+
+Test(policy_keys, signal_lists_and_class_names_are_found_in_every_form)
+{
+	char buf[16];
+	uint64_t set;
+
+	/* Every named signal, alone and in lower case, as the quick path reads it. */
+	for (int signo = 1; signo <= 31; signo++) {
+		const char *name = sg_signal_name(signo, buf, sizeof buf);
+		char lower[16];
+		size_t n = strlen(name);
+
+		for (size_t i = 0; i <= n; i++)
+			lower[i] = (char)tolower((unsigned char)name[i]);
+		cr_assert_eq(sg_signal_set_quick(name, n, &set), 0, "%s", name);
+		cr_assert_eq(set, SG_SIGBIT(signo), "%s", name);
+		cr_assert_eq(sg_signal_set_quick(lower, n, &set), 0, "%s", lower);
+		cr_assert_eq(set, SG_SIGBIT(signo), "%s", lower);
+	}
+	cr_assert_eq(sg_signal_set_quick(" hup , Term,usr1\t", 17, &set), 0);
+	cr_assert_eq(set, SG_SIGBIT(SIGHUP) | SG_SIGBIT(SIGTERM) |
+			  SG_SIGBIT(SIGUSR1));
+	/* Anything else is left to the item-by-item reading. */
+	cr_assert_eq(sg_signal_set_quick("HUP,", 4, &set), -1);
+	cr_assert_eq(sg_signal_set_quick("SIGHUP", 6, &set), -1);
+	cr_assert_eq(sg_signal_set_quick("HUPS", 4, &set), -1);
+	cr_assert_eq(sg_signal_set_quick("15", 2, &set), -1);
+	cr_assert_eq(sg_signal_set_quick("RTMIN+1", 7, &set), -1);
+
+	for (int c = 0; c < SG_CLASS_COUNT; c++) {
+		const char *name = sg_class_name(c);
+		size_t n = strlen(name);
+
+		cr_assert_eq(sg_class_from_name(name, n), c, "%s", name);
+		cr_assert_eq(sg_class_from_name(name, n - 1), -1, "%s", name);
+	}
+	cr_assert_eq(sg_class_from_name("", 0), -1);
+	cr_assert_eq(sg_class_from_name("rxxxt", 5), -1, "reset's place");
+	cr_assert_eq(sg_class_from_name("Reset", 5), -1);
 }
