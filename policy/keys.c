@@ -11,6 +11,17 @@
 #include <stddef.h>
 #include <string.h>
 
+/*
+ * A name and its length, so that a value is compared with the names of
+ * its length only, a word at a time (a policy is read by every process at
+ * start-up).
+ */
+struct word {
+	const char *s;
+	uint8_t n;
+};
+#define WORD(text) { text, sizeof(text) - 1 }
+
 enum value_type {
 	V_ENUM, V_NUM, V_BUF, V_SIGNALS, V_KEEPALIVE, V_LOG, V_FACILITY,
 	V_EVENTS
@@ -23,18 +34,35 @@ struct key_def {
 	uint16_t off;		/* first field in struct sg_settings */
 	uint16_t size;		/* bytes of fields that hold the value */
 	uint32_t min, max;	/* V_NUM and V_BUF */
-	const char *const *names;	/* V_ENUM: value i is names[i] */
+	const struct word *names;	/* V_ENUM: value i is names[i] */
 	const char *unit;
 };
 
-static const char *const mode_names[] = { "harden", "observe", "off", NULL };
-static const char *const sigpipe_names[] = { "ignore", "socket", "off", NULL };
-static const char *const retry_pass_names[] = { "retry", "pass", NULL };
-static const char *const eagain_names[] = {
-	"off", "blocking", "auto", "unwatched", "always", NULL
+static const struct word mode_names[] = {
+	WORD("harden"), WORD("observe"), WORD("off"), { NULL, 0 }
 };
-static const char *const emfile_names[] = { "shed", "pass", NULL };
-static const char *const format_names[] = { "rfc3164", "rfc5424", NULL };
+static const struct word sigpipe_names[] = {
+	WORD("ignore"), WORD("socket"), WORD("off"), { NULL, 0 }
+};
+static const struct word retry_pass_names[] = {
+	WORD("retry"), WORD("pass"), { NULL, 0 }
+};
+static const struct word eagain_names[] = {
+	WORD("off"), WORD("blocking"), WORD("auto"), WORD("unwatched"),
+	WORD("always"), { NULL, 0 }
+};
+static const struct word emfile_names[] = {
+	WORD("shed"), WORD("pass"), { NULL, 0 }
+};
+static const struct word format_names[] = {
+	WORD("rfc3164"), WORD("rfc5424"), { NULL, 0 }
+};
+
+/* Whether the n bytes at v are the word w. */
+static inline int is_word(const char *v, size_t n, const struct word *w)
+{
+	return w->n == n && sg_same_bytes(v, w->s, n);
+}
 
 #define AT(f) offsetof(struct sg_settings, f)
 #define FIELD(f) AT(f), sizeof(((struct sg_settings *)0)->f)
@@ -102,17 +130,20 @@ static const struct key_def key_table[SG_KEY_COUNT] = {
 #define KEEPCNT_MAX 127u
 
 struct name_num {
-	const char *name;
+	struct word name;
 	int num;
 };
+#define NAME_NUM(text, num) { WORD(text), num }
 
 /* syslog(3) facility names and their numbers (RFC 5424 section 6.2.1). */
 static const struct name_num facility_table[] = {
-	{ "kern", 0 }, { "user", 1 }, { "mail", 2 }, { "daemon", 3 },
-	{ "auth", 4 }, { "syslog", 5 }, { "lpr", 6 }, { "news", 7 },
-	{ "uucp", 8 }, { "cron", 9 }, { "authpriv", 10 }, { "ftp", 11 },
-	{ "local0", 16 }, { "local1", 17 }, { "local2", 18 }, { "local3", 19 },
-	{ "local4", 20 }, { "local5", 21 }, { "local6", 22 }, { "local7", 23 },
+	NAME_NUM("kern", 0), NAME_NUM("user", 1), NAME_NUM("mail", 2),
+	NAME_NUM("daemon", 3), NAME_NUM("auth", 4), NAME_NUM("syslog", 5),
+	NAME_NUM("lpr", 6), NAME_NUM("news", 7), NAME_NUM("uucp", 8),
+	NAME_NUM("cron", 9), NAME_NUM("authpriv", 10), NAME_NUM("ftp", 11),
+	NAME_NUM("local0", 16), NAME_NUM("local1", 17), NAME_NUM("local2", 18),
+	NAME_NUM("local3", 19), NAME_NUM("local4", 20), NAME_NUM("local5", 21),
+	NAME_NUM("local6", 22), NAME_NUM("local7", 23),
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -212,7 +243,7 @@ int sg_key_from_name(const char *s, size_t n)
 int sg_facility_from_name(const char *s, size_t n)
 {
 	for (size_t i = 0; i < COUNT(facility_table); i++) {
-		if (span_is(s, n, facility_table[i].name))
+		if (is_word(s, n, &facility_table[i].name))
 			return facility_table[i].num;
 	}
 	return -1;
@@ -222,7 +253,7 @@ static const char *facility_name(int num)
 {
 	for (size_t i = 0; i < COUNT(facility_table); i++) {
 		if (facility_table[i].num == num)
-			return facility_table[i].name;
+			return facility_table[i].name.s;
 	}
 	return "?";
 }
@@ -245,6 +276,16 @@ void sg_key_copy(int key, struct sg_settings *dst, const struct sg_settings *src
 	copy_field((char *)dst + d->off, (const char *)src + d->off, d->size);
 }
 
+void sg_keys_copy(uint32_t set, struct sg_settings *dst,
+		  const struct sg_settings *src)
+{
+	for (; set; set &= set - 1) {
+		const struct key_def *d = &key_table[__builtin_ctz(set)];
+		copy_field((char *)dst + d->off, (const char *)src + d->off,
+			   d->size);
+	}
+}
+
 void sg_key_copy_sock(int key, struct sg_sock_settings *dst,
 		      const struct sg_settings *src)
 {
@@ -264,7 +305,7 @@ int sg_key_value_valid(int key, const struct sg_settings *s)
 	switch (d->type) {
 	case V_ENUM: {
 		int n = 0;
-		while (d->names[n])
+		while (d->names[n].s)
 			n++;
 		return *(const uint8_t *)field < n;
 	}
@@ -357,17 +398,17 @@ static int parse_range(const char *v, size_t n, uint32_t min, uint32_t max,
 static int parse_enum(const struct key_def *d, const char *v, size_t n,
 		      uint8_t *out, struct sg_fmt *why)
 {
-	for (int i = 0; d->names[i]; i++) {
-		if (span_is(v, n, d->names[i])) {
+	for (int i = 0; d->names[i].s; i++) {
+		if (is_word(v, n, &d->names[i])) {
 			*out = (uint8_t)i;
 			return 0;
 		}
 	}
 	sg_fmt_quoted(why, v, n);
 	sg_fmt_str(why, " is not one of ");
-	for (int i = 0; d->names[i]; i++) {
+	for (int i = 0; d->names[i].s; i++) {
 		sg_fmt_str(why, i ? ", " : "");
-		sg_fmt_str(why, d->names[i]);
+		sg_fmt_str(why, d->names[i].s);
 	}
 	return -1;
 }
@@ -442,46 +483,58 @@ static int parse_events(const char *v, size_t n, uint32_t *out,
 	while (next_item(v, n, &pos, &item, &len)) {
 		if (len == 0)
 			return empty_item(why, v, n);
-		if (span_is(item, len, "all")) {
-			set |= SG_CLASS_ALL_EVENTS;
-			continue;
-		}
-		if (span_is(item, len, "none"))
-			continue;
 		int cls = sg_class_from_name(item, len);
-		if (cls < 0) {
+		if (cls >= 0) {
+			set |= 1u << cls;
+		} else if (span_is(item, len, "all")) {
+			set |= SG_CLASS_ALL_EVENTS;
+		} else if (!span_is(item, len, "none")) {
 			sg_fmt_str(why, "unknown event class ");
 			sg_fmt_quoted(why, item, len);
 			return -1;
 		}
-		set |= 1u << cls;
 	}
 	*out = set;
 	return 0;
 }
 
-/* keepalive: off, on, or IDLE,INTVL,CNT within the kernel's limits. */
-static int parse_keepalive(const char *v, size_t n, struct sg_sock_settings *s,
+/* keepalive's numbers and what each one counts. */
+static const uint32_t keepalive_max[3] = {
+	KEEPIDLE_MAX, KEEPINTVL_MAX, KEEPCNT_MAX
+};
+static const char *const keepalive_part[3] = {
+	"seconds (IDLE)", "seconds (INTVL)", "probes (CNT)"
+};
+
+/*
+ * IDLE,INTVL,CNT as usually written, three numbers of at most five digits
+ * in range and no blanks: 0 with the values, or -1 to read it item by item.
+ */
+static int keepalive_quick(const char *v, size_t n, uint32_t val[3])
+{
+	size_t i = 0;
+	unsigned x;
+
+	for (int k = 0; k < 3; k++) {
+		if (sg_read_digits(v, n, &i, 5, &x) == 0 || x < 1 ||
+		    x > keepalive_max[k] || (k < 2 && (i >= n || v[i++] != ',')))
+			return -1;
+		val[k] = x;
+	}
+	return i == n ? 0 : -1;
+}
+
+/* IDLE,INTVL,CNT item by item; -1 with the reason in why. */
+static int keepalive_items(const char *v, size_t n, uint32_t val[3],
 			   struct sg_fmt *why)
 {
-	static const uint32_t max[3] = { KEEPIDLE_MAX, KEEPINTVL_MAX, KEEPCNT_MAX };
-	static const char *const part[3] = {
-		"seconds (IDLE)", "seconds (INTVL)", "probes (CNT)"
-	};
-	uint32_t val[3];
 	const char *item;
 	size_t len, pos = 0;
 	int count = 0;
 
-	if (span_is(v, n, "off") || span_is(v, n, "on")) {
-		s->keepalive = span_is(v, n, "on") ? SG_KEEPALIVE_ON :
-						     SG_KEEPALIVE_OFF;
-		s->keepalive_idle = s->keepalive_intvl = s->keepalive_cnt = 0;
-		return 0;
-	}
 	while (count < 3 && next_item(v, n, &pos, &item, &len)) {
-		if (parse_range(item, len, 1, max[count], part[count],
-				&val[count], why) < 0)
+		if (parse_range(item, len, 1, keepalive_max[count],
+				keepalive_part[count], &val[count], why) < 0)
 			return -1;
 		count++;
 	}
@@ -490,6 +543,24 @@ static int parse_keepalive(const char *v, size_t n, struct sg_sock_settings *s,
 		sg_fmt_str(why, " is not off, on or IDLE,INTVL,CNT");
 		return -1;
 	}
+	return 0;
+}
+
+/* keepalive: off, on, or IDLE,INTVL,CNT within the kernel's limits. */
+static int parse_keepalive(const char *v, size_t n, struct sg_sock_settings *s,
+			   struct sg_fmt *why)
+{
+	uint32_t val[3];
+
+	if (span_is(v, n, "off") || span_is(v, n, "on")) {
+		s->keepalive = span_is(v, n, "on") ? SG_KEEPALIVE_ON :
+						     SG_KEEPALIVE_OFF;
+		s->keepalive_idle = s->keepalive_intvl = s->keepalive_cnt = 0;
+		return 0;
+	}
+	if (keepalive_quick(v, n, val) < 0 &&
+	    keepalive_items(v, n, val, why) < 0)
+		return -1;
 	s->keepalive = SG_KEEPALIVE_CUSTOM;
 	s->keepalive_idle = val[0];
 	s->keepalive_intvl = val[1];
@@ -579,24 +650,16 @@ static int parse_bufsize(const struct key_def *d, const char *v, size_t n,
 	return -1;
 }
 
-int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
-		       struct sg_fmt *why)
+/* Any value, refused ones included, with the reason in why. */
+static int parse_value(const struct key_def *d, const char *v, size_t n,
+		       struct sg_settings *s, struct sg_fmt *why)
 {
-	const struct key_def *d = &key_table[key];
 	void *field = (char *)s + d->off;
-	uint64_t x;
-	uint32_t num;
 
 	switch (d->type) {
 	case V_ENUM:
 		return parse_enum(d, v, n, field, why);
 	case V_NUM:
-		if (sg_parse_decimal(v, n, 0xffffffffu, &x) == 0 && x >= d->min &&
-		    x <= d->max) {
-			num = (uint32_t)x;
-			__builtin_memcpy(field, &num, sizeof(num));
-			return 0;
-		}
 		return parse_range(v, n, d->min, d->max, d->unit, field, why);
 	case V_BUF:
 		return parse_bufsize(d, v, n, field, why);
@@ -614,14 +677,60 @@ int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
 }
 
 /*
+ * The values of most lines, a number or buffer size in range or one of an
+ * enumeration's names, stored at once without parse_value's switch: 0, or
+ * -1 with nothing stored for any other value, which parse_value reads or
+ * refuses.
+ */
+static inline int value_quick(int key, const char *v, size_t n,
+			      struct sg_settings *s)
+{
+	const struct key_def *d = &key_table[key];
+	char *field = (char *)s + d->off;
+	uint64_t x;
+
+	if ((d->type == V_NUM || d->type == V_BUF) &&
+	    sg_parse_decimal(v, n, 0xffffffffu, &x) == 0 &&
+	    ((x >= d->min && x <= d->max) || (x == 0 && d->type == V_BUF))) {
+		uint32_t num = (uint32_t)x;
+		__builtin_memcpy(field, &num, sizeof(num));
+		return 0;
+	}
+	if (d->type == V_ENUM) {
+		for (int i = 0; d->names[i].s; i++) {
+			if (is_word(v, n, &d->names[i])) {
+				*field = (char)i;
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
+int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
+		       struct sg_fmt *why)
+{
+	char none[1];
+	struct sg_fmt quiet;
+
+	if (value_quick(key, v, n, s) == 0)
+		return 0;
+	if (!why) {
+		sg_fmt_init_cstr(&quiet, none, sizeof(none));
+		why = &quiet;
+	}
+	return parse_value(&key_table[key], v, n, s, why);
+}
+
+/*
  * Formatting, for `sockguard check` and the shim's summary
  */
 
 static void format_enum(const struct key_def *d, uint8_t v, struct sg_fmt *b)
 {
-	for (int i = 0; d->names[i]; i++) {
+	for (int i = 0; d->names[i].s; i++) {
 		if (i == v) {
-			sg_fmt_str(b, d->names[i]);
+			sg_fmt_str(b, d->names[i].s);
 			return;
 		}
 	}

@@ -37,13 +37,15 @@ int sg_section_matches_program(const struct sg_section *sec, const char *name,
 static void apply(const struct sg_policy *p, const struct sg_section *sec,
 		  struct sg_settings *out, struct sg_origin *origin)
 {
+	if (!origin) {
+		sg_keys_copy(sec->set, out, &sec->vals);
+		return;
+	}
 	for (uint32_t set = sec->set; set; set &= set - 1) {
 		int k = __builtin_ctz(set);
 		sg_key_copy(k, out, &sec->vals);
-		if (origin) {
-			origin[k].source = sg_section_source(p, sec);
-			origin[k].line = sec->key_line[k];
-		}
+		origin[k].source = sg_section_source(p, sec);
+		origin[k].line = sec->key_line[k];
 	}
 }
 

@@ -30,8 +30,26 @@ size_t sg_policy_storage_size(void)
 }
 
 /*
- * Only the counters and the options section are cleared: sections are
- * cleared when used, so the shim's static policy touches few pages.
+ * A section's header fields: its values, their lines and its peer address
+ * are read only where its set bits and kind say they were written, so they
+ * are left as they are.
+ */
+static void clear_section(struct sg_section *sec, int kind, uint8_t source,
+			  unsigned line)
+{
+	sec->kind = (uint8_t)kind;
+	sec->path_glob = 0;
+	sec->source = source;
+	sec->peer_bit = 0;
+	sec->line = line;
+	sec->set = 0;
+	sec->arg[0] = '\0';
+}
+
+/*
+ * Only the counters and the options section's header are cleared:
+ * sections are cleared when used, so the shim's policy touches few pages,
+ * and every process that starts under the shim runs this.
  */
 void sg_policy_init(struct sg_policy *p)
 {
@@ -39,8 +57,7 @@ void sg_policy_init(struct sg_policy *p)
 	p->nsections = 0;
 	p->npeers = 0;
 	p->nsources = 0;
-	memset(&p->options, 0, sizeof(p->options));
-	p->options.kind = SG_SECTION_OPTIONS;
+	clear_section(&p->options, SG_SECTION_OPTIONS, 0, 0);
 }
 
 /* Appends "source:line: key: why" to the problems. */
@@ -85,9 +102,8 @@ static inline __attribute__((always_inline)) void trim(const char **s, size_t *n
  * that they are still checked; it is not on the stack, where a section
  * (about 900 bytes) would make the frame too large for the shim.
  *
- * Only the header fields are set: a value, its line and the peer address
- * are read only where the section's set bits and kind say they were
- * written, and every process parses its policy at start-up.
+ * Only the header fields are set (clear_section): every process parses
+ * its policy at start-up.
  */
 static struct sg_section *new_section(struct parser *ps, int kind)
 {
@@ -103,44 +119,47 @@ static struct sg_section *new_section(struct parser *ps, int kind)
 		sec = &p->sections[p->nsections++];
 		stored = 1;
 	}
-	sec->kind = (uint8_t)kind;
-	sec->path_glob = 0;
-	sec->source = ps->source_index;
-	sec->peer_bit = 0;
-	sec->line = ps->line;
-	sec->set = 0;
-	sec->arg[0] = '\0';
+	clear_section(sec, kind, ps->source_index, ps->line);
 	if (kind == SG_SECTION_PEER && stored)
 		sec->peer_bit = (uint8_t)p->npeers++;
 	return sec;
 }
 
 /*
- * Fills sec->arg from a [program GLOB] or [peer ADDRESS] argument.  Most
- * globs are names with a '*' or '?' at most: without a '/', '\\' or '[',
- * a glob is valid and matches program names, which one look at each byte
- * tells.
+ * Copies a glob that is a name with a '*' or '?' at most, without a '/',
+ * '\\' or '[' (valid, and matched against program names), and says whether
+ * it was one: most globs are, and one look at each byte tells.
  */
+static int copy_name_glob(char *dst, const char *arg, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = arg[i];
+
+		if (c == '/' || c == '\\' || c == '[')
+			return 0;
+		dst[i] = c;
+	}
+	return n > 0;
+}
+
+/* Fills sec->arg from a [program GLOB] or [peer ADDRESS] argument. */
 static void section_arg(struct parser *ps, struct sg_section *sec,
 			const char *arg, size_t n)
 {
 	char whybuf[SG_PROBLEM_LEN];
 	struct sg_fmt why;
-	size_t i = 0;
 
 	if (n >= SG_SECTION_ARG_MAX) {
 		report(ps, NULL, 0, "section argument longer than 255 bytes");
 		return;
 	}
-	memcpy(sec->arg, arg, n);
 	sec->arg[n] = '\0';
+	if (sec->kind == SG_SECTION_PROGRAM && copy_name_glob(sec->arg, arg, n))
+		return;
+	memcpy(sec->arg, arg, n);
 	sg_fmt_init_cstr(&why, whybuf, sizeof(whybuf));
 	if (sec->kind == SG_SECTION_PROGRAM) {
-		while (i < n && arg[i] != '/' && arg[i] != '\\' && arg[i] != '[')
-			i++;
-		if (i == n && n > 0)
-			return;
-		sec->path_glob = memchr(arg + i, '/', n - i) != NULL;
+		sec->path_glob = memchr(arg, '/', n) != NULL;
 		if (sg_glob_valid(arg, n, &why) < 0)
 			report(ps, "[program]", 9, whybuf);
 	} else if (sg_cidr_parse(arg, n, &sec->peer, &why) < 0) {
@@ -178,12 +197,12 @@ static void parse_header(struct parser *ps, const char *s, size_t n)
 }
 
 /* Checks and stores one key = value in the current section. */
-static void assign(struct parser *ps, const char *key, size_t keyn,
-		   const char *val, size_t valn)
+static __attribute__((noinline)) void
+assign_checked(struct parser *ps, int k, const char *key, size_t keyn,
+	       const char *val, size_t valn)
 {
 	char whybuf[SG_PROBLEM_LEN];
 	struct sg_fmt why;
-	int k = sg_key_from_name(key, keyn);
 
 	sg_fmt_init_cstr(&why, whybuf, sizeof(whybuf));
 	if (k < 0) {
@@ -207,6 +226,27 @@ static void assign(struct parser *ps, const char *key, size_t keyn,
 	}
 	if (sg_key_parse_value(k, val, valn, &sec->vals, &why) < 0) {
 		report(ps, key, keyn, whybuf);
+		return;
+	}
+	sec->set |= 1u << k;
+	sec->key_line[k] = ps->line;
+}
+
+/*
+ * Stores one key = value in the current section: a valid one at once,
+ * anything else through assign_checked, which reads it again and decides
+ * every message.
+ */
+static inline void assign(struct parser *ps, const char *key, size_t keyn,
+			  const char *val, size_t valn)
+{
+	int k = sg_key_from_name(key, keyn);
+	struct sg_section *sec = ps->cur;
+
+	if (k < 0 || !sec || valn == 0 ||
+	    (sec->kind == SG_SECTION_PEER && !sg_key_is_socket(k)) ||
+	    sg_key_parse_value(k, val, valn, &sec->vals, NULL) < 0) {
+		assign_checked(ps, k, key, keyn, val, valn);
 		return;
 	}
 	sec->set |= 1u << k;

@@ -154,12 +154,18 @@ struct sg_policy {
 	struct sg_section sections[SG_POLICY_MAX_SECTIONS];
 };
 
-/* Parses one value of key into s; -1 with the reason in why. */
+/*
+ * Parses one value of key into s; -1 with the reason in why, or without
+ * one when why is NULL.
+ */
 int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
 		       struct sg_fmt *why);
 int sg_key_from_name(const char *s, size_t n);
 /* Copies key's value (all its fields) from src to dst. */
 void sg_key_copy(int key, struct sg_settings *dst, const struct sg_settings *src);
+/* Copies the value of every key in set (a bit per enum sg_key). */
+void sg_keys_copy(uint32_t set, struct sg_settings *dst,
+		  const struct sg_settings *src);
 void sg_key_copy_sock(int key, struct sg_sock_settings *dst,
 		      const struct sg_settings *src);
 /* Whether key's value in s is in range (a block written by another process). */
