@@ -650,12 +650,23 @@ static int parse_bufsize(const struct key_def *d, const char *v, size_t n,
 	return -1;
 }
 
-/* Any value, refused ones included, with the reason in why. */
-static int parse_value(const struct key_def *d, const char *v, size_t n,
-		       struct sg_settings *s, struct sg_fmt *why)
+/*
+ * Any value, refused ones included, with the reason in why (none when why
+ * is NULL).  Kept out of line, so that the quick path before it needs no
+ * frame.
+ */
+static __attribute__((noinline)) int
+parse_value(const struct key_def *d, const char *v, size_t n,
+	    struct sg_settings *s, struct sg_fmt *why)
 {
 	void *field = (char *)s + d->off;
+	char none[1];
+	struct sg_fmt quiet;
 
+	if (!why) {
+		sg_fmt_init_cstr(&quiet, none, sizeof(none));
+		why = &quiet;
+	}
 	switch (d->type) {
 	case V_ENUM:
 		return parse_enum(d, v, n, field, why);
@@ -710,15 +721,8 @@ static inline int value_quick(int key, const char *v, size_t n,
 int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
 		       struct sg_fmt *why)
 {
-	char none[1];
-	struct sg_fmt quiet;
-
 	if (value_quick(key, v, n, s) == 0)
 		return 0;
-	if (!why) {
-		sg_fmt_init_cstr(&quiet, none, sizeof(none));
-		why = &quiet;
-	}
 	return parse_value(&key_table[key], v, n, s, why);
 }
 
