@@ -286,33 +286,36 @@ static int has_control_byte(const char *s, size_t n)
 
 /*
  * What a scan stops at: control bytes (below 0x20, newline included, and
- * 0x7f) always, '#' from MARK_HASH on, '=' with MARK_EQ.
+ * 0x7f) always, '#' and '=' with MARK_EQ; every byte below '$' (the
+ * blanks, '!', '"' and '#' too) with MARK_LOW, and '=' with MARK_KEY.
  */
-enum { MARK_NONE, MARK_HASH, MARK_EQ };
+enum { MARK_NONE, MARK_EQ, MARK_LOW, MARK_KEY };
 
 static inline int is_special(unsigned char c, int marks)
 {
-	return c < 0x20 || c == 0x7f || (marks >= MARK_HASH && c == '#') ||
-	       (marks == MARK_EQ && c == '=');
+	return c < (marks >= MARK_LOW ? '$' : 0x20) || c == 0x7f ||
+	       (marks == MARK_EQ && c == '#') ||
+	       ((marks == MARK_EQ || marks == MARK_KEY) && c == '=');
 }
 
 #define BYTES(b) (0x0101010101010101ull * (b))
 
 /*
  * The high bit of each byte of x that is special.  With t the low seven
- * bits of each byte, t + 0x60 keeps the high bit clear exactly where
- * t < 0x20, and (t ^ c) + 0x7f exactly where t == c; no sum carries into
- * the next byte, so every byte is judged alone.  A byte with its high bit
- * set is never special.
+ * bits of each byte, t + (0x80 - c) keeps the high bit clear exactly where
+ * t < c, and (t ^ c) + 0x7f exactly where t == c; no sum carries into the
+ * next byte, so every byte is judged alone.  A byte with its high bit set
+ * is never special.
  */
 static inline uint64_t special_bits(uint64_t x, int marks)
 {
 	uint64_t t = x & BYTES(0x7f);
-	uint64_t plain = (t + BYTES(0x60)) & ((t ^ BYTES(0x7f)) + BYTES(0x7f));
+	uint64_t plain = (t + BYTES(marks >= MARK_LOW ? 0x80 - '$' : 0x60)) &
+			 ((t ^ BYTES(0x7f)) + BYTES(0x7f));
 
-	if (marks >= MARK_HASH)
-		plain &= (t ^ BYTES('#')) + BYTES(0x7f);
 	if (marks == MARK_EQ)
+		plain &= (t ^ BYTES('#')) + BYTES(0x7f);
+	if (marks == MARK_EQ || marks == MARK_KEY)
 		plain &= (t ^ BYTES('=')) + BYTES(0x7f);
 	return ~(plain | x) & BYTES(0x80);
 }
@@ -362,7 +365,8 @@ static size_t comment_end(const char *s, size_t n, size_t i)
  * section argument), where the general path allows a comment and tab and
  * CR as blanks: the index of its '\n' (or n), with *end after the last byte
  * that is not blank before a comment, or SIZE_MAX when the line holds a
- * control byte.
+ * control byte.  The scan stops at every byte below '$', of which only
+ * the newline, a comment's '#' and a control byte end it.
  */
 static inline __attribute__((always_inline)) size_t
 rest_of_line(const char *s, size_t n, size_t i, size_t *end)
@@ -370,7 +374,7 @@ rest_of_line(const char *s, size_t n, size_t i, size_t *end)
 	size_t start = i;
 
 	for (;; i++) {
-		i = skip_plain(s, n, i, MARK_HASH);
+		i = skip_plain(s, n, i, MARK_LOW);
 		if (i >= n || s[i] == '\n') {
 			*end = i;
 			break;
@@ -381,8 +385,8 @@ rest_of_line(const char *s, size_t n, size_t i, size_t *end)
 				return SIZE_MAX;
 			break;
 		}
-		if (s[i] != '#' && s[i] != '\t' && s[i] != '\r')
-			return SIZE_MAX;	/* a control byte */
+		if (is_control((unsigned char)s[i]))
+			return SIZE_MAX;
 	}
 	while (*end > start && sg_is_blank(s[*end - 1]))
 		(*end)--;
@@ -401,12 +405,13 @@ static size_t key_line(struct parser *ps, const char *s, size_t n, size_t i)
 {
 	size_t key = i;
 
-	i = skip_plain(s, n, i, MARK_EQ);
-	if (i == key || i >= n || s[i] != '=')
-		return SIZE_MAX;
+	/* A key holds no byte below '$' (a blank, say) and no '='. */
+	i = skip_plain(s, n, i, MARK_KEY);
 	size_t keyn = i - key;
-	while (sg_is_blank(s[key + keyn - 1]))
-		keyn--;
+	while (i < n && sg_is_blank(s[i]))
+		i++;
+	if (keyn == 0 || i >= n || s[i] != '=')
+		return SIZE_MAX;
 	for (i++; i < n && sg_is_blank(s[i]); i++)
 		;
 	size_t val = i, end;
