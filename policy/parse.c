@@ -408,12 +408,19 @@ static size_t key_line(struct parser *ps, const char *s, size_t n, size_t i)
 	/* A key holds no byte below '$' (a blank, say) and no '='. */
 	i = skip_plain(s, n, i, MARK_KEY);
 	size_t keyn = i - key;
+	if (n - i >= 3 && memcmp(s + i, " = ", 3) == 0) {
+		i += 3;		/* as most lines have it */
+	} else {
+		while (i < n && sg_is_blank(s[i]))
+			i++;
+		if (i >= n || s[i] != '=')
+			return SIZE_MAX;
+		i++;
+	}
+	if (keyn == 0)
+		return SIZE_MAX;
 	while (i < n && sg_is_blank(s[i]))
 		i++;
-	if (keyn == 0 || i >= n || s[i] != '=')
-		return SIZE_MAX;
-	for (i++; i < n && sg_is_blank(s[i]); i++)
-		;
 	size_t val = i, end;
 	if ((i = rest_of_line(s, n, i, &end)) == SIZE_MAX)
 		return SIZE_MAX;
