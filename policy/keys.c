@@ -14,10 +14,12 @@
 /*
  * A name and its length, so that a value is compared with the names of
  * its length only, a word at a time (a policy is read by every process at
- * start-up).
+ * start-up).  Names are kept in the tables rather than pointed to, as are
+ * the keys' names and units below: each pointer in a table is one more
+ * relocation for the dynamic loader to apply in every process.
  */
 struct word {
-	const char *s;
+	char s[12];
 	uint8_t n;
 };
 #define WORD(text) { text, sizeof(text) - 1 }
@@ -27,36 +29,41 @@ enum value_type {
 	V_EVENTS
 };
 
+/* The enumerations (a row of names each, ended by an empty one) and units. */
+enum { E_NONE, E_MODE, E_SIGPIPE, E_RETRY_PASS, E_EAGAIN, E_EMFILE,
+       E_FORMAT, E_COUNT };
+enum { U_NONE, U_MS, U_RETRIES, U_BYTES, U_LINES, U_SECONDS };
+
 struct key_def {
-	const char *name;
+	char name[24];		/* the longest, log_summary_interval, has 20 */
 	uint8_t type;		/* enum value_type */
 	uint8_t socket;		/* may be set in [peer] */
 	uint16_t off;		/* first field in struct sg_settings */
 	uint16_t size;		/* bytes of fields that hold the value */
 	uint32_t min, max;	/* V_NUM and V_BUF */
-	const struct word *names;	/* V_ENUM: value i is names[i] */
-	const char *unit;
+	uint8_t names;		/* V_ENUM: value i is enum_names[names][i] */
+	uint8_t unit;		/* V_NUM and V_BUF: unit_names[unit] */
 };
 
-static const struct word mode_names[] = {
-	WORD("harden"), WORD("observe"), WORD("off"), { NULL, 0 }
+static const struct word enum_names[E_COUNT][6] = {
+	[E_MODE] = { WORD("harden"), WORD("observe"), WORD("off") },
+	[E_SIGPIPE] = { WORD("ignore"), WORD("socket"), WORD("off") },
+	[E_RETRY_PASS] = { WORD("retry"), WORD("pass") },
+	[E_EAGAIN] = { WORD("off"), WORD("blocking"), WORD("auto"),
+		       WORD("unwatched"), WORD("always") },
+	[E_EMFILE] = { WORD("shed"), WORD("pass") },
+	[E_FORMAT] = { WORD("rfc3164"), WORD("rfc5424") },
 };
-static const struct word sigpipe_names[] = {
-	WORD("ignore"), WORD("socket"), WORD("off"), { NULL, 0 }
+
+static const char unit_names[][13] = {
+	[U_MS] = "milliseconds", [U_RETRIES] = "retries", [U_BYTES] = "bytes",
+	[U_LINES] = "lines", [U_SECONDS] = "seconds",
 };
-static const struct word retry_pass_names[] = {
-	WORD("retry"), WORD("pass"), { NULL, 0 }
-};
-static const struct word eagain_names[] = {
-	WORD("off"), WORD("blocking"), WORD("auto"), WORD("unwatched"),
-	WORD("always"), { NULL, 0 }
-};
-static const struct word emfile_names[] = {
-	WORD("shed"), WORD("pass"), { NULL, 0 }
-};
-static const struct word format_names[] = {
-	WORD("rfc3164"), WORD("rfc5424"), { NULL, 0 }
-};
+
+static const char *unit_of(const struct key_def *d)
+{
+	return d->unit ? unit_names[d->unit] : NULL;
+}
 
 /* Whether the n bytes at v are the word w. */
 static inline int is_word(const char *v, size_t n, const struct word *w)
@@ -73,55 +80,55 @@ static inline int is_word(const char *v, size_t n, const struct word *w)
 
 /* Indexed by enum sg_key; the order is the order `check` prints. */
 static const struct key_def key_table[SG_KEY_COUNT] = {
-	[SG_KEY_MODE] = { "mode", V_ENUM, 0, FIELD(mode), 0, 0, mode_names, NULL },
+	[SG_KEY_MODE] = { "mode", V_ENUM, 0, FIELD(mode), 0, 0, E_MODE, U_NONE },
 	[SG_KEY_SIGPIPE] = { "sigpipe", V_ENUM, 0, FIELD(sigpipe), 0, 0,
-			     sigpipe_names, NULL },
+			     E_SIGPIPE, U_NONE },
 	[SG_KEY_EINTR] = { "eintr", V_ENUM, 0, FIELD(eintr), 0, 0,
-			   retry_pass_names, NULL },
+			   E_RETRY_PASS, U_NONE },
 	[SG_KEY_EINTR_PASS] = { "eintr_pass", V_SIGNALS, 0, FIELD(eintr_pass),
-				0, 0, NULL, NULL },
+				0, 0, 0, U_NONE },
 	[SG_KEY_EAGAIN] = { "eagain", V_ENUM, 0, FIELD(eagain), 0, 0,
-			    eagain_names, NULL },
+			    E_EAGAIN, U_NONE },
 	[SG_KEY_EAGAIN_WAIT] = { "eagain_wait", V_NUM, 0, FIELD(eagain_wait_ms),
-				 1, 3600000, NULL, "milliseconds" },
+				 1, 3600000, 0, U_MS },
 	[SG_KEY_ACCEPT] = { "accept", V_ENUM, 0, FIELD(accept), 0, 0,
-			    retry_pass_names, NULL },
+			    E_RETRY_PASS, U_NONE },
 	[SG_KEY_ACCEPT_EMFILE] = { "accept_emfile", V_ENUM, 0,
-				   FIELD(accept_emfile), 0, 0, emfile_names,
-				   NULL },
+				   FIELD(accept_emfile), 0, 0, E_EMFILE,
+				   U_NONE },
 	[SG_KEY_RETRY_MAX] = { "retry_max", V_NUM, 0, FIELD(retry_max), 0,
-			       1000000, NULL, "retries" },
+			       1000000, 0, U_RETRIES },
 	[SG_KEY_KEEPALIVE] = { "keepalive", V_KEEPALIVE, 1,
 			       SPAN(sock.keepalive, sock.user_timeout_ms), 0, 0,
-			       NULL, NULL },
+			       0, U_NONE },
 	[SG_KEY_USER_TIMEOUT] = { "user_timeout", V_NUM, 1,
-				  FIELD(sock.user_timeout_ms), 0, MS_DAY, NULL,
-				  "milliseconds" },
+				  FIELD(sock.user_timeout_ms), 0, MS_DAY, 0,
+				  U_MS },
 	[SG_KEY_CONNECT_TIMEOUT] = { "connect_timeout", V_NUM, 1,
 				     FIELD(sock.connect_timeout_ms), 0, MS_DAY,
-				     NULL, "milliseconds" },
+				     0, U_MS },
 	[SG_KEY_SNDBUF] = { "sndbuf", V_BUF, 1, FIELD(sock.sndbuf), 1024,
-			    1u << 30, NULL, "bytes" },
+			    1u << 30, 0, U_BYTES },
 	[SG_KEY_RCVBUF] = { "rcvbuf", V_BUF, 1, FIELD(sock.rcvbuf), 1024,
-			    1u << 30, NULL, "bytes" },
+			    1u << 30, 0, U_BYTES },
 	[SG_KEY_LOG] = { "log", V_LOG, 1, SPAN(sock.log_kind, sock.log_events),
-			 0, 0, NULL, NULL },
+			 0, 0, 0, U_NONE },
 	[SG_KEY_LOG_FACILITY] = { "log_facility", V_FACILITY, 0,
-				  FIELD(log_facility), 0, 0, NULL, NULL },
+				  FIELD(log_facility), 0, 0, 0, U_NONE },
 	[SG_KEY_LOG_EVENTS] = { "log_events", V_EVENTS, 1,
-				FIELD(sock.log_events), 0, 0, NULL, NULL },
+				FIELD(sock.log_events), 0, 0, 0, U_NONE },
 	[SG_KEY_LOG_BURST] = { "log_burst", V_NUM, 0, FIELD(log_burst), 1,
-			       1000000, NULL, "lines" },
+			       1000000, 0, U_LINES },
 	[SG_KEY_LOG_INTERVAL] = { "log_interval", V_NUM, 0,
-				  FIELD(log_interval_s), 1, 86400, NULL,
-				  "seconds" },
+				  FIELD(log_interval_s), 1, 86400, 0,
+				  U_SECONDS },
 	[SG_KEY_LOG_MAX] = { "log_max", V_NUM, 0, FIELD(log_max), 1, 1000000,
-			     NULL, "lines" },
+			     0, U_LINES },
 	[SG_KEY_LOG_FORMAT] = { "log_format", V_ENUM, 0, FIELD(log_format), 0,
-				0, format_names, NULL },
+				0, E_FORMAT, U_NONE },
 	[SG_KEY_LOG_SUMMARY_INTERVAL] = { "log_summary_interval", V_NUM, 0,
 					  FIELD(log_summary_interval_s), 0,
-					  86400, NULL, "seconds" },
+					  86400, 0, U_SECONDS },
 };
 
 /* Kernel limits of TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (tcp(7)). */
@@ -305,7 +312,7 @@ int sg_key_value_valid(int key, const struct sg_settings *s)
 	switch (d->type) {
 	case V_ENUM: {
 		int n = 0;
-		while (d->names[n].s)
+		while (enum_names[d->names][n].n)
 			n++;
 		return *(const uint8_t *)field < n;
 	}
@@ -398,17 +405,19 @@ static int parse_range(const char *v, size_t n, uint32_t min, uint32_t max,
 static int parse_enum(const struct key_def *d, const char *v, size_t n,
 		      uint8_t *out, struct sg_fmt *why)
 {
-	for (int i = 0; d->names[i].s; i++) {
-		if (is_word(v, n, &d->names[i])) {
+	const struct word *names = enum_names[d->names];
+
+	for (int i = 0; names[i].n; i++) {
+		if (is_word(v, n, &names[i])) {
 			*out = (uint8_t)i;
 			return 0;
 		}
 	}
 	sg_fmt_quoted(why, v, n);
 	sg_fmt_str(why, " is not one of ");
-	for (int i = 0; d->names[i].s; i++) {
+	for (int i = 0; names[i].n; i++) {
 		sg_fmt_str(why, i ? ", " : "");
-		sg_fmt_str(why, d->names[i].s);
+		sg_fmt_str(why, names[i].s);
 	}
 	return -1;
 }
@@ -502,7 +511,7 @@ static int parse_events(const char *v, size_t n, uint32_t *out,
 static const uint32_t keepalive_max[3] = {
 	KEEPIDLE_MAX, KEEPINTVL_MAX, KEEPCNT_MAX
 };
-static const char *const keepalive_part[3] = {
+static const char keepalive_part[3][16] = {
 	"seconds (IDLE)", "seconds (INTVL)", "probes (CNT)"
 };
 
@@ -569,8 +578,9 @@ static int parse_keepalive(const char *v, size_t n, struct sg_sock_settings *s,
 }
 
 /* The names of enum sg_log_kind; unix: is followed by its path. */
-static const char *const log_kinds[] = {
-	"syslog", "stderr", "unix:", "off", "journal", "auto"
+static const struct word log_kinds[] = {
+	WORD("syslog"), WORD("stderr"), WORD("unix:"), WORD("off"),
+	WORD("journal"), WORD("auto")
 };
 #define LOG_KINDS COUNT(log_kinds)
 
@@ -604,7 +614,7 @@ static int parse_log(const char *v, size_t n, struct sg_sock_settings *s,
 {
 	memset(s->log_path, 0, sizeof(s->log_path));
 	for (size_t k = 0; k < LOG_KINDS; k++) {
-		if (k != SG_LOG_UNIX && span_is(v, n, log_kinds[k])) {
+		if (k != SG_LOG_UNIX && is_word(v, n, &log_kinds[k])) {
 			s->log_kind = (uint8_t)k;
 			return 0;
 		}
@@ -644,7 +654,7 @@ static int parse_bufsize(const struct key_def *d, const char *v, size_t n,
 		*out = 0;
 		return 0;
 	}
-	if (parse_range(v, n, d->min, d->max, d->unit, out, why) == 0)
+	if (parse_range(v, n, d->min, d->max, unit_of(d), out, why) == 0)
 		return 0;
 	sg_fmt_str(why, " (or 0 for the kernel default)");
 	return -1;
@@ -671,7 +681,7 @@ parse_value(const struct key_def *d, const char *v, size_t n,
 	case V_ENUM:
 		return parse_enum(d, v, n, field, why);
 	case V_NUM:
-		return parse_range(v, n, d->min, d->max, d->unit, field, why);
+		return parse_range(v, n, d->min, d->max, unit_of(d), field, why);
 	case V_BUF:
 		return parse_bufsize(d, v, n, field, why);
 	case V_SIGNALS:
@@ -708,8 +718,10 @@ static inline int value_quick(int key, const char *v, size_t n,
 		return 0;
 	}
 	if (d->type == V_ENUM) {
-		for (int i = 0; d->names[i].s; i++) {
-			if (is_word(v, n, &d->names[i])) {
+		const struct word *names = enum_names[d->names];
+
+		for (int i = 0; names[i].n; i++) {
+			if (is_word(v, n, &names[i])) {
 				*field = (char)i;
 				return 0;
 			}
@@ -732,9 +744,11 @@ int sg_key_parse_value(int key, const char *v, size_t n, struct sg_settings *s,
 
 static void format_enum(const struct key_def *d, uint8_t v, struct sg_fmt *b)
 {
-	for (int i = 0; d->names[i].s; i++) {
+	const struct word *names = enum_names[d->names];
+
+	for (int i = 0; names[i].n; i++) {
 		if (i == v) {
-			sg_fmt_str(b, d->names[i].s);
+			sg_fmt_str(b, names[i].s);
 			return;
 		}
 	}
@@ -792,7 +806,7 @@ static void format_keepalive(const struct sg_sock_settings *s, struct sg_fmt *b)
 
 static void format_log(const struct sg_sock_settings *s, struct sg_fmt *b)
 {
-	sg_fmt_str(b, s->log_kind < LOG_KINDS ? log_kinds[s->log_kind] : "?");
+	sg_fmt_str(b, s->log_kind < LOG_KINDS ? log_kinds[s->log_kind].s : "?");
 	if (s->log_kind == SG_LOG_UNIX)
 		sg_fmt_mem(b, s->log_path, strnlen(s->log_path, SG_LOG_PATH_MAX));
 }
