@@ -8,21 +8,26 @@
 #include <errno.h>
 #include <string.h>
 
-static const char *const class_names[SG_CLASS_COUNT] = {
+/*
+ * The names are kept in the tables, each row wide enough for the longest
+ * and its NUL, rather than pointed to: each pointer in a table is one more
+ * relocation for the dynamic loader to apply in every process.
+ */
+static const char class_names[SG_CLASS_COUNT][13] = {
 	"reset", "refused", "timeout", "unreachable", "pipe",
 	"aborted", "eof", "fd_exhausted", "suppressed", "summary",
 };
 
-static const char *const action_names[SG_ACTION_COUNT] = {
+static const char action_names[SG_ACTION_COUNT][19] = {
 	"returned", "retried", "sigpipe_suppressed", "shed", "timed_out",
 };
 
-static const char *const deadline_names[SG_DEADLINE_COUNT] = {
-	NULL, "retrans", "so_rcvtimeo", "so_sndtimeo", "connect_timeout",
+static const char deadline_names[SG_DEADLINE_COUNT][16] = {
+	"", "retrans", "so_rcvtimeo", "so_sndtimeo", "connect_timeout",
 	"eagain_wait",
 };
 
-static const char *const op_names[SG_OP_COUNT] = {
+static const char op_names[SG_OP_COUNT][12] = {
 	"recv", "recvfrom", "recvmsg", "recvmmsg", "read", "readv",
 	"send", "sendto", "sendmsg", "sendmmsg", "write", "writev", "sendfile",
 	"accept", "accept4", "connect",
@@ -31,7 +36,7 @@ static const char *const op_names[SG_OP_COUNT] = {
 
 struct errno_entry {
 	int err;
-	const char *name;
+	char name[14];
 };
 
 /* The errnos a socket call can meet that the log line may name. */
@@ -53,33 +58,42 @@ static const struct errno_entry errno_table[] = {
 	{ ENOTSOCK, "ENOTSOCK" },	{ EINVAL, "EINVAL" },
 };
 
-static const char *name_at(const char *const *names, int n, int i)
+/* Row i of a table of n names, width bytes each; NULL if out or empty. */
+static const char *name_at(const char *names, size_t width, int n, int i)
 {
-	return i >= 0 && i < n ? names[i] : NULL;
+	return i >= 0 && i < n && names[i * width] ? names + i * width : NULL;
 }
 
-static int index_of(const char *const *names, int n, const char *s, size_t len)
+static int index_of(const char *names, size_t width, int n, const char *s,
+		    size_t len)
 {
 	for (int i = 0; i < n; i++) {
-		if (names[i] && sg_span_is(s, len, names[i]))
+		const char *name = names + i * width;
+
+		if (name[0] && sg_span_is(s, len, name))
 			return i;
 	}
 	return -1;
 }
 
+#define NAME_AT(table, n, i) \
+	name_at((const char *)(table), sizeof((table)[0]), n, i)
+#define INDEX_OF(table, n, s, len) \
+	index_of((const char *)(table), sizeof((table)[0]), n, s, len)
+
 const char *sg_class_name(int cls)
 {
-	return name_at(class_names, SG_CLASS_COUNT, cls);
+	return NAME_AT(class_names, SG_CLASS_COUNT, cls);
 }
 
 const char *sg_action_name(int action)
 {
-	return name_at(action_names, SG_ACTION_COUNT, action);
+	return NAME_AT(action_names, SG_ACTION_COUNT, action);
 }
 
 const char *sg_deadline_name(int deadline)
 {
-	return name_at(deadline_names, SG_DEADLINE_COUNT, deadline);
+	return NAME_AT(deadline_names, SG_DEADLINE_COUNT, deadline);
 }
 
 /*
@@ -124,17 +138,17 @@ int sg_class_from_name(const char *s, size_t n)
 
 int sg_action_from_name(const char *s, size_t n)
 {
-	return index_of(action_names, SG_ACTION_COUNT, s, n);
+	return INDEX_OF(action_names, SG_ACTION_COUNT, s, n);
 }
 
 const char *sg_op_name(int op)
 {
-	return name_at(op_names, SG_OP_COUNT, op);
+	return NAME_AT(op_names, SG_OP_COUNT, op);
 }
 
 int sg_op_from_name(const char *s, size_t n)
 {
-	return index_of(op_names, SG_OP_COUNT, s, n);
+	return INDEX_OF(op_names, SG_OP_COUNT, s, n);
 }
 
 int sg_classify_errno(int err, int op)

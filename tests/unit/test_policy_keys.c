@@ -5,6 +5,7 @@
 #include "policy_test.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 
 #include "../../policy/classify.h"
@@ -335,4 +336,28 @@ Test(policy_keys, signal_lists_and_class_names_are_found_in_every_form)
 	cr_assert_eq(sg_class_from_name("", 0), -1);
 	cr_assert_eq(sg_class_from_name("rxxxt", 5), -1, "reset's place");
 	cr_assert_eq(sg_class_from_name("Reset", 5), -1);
+}
+
+Test(policy_keys, names_of_ops_actions_deadlines_and_errnos_round_trip)
+{
+	for (int op = 0; op < SG_OP_COUNT; op++) {
+		const char *name = sg_op_name(op);
+
+		cr_assert_not_null(name);
+		cr_assert_eq(sg_op_from_name(name, strlen(name)), op, "%s", name);
+	}
+	for (int a = 0; a < SG_ACTION_COUNT; a++) {
+		const char *name = sg_action_name(a);
+
+		cr_assert_not_null(name);
+		cr_assert_eq(sg_action_from_name(name, strlen(name)), a, "%s", name);
+	}
+	cr_assert_null(sg_deadline_name(0), "no deadline has no name");
+	cr_assert_str_eq(sg_deadline_name(SG_DEADLINE_COUNT - 1), "eagain_wait");
+	cr_assert_null(sg_deadline_name(SG_DEADLINE_COUNT));
+	cr_assert_null(sg_op_name(SG_OP_COUNT));
+	cr_assert_eq(sg_op_from_name("", 0), -1);
+	cr_assert_str_eq(sg_errno_name(EADDRNOTAVAIL), "EADDRNOTAVAIL");
+	cr_assert_eq(sg_errno_from_name("ECONNRESET", 10), ECONNRESET);
+	cr_assert_null(sg_errno_name(0));
 }
