@@ -9,24 +9,33 @@
 
 #include <string.h>
 
-static const char *const live_refusals[SG_KEY_COUNT] = {
-	[SG_KEY_SIGPIPE] = "SIGPIPE's disposition is set up when the process "
-		"starts and handed down to every program it runs; change it "
-		"in the policy and restart",
-	[SG_KEY_LOG] = "the log destination is opened once and shared by "
-		"every thread and child of the process; change it in the "
-		"policy and restart",
-	[SG_KEY_LOG_FACILITY] = "the lines of one process keep one syslog "
-		"facility for its whole life, so that they are filed in one "
-		"place; change it in the policy and restart",
-	[SG_KEY_LOG_FORMAT] = "the lines of one process keep one header "
-		"format for its whole life, so that whatever reads them reads "
-		"them all; change it in the policy and restart",
-};
-
+/*
+ * Why a key cannot be changed in a running process (NULL: it can).  A
+ * switch rather than a table of pointers, each of which would be one more
+ * relocation for the dynamic loader in every process.
+ */
 const char *sg_key_live_refusal(int key)
 {
-	return key >= 0 && key < SG_KEY_COUNT ? live_refusals[key] : NULL;
+	switch (key) {
+	case SG_KEY_SIGPIPE:
+		return "SIGPIPE's disposition is set up when the process "
+		       "starts and handed down to every program it runs; "
+		       "change it in the policy and restart";
+	case SG_KEY_LOG:
+		return "the log destination is opened once and shared by "
+		       "every thread and child of the process; change it in "
+		       "the policy and restart";
+	case SG_KEY_LOG_FACILITY:
+		return "the lines of one process keep one syslog facility for "
+		       "its whole life, so that they are filed in one place; "
+		       "change it in the policy and restart";
+	case SG_KEY_LOG_FORMAT:
+		return "the lines of one process keep one header format for "
+		       "its whole life, so that whatever reads them reads them "
+		       "all; change it in the policy and restart";
+	default:
+		return NULL;
+	}
 }
 
 uint32_t sg_live_refused_keys(void)
@@ -34,7 +43,7 @@ uint32_t sg_live_refused_keys(void)
 	uint32_t keys = 0;
 
 	for (int k = 0; k < SG_KEY_COUNT; k++)
-		keys |= live_refusals[k] ? 1u << k : 0;
+		keys |= sg_key_live_refusal(k) ? 1u << k : 0;
 	return keys;
 }
 
@@ -103,7 +112,7 @@ int sg_settings_check_live(uint32_t keys, const struct sg_settings *vals)
 	for (int k = 0; k < SG_KEY_COUNT; k++) {
 		if (!(keys & (1u << k)))
 			continue;
-		if (live_refusals[k] || !sg_key_value_valid(k, vals))
+		if (sg_key_live_refusal(k) || !sg_key_value_valid(k, vals))
 			return k;
 	}
 	return keys >> SG_KEY_COUNT ? SG_KEY_COUNT : -1;
