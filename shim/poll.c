@@ -428,7 +428,9 @@ SG_EXPORT int epoll_create1(int flags)
 SG_EXPORT int epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
 {
 	int r = REAL(epoll_ctl)(ep, op, fd, ev);
-	if (r == 0 && op != EPOLL_CTL_DEL && mark_each())
+	/* eagain=unwatched keeps SG_FAST_WATCH set: the word says it first. */
+	if (r == 0 && op != EPOLL_CTL_DEL && (sg_fast() & SG_FAST_WATCH) &&
+	    mark_each())
 		sg_fd_set_bits(fd, SG_FD_WATCHED);
 	return r;
 }
