@@ -258,6 +258,12 @@ static SG_COLD void inherited_listener(int lfd)
 #define SG_FD_FROM_LISTENER (known_kind_bits | SG_FD_USER_KA |		\
 	SG_FD_USER_UTO | SG_FD_USER_SNDBUF | SG_FD_USER_RCVBUF)
 
+/* Whether the new socket was asked for non-blocking (accept4 only). */
+static inline int nonblock(int op, const struct ax *a)
+{
+	return op == SG_OP_ACCEPT4 && (a->flags & SOCK_NONBLOCK);
+}
+
 /*
  * The new socket is like its listener, with the peer remembered and the
  * policy's socket options applied.  The kernel reports the address's full
@@ -265,7 +271,7 @@ static SG_COLD void inherited_listener(int lfd)
  * common one (a known listener, an IPv4 or IPv6 peer, no options to apply)
  * comes here.
  */
-static SG_COLD int accepted_any(int lfd, int fd, const struct ax *a)
+static SG_COLD int accepted_any(int op, int lfd, int fd, const struct ax *a)
 {
 	/* (With mode=off the table is kept too: nothing the program sees.) */
 	if ((unsigned)fd >= sg_fdt_size || sg_thread.vfork_child)
@@ -278,7 +284,7 @@ static SG_COLD int accepted_any(int lfd, int fd, const struct ax *a)
 
 	if (len > a->room)
 		len = a->room;
-	if ((bits & SG_FD_KNOWN) && (a->flags & SOCK_NONBLOCK))
+	if ((bits & SG_FD_KNOWN) && nonblock(op, a))
 		bits |= SG_FD_NONBLOCK;
 	bits |= sg_fd_put_peer(fd, a->addr, len);
 	__atomic_store_n(&sg_fdt[fd], bits, __ATOMIC_RELAXED);
@@ -319,23 +325,23 @@ static inline socklen_t keep_ip_peer(int fd, const struct ax *a)
  * apply.
  */
 static inline __attribute__((always_inline)) int
-accepted(int lfd, int fd, const struct ax *a)
+accepted(int op, int lfd, int fd, const struct ax *a)
 {
 	unsigned n = sg_peers_size;	/* never more than sg_fdt_size */
 
 	/* A socket is created: an adoption point (accepted_any adopts). */
 	if (SG_UNLIKELY((unsigned)fd >= n || (unsigned)lfd >= n ||
 			sg_thread.vfork_child || sg_live_pending()))
-		return accepted_any(lfd, fd, a);
+		return accepted_any(op, lfd, fd, a);
 	uint32_t lst = __atomic_load_n(&sg_fdt[lfd], __ATOMIC_RELAXED);
 	if (SG_UNLIKELY(!(lst & SG_FD_LISTEN) || (sg_fast() & SG_FAST_SOCKOPTS) ||
 			!keep_ip_peer(fd, a)))
-		return accepted_any(lfd, fd, a);
+		return accepted_any(op, lfd, fd, a);
 	/* The kind is the listener's when the shim knows it (see above). */
 	uint32_t known = 0 - (lst & SG_FD_KNOWN);
 	uint32_t bits = (lst & SG_FD_FROM_LISTENER & ~known_kind_bits) |
 			(known & ((lst & known_kind_bits) | SG_FD_KNOWN | SG_FD_SOCKET |
-				  ((a->flags & SOCK_NONBLOCK) ? SG_FD_NONBLOCK : 0))) |
+				  (nonblock(op, a) ? SG_FD_NONBLOCK : 0))) |
 			SG_FD_PEER;
 	__atomic_store_n(&sg_fdt[fd], bits, __ATOMIC_RELAXED);
 	return fd;
@@ -348,7 +354,7 @@ static SG_COLD int accept_slow(int op, int fd, struct ax *a, int r)
 
 	sg_call_init(&c, op, fd, &p);
 	r = (int)sg_slow(&c, r, ax_attempt, a);
-	return r >= 0 ? accepted_any(fd, r, a) : r;
+	return r >= 0 ? accepted_any(op, fd, r, a) : r;
 }
 
 /* A process with a socket with its own timeout: the clock is read first. */
@@ -362,7 +368,7 @@ static SG_COLD int accept_timed(int op, int fd, struct sockaddr *addr,
 	int r = op == SG_OP_ACCEPT4 ? REAL(accept4)(fd, addr, alen, flags) :
 				      REAL(accept)(fd, addr, alen);
 	if (r >= 0)
-		return accepted_any(fd, r, &a);
+		return accepted_any(op, fd, r, &a);
 	return accept_slow(op, fd, &a, r);
 }
 
@@ -374,14 +380,16 @@ accept_body(int op, int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 	if (SG_UNLIKELY(sg_fast() & SG_FAST_TIMEO))
 		return accept_timed(op, fd, addr, alen, flags);
 	a.lfd = fd, a.addr = addr, a.alen = alen, a.room = alen ? *alen : 0,
-	a.flags = flags, a.seq = sg_seq();
+	a.seq = sg_seq();
+	if (op == SG_OP_ACCEPT4)
+		a.flags = flags;	/* accept() has none: nothing reads it */
 	sg_keep(&a);
 	int r = op == SG_OP_ACCEPT4 ? REAL(accept4)(fd, addr, alen, flags) :
 				      REAL(accept)(fd, addr, alen);
 	/* After the call everything is read back from a: no register of
 	 * the caller's is saved for it. */
 	if (SG_LIKELY(r >= 0))
-		return accepted(a.lfd, r, &a);
+		return accepted(op, a.lfd, r, &a);
 	return accept_slow(op, a.lfd, &a, r);
 }
 
