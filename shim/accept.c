@@ -298,14 +298,17 @@ static SG_COLD int accepted_any(int op, int lfd, int fd, const struct ax *a)
 
 /*
  * Keeps an IPv4 or IPv6 peer in fd's slot; returns its length, or 0 (kept
- * nothing) for any other address or one cut short.
+ * nothing) for any other address or one cut short.  The family is read
+ * only from a buffer the program said holds an IPv4 address at least.
  */
 static inline socklen_t keep_ip_peer(int fd, const struct ax *a)
 {
 	struct sg_peer_slot *slot = &sg_peers[fd];
 	socklen_t len;
 
-	if (a->addr->sa_family == AF_INET && a->room >= sizeof(struct sockaddr_in)) {
+	if (a->room < sizeof(struct sockaddr_in))
+		return 0;
+	if (a->addr->sa_family == AF_INET) {
 		slot->a.in = *(const struct sockaddr_in *)a->addr;
 		len = sizeof(struct sockaddr_in);
 	} else if (a->addr->sa_family == AF_INET6 &&

@@ -216,7 +216,9 @@ static inline int connected_now(int fd, const struct sockaddr *sa,
 		return connected_any(fd, sa, len);
 	struct sg_peer_slot *slot = &sg_peers[fd];
 	socklen_t kept;
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+	if (len < sizeof(struct sockaddr_in))
+		return connected_any(fd, sa, len);
+	if (sa->sa_family == AF_INET) {
 		slot->a.in = *(const struct sockaddr_in *)sa;
 		kept = sizeof(struct sockaddr_in);
 	} else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {

@@ -157,7 +157,9 @@ void sg_fd_remember_peer(int fd, const struct sockaddr *sa, socklen_t len);
 static inline uint32_t sg_fd_put_peer(int fd, const struct sockaddr *sa,
 				      socklen_t len)
 {
-	if ((unsigned)fd >= sg_peers_size || sa == NULL)
+	/* The family is read only where len says it is there. */
+	if ((unsigned)fd >= sg_peers_size || sa == NULL ||
+	    len < sizeof(struct sockaddr_in))
 		return 0;
 	struct sg_peer_slot *p = &sg_peers[fd];
 	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {

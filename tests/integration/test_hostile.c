@@ -160,6 +160,12 @@ Test(hostile, emfile_with_nothing_pending_sheds_no_connection)
 	cr_assert_str_eq(plain.out, "client read 5 hello\nserved\n");
 }
 
+Test(hostile, accept_into_a_one_byte_buffer_ending_a_mapping)
+{
+	same_outcome("accept-tiny-buffer", "");
+	cr_expect_str_eq(plain.out, "accept ok, length 16\n", "%s", plain.out);
+}
+
 Test(hostile, seccomp_sandbox_survives_poll_and_read)
 {
 	same_outcome("seccomp-poll", "");

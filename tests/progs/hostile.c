@@ -27,6 +27,7 @@
 #include <sys/epoll.h>
 #include <sys/auxv.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -602,6 +603,37 @@ static int emfile_nothing_pending(void)
 }
 
 /*
+ * accept(2) into a one-byte address buffer that ends a mapping (the page
+ * after it is not mapped): the kernel writes the byte it has room for and
+ * reports the address's full length; nothing may read past the byte.
+ */
+static int accept_tiny_buffer(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (map == MAP_FAILED || munmap(map + page, (size_t)page) != 0)
+		return 1;
+	bind(l, (struct sockaddr *)&sin, sizeof(sin));
+	listen(l, 8);
+	getsockname(l, (struct sockaddr *)&sin, &len);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(c, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		return 1;
+	struct sockaddr *tiny = (struct sockaddr *)(map + page - 1);
+	socklen_t room = 1;
+	int a = accept(l, tiny, &room);
+	printf("accept %s, length %u\n", a >= 0 ? "ok" : strerror(errno),
+	       (unsigned)room);
+	return 0;
+}
+
+/*
  * A sandbox like OpenSSH's: a seccomp filter that denies fstat and kills
  * on fcntl, installed before the first poll of an inherited socket.
  */
@@ -709,6 +741,7 @@ static const struct scenario scenarios[] = {
 	{ "setuid-exec", setuid_exec },
 	{ "print-env", print_env },
 	{ "emfile-nothing-pending", emfile_nothing_pending },
+	{ "accept-tiny-buffer", accept_tiny_buffer },
 	{ "seccomp-poll", seccomp_poll },
 	{ "stderr-file-size-limit", stderr_file_size_limit },
 	{ "exit-0", exit_0 },
