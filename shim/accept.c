@@ -297,32 +297,6 @@ static SG_COLD int accepted_any(int op, int lfd, int fd, const struct ax *a)
 }
 
 /*
- * Keeps an IPv4 or IPv6 peer in fd's slot; returns its length, or 0 (kept
- * nothing) for any other address or one cut short.  The family is read
- * only from a buffer the program said holds an IPv4 address at least.
- */
-static inline socklen_t keep_ip_peer(int fd, const struct ax *a)
-{
-	struct sg_peer_slot *slot = &sg_peers[fd];
-	socklen_t len;
-
-	if (a->room < sizeof(struct sockaddr_in))
-		return 0;
-	if (a->addr->sa_family == AF_INET) {
-		slot->a.in = *(const struct sockaddr_in *)a->addr;
-		len = sizeof(struct sockaddr_in);
-	} else if (a->addr->sa_family == AF_INET6 &&
-		   a->room >= sizeof(struct sockaddr_in6)) {
-		slot->a.in6 = *(const struct sockaddr_in6 *)a->addr;
-		len = sizeof(struct sockaddr_in6);
-	} else {
-		return 0;
-	}
-	__atomic_store_n(&slot->len, len, __ATOMIC_RELEASE);
-	return len;
-}
-
-/*
  * The common case, in a straight line: a listener the shim saw listen()ed,
  * an IP peer (a->addr is never NULL: accept_anon), no socket options to
  * apply.
@@ -338,7 +312,7 @@ accepted(int op, int lfd, int fd, const struct ax *a)
 		return accepted_any(op, lfd, fd, a);
 	uint32_t lst = __atomic_load_n(&sg_fdt[lfd], __ATOMIC_RELAXED);
 	if (SG_UNLIKELY(!(lst & SG_FD_LISTEN) || (sg_fast() & SG_FAST_SOCKOPTS) ||
-			!keep_ip_peer(fd, a)))
+			!sg_peer_keep(&sg_peers[fd], a->addr, a->room)))
 		return accepted_any(op, lfd, fd, a);
 	/* The kind is the listener's when the shim knows it (see above). */
 	uint32_t known = 0 - (lst & SG_FD_KNOWN);

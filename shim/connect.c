@@ -214,20 +214,8 @@ static inline int connected_now(int fd, const struct sockaddr *sa,
 			!__atomic_load_n(&sg_proc.active, __ATOMIC_ACQUIRE) ||
 			(sg_fast() & SG_FAST_SOCKOPTS)))
 		return connected_any(fd, sa, len);
-	struct sg_peer_slot *slot = &sg_peers[fd];
-	socklen_t kept;
-	if (len < sizeof(struct sockaddr_in))
+	if (!sg_peer_keep(&sg_peers[fd], sa, len))
 		return connected_any(fd, sa, len);
-	if (sa->sa_family == AF_INET) {
-		slot->a.in = *(const struct sockaddr_in *)sa;
-		kept = sizeof(struct sockaddr_in);
-	} else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-		slot->a.in6 = *(const struct sockaddr_in6 *)sa;
-		kept = sizeof(struct sockaddr_in6);
-	} else {
-		return connected_any(fd, sa, len);
-	}
-	__atomic_store_n(&slot->len, kept, __ATOMIC_RELEASE);
 	uint32_t w = __atomic_load_n(&sg_fdt[fd], __ATOMIC_RELAXED);
 	__atomic_store_n(&sg_fdt[fd], (w & ~SG_FD_CONNECTING) | SG_FD_PEER,
 			 __ATOMIC_RELAXED);

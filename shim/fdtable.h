@@ -151,28 +151,39 @@ void sg_fd_set_pending(int fd, int err);
 void sg_fd_remember_peer(int fd, const struct sockaddr *sa, socklen_t len);
 
 /*
+ * Keeps the IPv4 or IPv6 address of len bytes at sa in slot: returns its
+ * length, or 0 (nothing kept) for any other family or a length too short
+ * for the family's address.  The family is read only where len says it is
+ * there (a program may pass a buffer of a byte at the end of a mapping).
+ */
+static inline socklen_t sg_peer_keep(struct sg_peer_slot *slot,
+				     const struct sockaddr *sa, socklen_t len)
+{
+	if (len < sizeof(struct sockaddr_in))
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		slot->a.in = *(const struct sockaddr_in *)sa;
+		len = sizeof(struct sockaddr_in);
+	} else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		slot->a.in6 = *(const struct sockaddr_in6 *)sa;
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		return 0;
+	}
+	__atomic_store_n(&slot->len, len, __ATOMIC_RELEASE);
+	return len;
+}
+
+/*
  * sg_fd_remember_peer for a caller about to store the word itself (the
  * shim acting): returns SG_FD_PEER when the peer was kept, 0 otherwise.
  */
 static inline uint32_t sg_fd_put_peer(int fd, const struct sockaddr *sa,
 				      socklen_t len)
 {
-	/* The family is read only where len says it is there. */
-	if ((unsigned)fd >= sg_peers_size || sa == NULL ||
-	    len < sizeof(struct sockaddr_in))
+	if ((unsigned)fd >= sg_peers_size || sa == NULL)
 		return 0;
-	struct sg_peer_slot *p = &sg_peers[fd];
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		p->a.in = *(const struct sockaddr_in *)sa;
-		len = sizeof(struct sockaddr_in);
-	} else if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-		p->a.in6 = *(const struct sockaddr_in6 *)sa;
-		len = sizeof(struct sockaddr_in6);
-	} else {
-		return 0;
-	}
-	__atomic_store_n(&p->len, len, __ATOMIC_RELEASE);
-	return SG_FD_PEER;
+	return sg_peer_keep(&sg_peers[fd], sa, len) ? SG_FD_PEER : 0;
 }
 socklen_t sg_fd_recall_peer(int fd, struct sockaddr_storage *ss);
 
