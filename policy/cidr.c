@@ -237,6 +237,30 @@ static int parse_bracketed(const char *s, size_t n, struct sg_cidr *c,
 }
 
 /*
+ * What the quick parses below accept after an address, from s[i] to the
+ * end: a /PREFIX of at most `digits` digits and at most max, then a :PORT
+ * (1..65535), each optional; 0, or -1 for anything else.  *prefix and
+ * *port are left as they are where absent.
+ */
+static inline __attribute__((always_inline)) int
+quick_suffix(const char *s, size_t n, size_t i, size_t digits,
+	     unsigned max, unsigned *prefix, unsigned *port)
+{
+	if (i < n && s[i] == '/') {
+		i++;
+		if (sg_read_digits(s, n, &i, digits, prefix) == 0 || *prefix > max)
+			return -1;
+	}
+	if (i < n && s[i] == ':') {
+		i++;
+		if (sg_read_digits(s, n, &i, 5, port) == 0 || *port == 0 ||
+		    *port > 65535)
+			return -1;
+	}
+	return i == n ? 0 : -1;
+}
+
+/*
  * The usual IPv4 forms, a.b.c.d with a /PREFIX of one or two digits and a
  * :PORT, read in one pass; -1 for anything else, which the general parse
  * below reads or refuses (so this one accepts nothing it would not, and
@@ -257,17 +281,7 @@ static int parse_ipv4_quick(const char *s, size_t n, struct sg_cidr *c)
 			return -1;
 		addr = addr << 8 | v;
 	}
-	if (i < n && s[i] == '/') {
-		i++;
-		if (sg_read_digits(s, n, &i, 2, &prefix) == 0 || prefix > 32)
-			return -1;
-	}
-	if (i < n && s[i] == ':') {
-		i++;
-		if (sg_read_digits(s, n, &i, 5, &port) == 0 || port == 0 || port > 65535)
-			return -1;
-	}
-	if (i != n)
+	if (quick_suffix(s, n, i, 2, 32, &prefix, &port) < 0)
 		return -1;
 	if (prefix < 32)
 		addr &= prefix ? ~0u << (32 - prefix) : 0;
@@ -333,26 +347,14 @@ static int parse_ipv6_quick(const char *s, size_t n, uint8_t out[16])
  */
 static int parse_bracketed_quick(const char *s, size_t n, struct sg_cidr *c)
 {
-	size_t close = 1, i;
+	size_t close = 1;
 	unsigned prefix = 128, port = 0;
 
 	while (close < n && s[close] != ']')
 		close++;
 	if (close == n || close == 1)
 		return -1;
-	i = close + 1;
-	if (i < n && s[i] == '/') {
-		i++;
-		if (sg_read_digits(s, n, &i, 3, &prefix) == 0 || prefix > 128)
-			return -1;
-	}
-	if (i < n && s[i] == ':') {
-		i++;
-		if (sg_read_digits(s, n, &i, 5, &port) == 0 || port == 0 ||
-		    port > 65535)
-			return -1;
-	}
-	if (i != n)
+	if (quick_suffix(s, n, close + 1, 3, 128, &prefix, &port) < 0)
 		return -1;
 	memset(c, 0, sizeof(*c));
 	if (parse_ipv6_quick(s + 1, close - 1, c->addr) < 0)
